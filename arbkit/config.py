@@ -1,0 +1,177 @@
+"""The TOML run configuration (DESIGN §11).
+
+Every section is a strict msgspec Struct: an unknown key is an error naming it. Money and rate
+values are Decimal, taken from TOML exactly as written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from arbkit.errors import ConfigError
+
+KALSHI_WS_URL = "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
+KALSHI_REST_URL = "https://external-api.kalshi.com/trade-api/v2"
+POLYMARKET_WS_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+POLYMARKET_REST_URL = "https://gamma-api.polymarket.com"
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class KalshiVenue(_Section):
+    ws_url: str = KALSHI_WS_URL
+    rest_url: str = KALSHI_REST_URL
+    key_id: str | None = None
+    key_id_env: str | None = None
+    private_key_path: str | None = None
+    use_yes_price: bool = False
+    channels: list[str] = msgspec.field(default_factory=lambda: ["orderbook_delta"])
+
+    def __repr__(self) -> str:  # keep the key id out of any log line or traceback
+        return f"KalshiVenue(ws_url={self.ws_url!r}, use_yes_price={self.use_yes_price})"
+
+    def resolved_key_id(self) -> str | None:
+        """The key id from the config, else from the environment variable it names."""
+        if self.key_id:
+            return self.key_id
+        if self.key_id_env:
+            return os.environ.get(self.key_id_env) or None
+        return None
+
+
+class PolymarketVenue(_Section):
+    ws_url: str = POLYMARKET_WS_URL
+    rest_url: str = POLYMARKET_REST_URL
+    custom_feature_enabled: bool = False
+    subscribe_no_token: bool = True
+
+
+class Venues(_Section):
+    kalshi: KalshiVenue = msgspec.field(default_factory=KalshiVenue)
+    polymarket: PolymarketVenue = msgspec.field(default_factory=PolymarketVenue)
+
+
+class FeeOverride(_Section):
+    """Fee values in force from `since` (UTC) on; the latest applicable override wins."""
+
+    since: dt.datetime
+    kalshi_fee_multiplier: Decimal | None = None
+    polymarket_fee_rate: Decimal | None = None
+
+
+class Pair(_Section):
+    name: str
+    kalshi_ticker: str
+    polymarket_yes_token: str
+    polymarket_no_token: str
+    kalshi_fee_multiplier: Decimal = Decimal("1")
+    polymarket_fee_rate: Decimal = Decimal("0")
+    fee_overrides: list[FeeOverride] = msgspec.field(default_factory=list)
+
+
+class Detector(_Section):
+    min_edge: Decimal = Decimal("0.01")
+    min_size: Decimal = Decimal("1")
+    max_staleness_ms: int = 5000
+
+
+class Risk(_Section):
+    max_size_per_trade: Decimal = Decimal("100")
+    max_position_per_pair: Decimal = Decimal("1000")
+    max_total_exposure: Decimal = Decimal("10000")
+    max_unhedged_exposure: Decimal = Decimal("500")
+    daily_loss_limit: Decimal = Decimal("500")
+    max_book_staleness_ms: int = 5000
+    min_connection_uptime_s: float = 0.0
+    cooldown_ms: int = 1000
+
+
+class Fills(_Section):
+    on_unmatched: Literal["unwind", "hold"] = "unwind"
+
+
+class Latency(_Section):
+    seed: int = 0
+    model: Literal["constant", "empirical"] = "constant"
+    kalshi_ms: float = 50.0
+    polymarket_ms: float = 50.0
+    jitter_ms: float = 0.0
+
+
+class Recorder(_Section):
+    flush_interval_s: float = 1.0
+    rotation_s: float = 3600.0
+    assets_per_connection: int = 200
+    stale_after_s: float = 60.0
+    ping_interval_s: float = 10.0
+    backoff_initial_s: float = 0.1
+    backoff_max_s: float = 30.0
+
+
+class Config(_Section):
+    venues: Venues = msgspec.field(default_factory=Venues)
+    pairs: list[Pair] = msgspec.field(default_factory=list)
+    detector: Detector = msgspec.field(default_factory=Detector)
+    risk: Risk = msgspec.field(default_factory=Risk)
+    fills: Fills = msgspec.field(default_factory=Fills)
+    latency: Latency = msgspec.field(default_factory=Latency)
+    recorder: Recorder = msgspec.field(default_factory=Recorder)
+    base_dir: str = "."  # folder of the config file; relative paths resolve against it
+
+    def key_path(self) -> Path | None:
+        """The Kalshi private key path, resolved against the config file's folder."""
+        raw = self.venues.kalshi.private_key_path
+        if not raw:
+            return None
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+
+def parse_config(text: str, base_dir: Path | str = ".", source: str = "config") -> Config:
+    """Parse TOML config text; raise ConfigError naming the problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    if "base_dir" in raw:
+        raise ConfigError(f"{source}: unknown key `base_dir`")
+    raw["base_dir"] = str(base_dir)
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    names = [p.name for p in config.pairs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{source}: duplicate pair name {duplicates[0]!r}")
+    return config
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and parse a config file; raise ConfigError naming the problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return parse_config(text, base_dir=path.resolve().parent, source=str(path))
+
+
+def config_to_dict(config: Config) -> dict:
+    """A JSON-able view of the config with secrets removed (for manifests and run.json)."""
+    data = msgspec.to_builtins(config)
+    kalshi = data["venues"]["kalshi"]
+    kalshi.pop("key_id", None)
+    data.pop("base_dir", None)
+    return data

@@ -1,0 +1,87 @@
+"""Exact fixed-point units for prices, sizes and money.
+
+Prices are integer ticks of $0.0001 (`PRICE_SCALE` per dollar), sizes are integer millionths of
+a contract (`SIZE_SCALE` per contract). Wire strings are parsed straight into these integers;
+floats never enter a book, a fee or a P&L figure.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+PRICE_SCALE = 10_000
+SIZE_SCALE = 1_000_000
+PRICE_ONE = PRICE_SCALE  # $1.00 in ticks: a binary contract's payout
+
+_PRICE_PLACES = 4
+_SIZE_PLACES = 6
+_CACHE_LIMIT = 200_000
+_price_cache: dict[str, int] = {}
+_size_cache: dict[str, int] = {}
+
+
+def _parse_fixed(text: str, places: int) -> int:
+    """Parse a plain decimal string into an integer scaled by 10**places, exactly."""
+    body = text.strip()
+    negative = body.startswith("-")
+    if negative or body.startswith("+"):
+        body = body[1:]
+    whole, _, frac = body.partition(".")
+    if not (whole or frac) or not (whole + frac).isascii() or not (whole + frac).isdigit():
+        raise ValueError(f"not a decimal number: {text!r}")
+    if len(frac) > places:
+        if frac[places:].strip("0"):
+            raise ValueError(f"more than {places} decimal places: {text!r}")
+        frac = frac[:places]
+    value = int(whole or "0") * 10**places + int(frac.ljust(places, "0") or "0")
+    return -value if negative else value
+
+
+def parse_price(text: str) -> int:
+    """Parse a dollar price string such as "0.4700" into ticks of $0.0001."""
+    value = _price_cache.get(text)
+    if value is None:
+        value = _parse_fixed(text, _PRICE_PLACES)
+        if len(_price_cache) < _CACHE_LIMIT:
+            _price_cache[text] = value
+    return value
+
+
+def parse_size(text: str) -> int:
+    """Parse a contract/share count string such as "1300.5" into millionths."""
+    value = _size_cache.get(text)
+    if value is None:
+        value = _parse_fixed(text, _SIZE_PLACES)
+        if len(_size_cache) < _CACHE_LIMIT:
+            _size_cache[text] = value
+    return value
+
+
+def cents_to_ticks(cents: int) -> int:
+    """Convert a legacy integer-cent price to ticks."""
+    return cents * 100
+
+
+def contracts_to_size(count: int) -> int:
+    """Convert a whole-contract count to size millionths."""
+    return count * SIZE_SCALE
+
+
+def price_to_decimal(ticks: int) -> Decimal:
+    """Render price ticks as dollars, exactly."""
+    return Decimal(ticks).scaleb(-_PRICE_PLACES)
+
+
+def size_to_decimal(size: int) -> Decimal:
+    """Render size millionths as contracts, exactly."""
+    return Decimal(size).scaleb(-_SIZE_PLACES)
+
+
+def decimal_to_price(value: Decimal | str) -> int:
+    """Convert a Decimal (or decimal string) dollar price to ticks; reject sub-tick values."""
+    return _parse_fixed(format(Decimal(value), "f"), _PRICE_PLACES)
+
+
+def decimal_to_size(value: Decimal | str) -> int:
+    """Convert a Decimal (or decimal string) size to millionths; reject finer values."""
+    return _parse_fixed(format(Decimal(value), "f"), _SIZE_PLACES)
