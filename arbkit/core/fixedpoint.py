@@ -7,7 +7,7 @@ floats never enter a book, a fee or a P&L figure.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 PRICE_SCALE = 10_000
 SIZE_SCALE = 1_000_000
@@ -22,6 +22,9 @@ _size_cache: dict[str, int] = {}
 
 def _parse_fixed(text: str, places: int) -> int:
     """Parse a plain decimal string into an integer scaled by 10**places, exactly."""
+    if not isinstance(text, str):
+        # Decoders catch ValueError for a malformed field; a JSON number or null is one too.
+        raise ValueError(f"not a decimal string: {text!r}")
     body = text.strip()
     negative = body.startswith("-")
     if negative or body.startswith("+"):
@@ -39,7 +42,10 @@ def _parse_fixed(text: str, places: int) -> int:
 
 def parse_price(text: str) -> int:
     """Parse a dollar price string such as "0.4700" into ticks of $0.0001."""
-    value = _price_cache.get(text)
+    try:
+        value = _price_cache.get(text)
+    except TypeError:  # unhashable, so certainly not a string
+        value = None
     if value is None:
         value = _parse_fixed(text, _PRICE_PLACES)
         if len(_price_cache) < _CACHE_LIMIT:
@@ -49,7 +55,10 @@ def parse_price(text: str) -> int:
 
 def parse_size(text: str) -> int:
     """Parse a contract/share count string such as "1300.5" into millionths."""
-    value = _size_cache.get(text)
+    try:
+        value = _size_cache.get(text)
+    except TypeError:
+        value = None
     if value is None:
         value = _parse_fixed(text, _SIZE_PLACES)
         if len(_size_cache) < _CACHE_LIMIT:
@@ -77,11 +86,20 @@ def size_to_decimal(size: int) -> Decimal:
     return Decimal(size).scaleb(-_SIZE_PLACES)
 
 
+def _decimal_text(value: Decimal | str) -> str:
+    if isinstance(value, float):
+        raise ValueError(f"floats are not exact; pass a Decimal or a string: {value!r}")
+    try:
+        return format(Decimal(value), "f")
+    except (InvalidOperation, TypeError) as exc:
+        raise ValueError(f"not a decimal number: {value!r}") from exc
+
+
 def decimal_to_price(value: Decimal | str) -> int:
     """Convert a Decimal (or decimal string) dollar price to ticks; reject sub-tick values."""
-    return _parse_fixed(format(Decimal(value), "f"), _PRICE_PLACES)
+    return _parse_fixed(_decimal_text(value), _PRICE_PLACES)
 
 
 def decimal_to_size(value: Decimal | str) -> int:
     """Convert a Decimal (or decimal string) size to millionths; reject finer values."""
-    return _parse_fixed(format(Decimal(value), "f"), _SIZE_PLACES)
+    return _parse_fixed(_decimal_text(value), _SIZE_PLACES)
