@@ -1,0 +1,478 @@
+"""Decode Kalshi WebSocket frames (PROTOCOLS §1.5–§1.9) into normalized events.
+
+One `KalshiDecoder` per connection: it owns that connection's per-`sid` sequence state. Frames
+are decoded with one msgspec decoder over a tagged union of typed envelopes, then converted by
+plain functions; the receive time is passed in. Books come out in YES terms: YES bids are bids,
+NO bids become YES asks at 1 − p (or at p when the session subscribed with `use_yes_price`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from arbkit.core.events import (
+    ASK,
+    BID,
+    INVALID_SEQ_GAP,
+    INVALID_SUBSCRIPTION_ERROR,
+    KALSHI,
+    BookInvalid,
+    BookSnapshot,
+    DecodeError,
+    Event,
+    Level,
+    LevelDelta,
+    MarketStatus,
+    Notice,
+    Resolution,
+    SeqGap,
+    SubscriptionAck,
+    SubscriptionError,
+    TopOfBook,
+    Trade,
+)
+from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
+
+# Error codes after which the subscription is dead and its books receive nothing more (§1.5).
+TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
+
+_CENT = 100  # ticks per legacy integer cent
+_REASON_LIMIT = 160
+
+_IntLevels = list[tuple[int, int]]
+# Era B `*_dollars` pairs carry integer counts, era C `*_dollars_fp` pairs count strings.
+_StrLevels = list[tuple[str, int | str]]
+
+
+class _Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
+    id: int | None = None
+    sid: int | None = None
+    seq: int | None = None
+    sending_ts_ms: int | None = None
+
+
+class _DeltaMsg(msgspec.Struct, gc=False):
+    market_ticker: str
+    side: str
+    price_dollars: str | None = None
+    price: int | None = None
+    delta_fp: str | None = None
+    delta: int | None = None
+    ts_ms: int | None = None
+
+
+class _Delta(_Envelope, tag="orderbook_delta", kw_only=True, gc=False):
+    msg: _DeltaMsg
+
+
+class _SnapshotMsg(msgspec.Struct, gc=False):
+    market_ticker: str
+    yes_dollars_fp: _StrLevels | None = None
+    no_dollars_fp: _StrLevels | None = None
+    yes_dollars: _StrLevels | None = None
+    no_dollars: _StrLevels | None = None
+    yes: _IntLevels | None = None
+    no: _IntLevels | None = None
+    ts_ms: int | None = None
+
+
+class _Snapshot(_Envelope, tag="orderbook_snapshot", kw_only=True, gc=False):
+    msg: _SnapshotMsg
+
+
+class _SubscribedMsg(msgspec.Struct, gc=False):
+    channel: str | None = None
+    sid: int | None = None
+
+
+class _Subscribed(_Envelope, tag="subscribed", kw_only=True, gc=False):
+    msg: _SubscribedMsg
+
+
+class _OkMsg(msgspec.Struct, gc=False):
+    market_tickers: list[str] | None = None
+
+
+class _ListedSubscription(msgspec.Struct, gc=False):
+    channel: str | None = None
+    sid: int | None = None
+    market_tickers: list[str] | None = None
+
+
+class _Ok(_Envelope, tag="ok", kw_only=True, gc=False):
+    # update_subscription answers with an object, list_subscriptions with a list.
+    msg: _OkMsg | list[_ListedSubscription] | None = None
+
+
+class _Unsubscribed(_Envelope, tag="unsubscribed", kw_only=True, gc=False):
+    pass
+
+
+class _ErrorMsg(msgspec.Struct, gc=False):
+    code: int | None = None
+    msg: str | None = None
+    market_ticker: str | None = None
+    sid: int | None = None
+
+
+class _Error(_Envelope, tag="error", kw_only=True, gc=False):
+    msg: _ErrorMsg
+
+
+class _TickerMsg(msgspec.Struct, gc=False):
+    market_ticker: str
+    yes_bid_dollars: str | None = None
+    yes_ask_dollars: str | None = None
+    yes_bid: int | None = None
+    yes_ask: int | None = None
+    yes_bid_size_fp: str | None = None
+    yes_ask_size_fp: str | None = None
+    ts_ms: int | None = None
+    # Seconds int on ticker/trade but an RFC3339 string on deltas (§1.7): accept anything.
+    ts: Any = None
+
+
+class _Ticker(_Envelope, tag="ticker", kw_only=True, gc=False):
+    msg: _TickerMsg
+
+
+class _TradeMsg(msgspec.Struct, gc=False):
+    market_ticker: str
+    yes_price_dollars: str | None = None
+    yes_price: int | None = None
+    count_fp: str | None = None
+    count: int | None = None
+    taker_outcome_side: str | None = None
+    taker_side: str | None = None
+    ts_ms: int | None = None
+    ts: Any = None
+
+
+class _Trade(_Envelope, tag="trade", kw_only=True, gc=False):
+    msg: _TradeMsg
+
+
+class _LifecycleMsg(msgspec.Struct, gc=False):
+    market_ticker: str
+    event_type: str
+    result: str | None = None
+    ts_ms: int | None = None
+
+
+class _Lifecycle(_Envelope, tag="market_lifecycle_v2", kw_only=True, gc=False):
+    msg: _LifecycleMsg
+
+
+_Frame = (
+    _Delta | _Snapshot | _Subscribed | _Ok | _Unsubscribed | _Error | _Ticker | _Trade | _Lifecycle
+)
+_KNOWN_TYPES = frozenset(
+    cls.__struct_config__.tag  # type: ignore[attr-defined]
+    for cls in (_Delta, _Snapshot, _Subscribed, _Ok, _Unsubscribed, _Error, _Ticker, _Trade, _Lifecycle)
+)
+
+
+class _BadFrame(Exception):
+    """A frame that parsed as JSON but whose content makes no sense."""
+
+
+def _size(count: int | str) -> int:
+    return count * SIZE_SCALE if count.__class__ is int else parse_size(count)  # type: ignore[operator,arg-type]
+
+
+def _checked_price(ticks: int) -> int:
+    if ticks < 0 or ticks > PRICE_ONE:
+        raise _BadFrame(f"price {ticks} ticks outside [0, 1]")
+    return ticks
+
+
+def _str_levels(levels: _StrLevels) -> list[Level]:
+    return [(_checked_price(parse_price(p)), _size(c)) for p, c in levels]
+
+
+def _cent_levels(levels: _IntLevels) -> list[Level]:
+    return [(_checked_price(p * _CENT), c * SIZE_SCALE) for p, c in levels]
+
+
+def _ladder(fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None) -> list[Level]:
+    # Transitional frames carry the same ladder up to three times; the newest field wins (§1.7):
+    # {"yes": [[33, 75]], "yes_dollars": [["0.330", 75]], "yes_dollars_fp": [["0.3300", "75.00"]]}
+    if fp is not None:
+        return _str_levels(fp)
+    if dollars is not None:
+        return _str_levels(dollars)
+    if cents is not None:
+        return _cent_levels(cents)
+    # A side with no levels is left out entirely: {"market_ticker": "X", "yes": [[31, 20]]}
+    return []
+
+
+def _yes_price(dollars: str | None, cents: int | None, what: str) -> int:
+    if dollars is not None:
+        return _checked_price(parse_price(dollars))
+    if cents is not None:
+        return _checked_price(cents * _CENT)
+    raise _BadFrame(f"{what} has no price")
+
+
+def _optional_price(dollars: str | None, cents: int | None) -> int | None:
+    if dollars is not None:
+        return _checked_price(parse_price(dollars))
+    return None if cents is None else _checked_price(cents * _CENT)
+
+
+def _print_ts_ms(ts_ms: int | None, ts: Any, sending_ts_ms: int | None) -> int | None:
+    if ts_ms is not None:
+        return ts_ms
+    # Legacy ticker/trade frames only have whole seconds: {"ts": 1790000123}
+    if ts.__class__ is int:
+        return ts * 1000  # type: ignore[no-any-return]
+    return sending_ts_ms
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 3] + "..."
+
+
+class KalshiDecoder:
+    """Turn one Kalshi connection's frames into events, tracking `seq` per subscription."""
+
+    def __init__(self, use_yes_price: bool = False) -> None:
+        self.use_yes_price = use_yes_price
+        self.decode_errors = 0
+        self._decoder = msgspec.json.Decoder(_Frame)
+        self._generic = msgspec.json.Decoder()
+        self._last_seq: dict[int, int] = {}
+        self._sid_markets: dict[int, set[str]] = {}
+        self._book_markets: set[str] = set()
+
+    def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
+        """Decode one frame received at `recv_ns`; never raises."""
+        try:
+            frame = self._decoder.decode(payload)
+        except msgspec.DecodeError as exc:
+            return self._untyped(payload, recv_ns, exc)
+        try:
+            cls = frame.__class__
+            if cls is _Delta:
+                return self._delta(frame, recv_ns)  # type: ignore[arg-type]
+            if cls is _Snapshot:
+                return self._snapshot(frame, recv_ns)  # type: ignore[arg-type]
+            if cls is _Ticker:
+                return [self._ticker(frame, recv_ns)]  # type: ignore[arg-type]
+            if cls is _Trade:
+                return [self._trade(frame, recv_ns)]  # type: ignore[arg-type]
+            if cls is _Lifecycle:
+                return [self._lifecycle(frame, recv_ns)]  # type: ignore[arg-type]
+            if cls is _Ok:
+                return self._ok(frame, recv_ns)  # type: ignore[arg-type]
+            if cls is _Subscribed:
+                msg = frame.msg  # type: ignore[union-attr]
+                return [SubscriptionAck(KALSHI, recv_ns, frame.id, "subscribed", msg.channel, msg.sid)]  # type: ignore[union-attr]
+            if cls is _Unsubscribed:
+                return self._unsubscribed(frame, recv_ns)  # type: ignore[arg-type]
+            return self._error(frame, recv_ns)  # type: ignore[arg-type]
+        except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
+            return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
+
+    def _decode_error(self, recv_ns: int, reason: str) -> DecodeError:
+        self.decode_errors += 1
+        return DecodeError(KALSHI, recv_ns, _short(reason))
+
+    def _untyped(self, payload: bytes, recv_ns: int, exc: msgspec.DecodeError) -> list[Event]:
+        """Handle a frame the typed decoder rejected: unknown type, or really malformed."""
+        try:
+            obj = self._generic.decode(payload)
+        except msgspec.DecodeError as json_exc:
+            return [self._decode_error(recv_ns, f"invalid JSON: {json_exc}")]
+        if not isinstance(obj, dict):
+            return [self._decode_error(recv_ns, f"not a JSON object: {type(obj).__name__}")]
+        kind = obj.get("type")
+        if not isinstance(kind, str):
+            return [self._decode_error(recv_ns, "frame has no string `type`")]
+        if kind in _KNOWN_TYPES:
+            return [self._decode_error(recv_ns, f"{kind}: {exc}")]
+        events: list[Event] = []
+        sid, seq = obj.get("sid"), obj.get("seq")
+        # A message type we do not read still occupies its slot in the sid's sequence.
+        if sid.__class__ is int and seq.__class__ is int:
+            self._check_seq(sid, seq, recv_ns, events)
+        events.append(Notice(KALSHI, recv_ns, _short(f"unhandled kalshi type {kind}")))
+        return events
+
+    def _check_seq(self, sid: int, seq: int, recv_ns: int, out: list[Event]) -> None:
+        # Frames we failed to decode never get here, so they surface as a gap on the next frame.
+        last = self._last_seq.get(sid)
+        self._last_seq[sid] = seq
+        if last is None or seq == last + 1:
+            return
+        markets = tuple(sorted(self._sid_markets.get(sid, ())))
+        out.append(SeqGap(KALSHI, recv_ns, sid, last + 1, seq, markets))
+        out.extend(BookInvalid(KALSHI, recv_ns, m, INVALID_SEQ_GAP) for m in markets)
+
+    def _note_market(self, sid: int | None, market: str) -> None:
+        self._book_markets.add(market)
+        if sid is not None:
+            self._note_sid_market(sid, market)
+
+    def _delta(self, frame: _Delta, recv_ns: int) -> list[Event]:
+        msg = frame.msg
+        pd = msg.price_dollars
+        if pd is not None:
+            price = parse_price(pd)
+        elif msg.price is not None:
+            price = msg.price * _CENT
+        else:
+            raise _BadFrame("orderbook_delta has no price")
+        if price < 0 or price > PRICE_ONE:
+            raise _BadFrame(f"price {price} ticks outside [0, 1]")
+        fp = msg.delta_fp
+        if fp is not None:
+            delta = parse_size(fp)
+        elif msg.delta is not None:
+            delta = msg.delta * SIZE_SCALE
+        else:
+            raise _BadFrame("orderbook_delta has no delta")
+        side = msg.side
+        if side == "yes":
+            book_side = BID
+        elif side == "no":
+            book_side = ASK
+            # With use_yes_price the NO side already arrives as YES-scale asks: never complement twice.
+            if not self.use_yes_price:
+                price = PRICE_ONE - price
+        else:
+            raise _BadFrame(f"orderbook_delta side {side!r}")
+        ts = msg.ts_ms
+        if ts is None:
+            ts = frame.sending_ts_ms
+        market = msg.market_ticker
+        sid = frame.sid
+        event = LevelDelta(KALSHI, recv_ns, market, book_side, price, delta, ts, sid)
+        self._note_market(sid, market)
+        if sid is None or frame.seq is None:
+            return [event]
+        last = self._last_seq.get(sid)
+        if last is not None and frame.seq == last + 1:
+            self._last_seq[sid] = frame.seq
+            return [event]
+        out: list[Event] = []
+        self._check_seq(sid, frame.seq, recv_ns, out)
+        out.append(event)
+        return out
+
+    def _snapshot(self, frame: _Snapshot, recv_ns: int) -> list[Event]:
+        msg = frame.msg
+        bids = _ladder(msg.yes_dollars_fp, msg.yes_dollars, msg.yes)
+        no_bids = _ladder(msg.no_dollars_fp, msg.no_dollars, msg.no)
+        if self.use_yes_price:
+            asks = no_bids
+        else:
+            asks = [(PRICE_ONE - p, s) for p, s in no_bids]
+        ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
+        event = BookSnapshot(KALSHI, recv_ns, msg.market_ticker, bids, asks, ts)
+        self._note_market(frame.sid, msg.market_ticker)
+        out: list[Event] = []
+        if frame.sid is not None and frame.seq is not None:
+            # A snapshot after a gap invalidates its siblings, then re-seeds its own market.
+            self._check_seq(frame.sid, frame.seq, recv_ns, out)
+        out.append(event)
+        return out
+
+    def _ticker(self, frame: _Ticker, recv_ns: int) -> TopOfBook:
+        msg = frame.msg
+        # Legacy tickers quote integer cents: {"yes_bid": 46, "yes_ask": 48}
+        bid = _optional_price(msg.yes_bid_dollars, msg.yes_bid)
+        ask = _optional_price(msg.yes_ask_dollars, msg.yes_ask)
+        bid_size = None if msg.yes_bid_size_fp is None else parse_size(msg.yes_bid_size_fp)
+        ask_size = None if msg.yes_ask_size_fp is None else parse_size(msg.yes_ask_size_fp)
+        ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
+        return TopOfBook(KALSHI, recv_ns, msg.market_ticker, bid, ask, bid_size, ask_size, ts)
+
+    def _trade(self, frame: _Trade, recv_ns: int) -> Trade:
+        msg = frame.msg
+        price = _yes_price(msg.yes_price_dollars, msg.yes_price, "trade")
+        if msg.count_fp is not None:
+            size = parse_size(msg.count_fp)
+        elif msg.count is not None:
+            size = msg.count * SIZE_SCALE
+        else:
+            raise _BadFrame("trade has no count")
+        # `taker_side` is deprecated in favour of `taker_outcome_side` (2026-05): same yes/no values.
+        taker = msg.taker_outcome_side if msg.taker_outcome_side is not None else msg.taker_side
+        ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
+        return Trade(KALSHI, recv_ns, msg.market_ticker, price, size, taker, ts)
+
+    def _lifecycle(self, frame: _Lifecycle, recv_ns: int) -> Event:
+        msg = frame.msg
+        ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
+        # Decided markets: {"event_type": "determined", "result": "yes"}; `settled` repeats it.
+        if msg.event_type in ("determined", "settled") and msg.result:
+            return Resolution(KALSHI, recv_ns, msg.market_ticker, msg.result, ts)
+        return MarketStatus(KALSHI, recv_ns, msg.market_ticker, msg.event_type, ts)
+
+    def _ok(self, frame: _Ok, recv_ns: int) -> list[Event]:
+        msg = frame.msg
+        out: list[Event] = []
+        if isinstance(msg, list):
+            # list_subscriptions: {"id": 6, "type": "ok", "msg": [{"channel": "ticker", "sid": 8}]}
+            for item in msg:
+                markets = None if item.market_tickers is None else tuple(item.market_tickers)
+                if item.sid is not None and markets:
+                    for market in markets:
+                        self._note_sid_market(item.sid, market)
+                out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets))
+            if not msg:
+                out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, None, ()))
+            return out
+        markets = None if msg is None or msg.market_tickers is None else tuple(msg.market_tickers)
+        if frame.sid is not None and markets:
+            for market in markets:
+                self._note_sid_market(frame.sid, market)
+        # `ok` after update_subscription takes a slot in the sid's sequence: {"sid": 7, "seq": 41, ...}
+        if frame.sid is not None and frame.seq is not None:
+            self._check_seq(frame.sid, frame.seq, recv_ns, out)
+        out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, frame.sid, markets))
+        return out
+
+    def _note_sid_market(self, sid: int, market: str) -> None:
+        markets = self._sid_markets.get(sid)
+        if markets is None:
+            markets = self._sid_markets[sid] = set()
+        markets.add(market)
+
+    def _unsubscribed(self, frame: _Unsubscribed, recv_ns: int) -> list[Event]:
+        out: list[Event] = []
+        sid = frame.sid
+        if sid is not None:
+            if frame.seq is not None:
+                self._check_seq(sid, frame.seq, recv_ns, out)
+            # The sid is gone for good; a later subscription gets a fresh one.
+            self._last_seq.pop(sid, None)
+            self._sid_markets.pop(sid, None)
+        out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "unsubscribed", None, sid))
+        return out
+
+    def _error(self, frame: _Error, recv_ns: int) -> list[Event]:
+        msg = frame.msg
+        out: list[Event] = []
+        if frame.sid is not None and frame.seq is not None:
+            self._check_seq(frame.sid, frame.seq, recv_ns, out)
+        out.append(
+            SubscriptionError(KALSHI, recv_ns, frame.id, msg.code, msg.msg or "", msg.market_ticker)
+        )
+        if msg.code in TERMINAL_ERROR_CODES:
+            out.extend(self._kill_subscription(msg.sid if msg.sid is not None else frame.sid, recv_ns))
+        return out
+
+    def _kill_subscription(self, sid: int | None, recv_ns: int) -> list[BookInvalid]:
+        # Codes 10/17/25 end the subscription (25 = we read too slowly and data was dropped), so
+        # its books get nothing more: {"type": "error", "msg": {"code": 25, "msg": "..."}}
+        if sid is None:
+            markets = sorted(self._book_markets)
+        else:
+            markets = sorted(self._sid_markets.pop(sid, ()))
+            self._last_seq.pop(sid, None)
+        return [BookInvalid(KALSHI, recv_ns, m, INVALID_SUBSCRIPTION_ERROR) for m in markets]
