@@ -1,0 +1,607 @@
+"""Live venue connections: one asyncio task per WebSocket, all feeding one ingest path.
+
+`Ingest` is the only place a row gets its `ingest_seq` and receive times; every connection calls
+it the moment a frame comes off the socket, for every frame it sends, and for each lifecycle
+event (`open`, `close`, `error`). A connection task reconnects forever with exponential backoff
+and jitter; only a permanent problem (credentials rejected, unknown market) ends it with a
+`UserError`. `arbkit record` and `arbkit live --paper` share this code: the latter passes an
+`on_frame` callback that sees every row right after it is appended, in ingest order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from arbkit.core.events import (
+    KALSHI,
+    POLYMARKET,
+    BookSnapshot,
+    LevelDelta,
+    SeqGap,
+    SubscriptionAck,
+    SubscriptionError,
+)
+from arbkit.core.frame import KIND_CLOSE, KIND_ERROR, KIND_IN, KIND_OPEN, KIND_OUT, Frame
+from arbkit.errors import ConfigError, CredentialsError, UserError
+from arbkit.venues.kalshi import commands as kalshi_commands
+from arbkit.venues.kalshi.auth import WS_PATH, sign_headers
+from arbkit.venues.kalshi.decode import TERMINAL_ERROR_CODES, KalshiDecoder
+from arbkit.venues.polymarket import commands as polymarket_commands
+
+log = logging.getLogger(__name__)
+
+ORDERBOOK_CHANNEL = "orderbook_delta"
+MARKET_NOT_FOUND = 16
+_ERROR_TEXT_LIMIT = 300
+
+FrameCallback = Callable[[Frame], None]
+
+
+class Ingest:
+    """Stamp, append and publish rows; the one place receive times and `ingest_seq` are assigned.
+
+    `append` is `SessionWriter.append` (or anything with its signature). `on_frame`, when given,
+    is called with each row as a `Frame` right after it is appended.
+    """
+
+    def __init__(
+        self,
+        append: Callable[[int, int, str, int, str, bytes], int],
+        session_id: str,
+        on_frame: FrameCallback | None = None,
+    ) -> None:
+        self._append = append
+        self.session_id = session_id
+        self.on_frame = on_frame
+        self.last_recv_ns = 0
+        self.last_mono_ns = 0
+
+    def __call__(self, venue: str, conn_id: int, kind: str, payload: bytes) -> int:
+        """Append one row stamped now and return its `ingest_seq`."""
+        recv_ns = time.time_ns()
+        mono_ns = time.monotonic_ns()
+        self.last_recv_ns = recv_ns
+        self.last_mono_ns = mono_ns
+        seq = self._append(recv_ns, mono_ns, venue, conn_id, kind, payload)
+        on_frame = self.on_frame
+        if on_frame is not None:
+            on_frame(Frame(self.session_id, seq, recv_ns, mono_ns, venue, conn_id, kind, payload))
+        return seq
+
+
+@dataclass
+class VenueStats:
+    """Live counters of one venue, read by the status display."""
+
+    venue: str
+    connections: int = 0  # configured concurrent connections (Polymarket shards)
+    open: int = 0
+    frames_in: int = 0
+    bytes_in: int = 0
+    frames_out: int = 0
+    reconnects: int = 0
+    errors: int = 0
+    last_error: str = ""
+
+    @property
+    def state(self) -> str:
+        """`open`, `connecting`, or `k/n open` while some shards are down."""
+        if self.connections and self.open == self.connections:
+            return "open"
+        if self.open == 0:
+            return "connecting"
+        return f"{self.open}/{self.connections} open"
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter: first retry after ~`initial_s`, capped at `max_s`."""
+
+    initial_s: float
+    max_s: float
+    rng: random.Random = field(default_factory=random.Random)
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        """Return the next wait and advance; jitter spreads reconnects of many connections."""
+        base = min(self.max_s, self.initial_s * (2 ** min(self.attempt, 30)))
+        self.attempt += 1
+        return self.rng.uniform(base / 2, base)
+
+    def reset(self) -> None:
+        """Start over after a connection proved healthy."""
+        self.attempt = 0
+
+
+@dataclass(frozen=True)
+class WsOptions:
+    """Options of the WebSocket client shared by all connections."""
+
+    permessage_deflate: bool = False
+    max_size: int | None = 64 * 2**20
+    max_queue: int = 1024
+    open_timeout_s: float = 10.0
+    close_timeout_s: float = 2.0
+    ping_interval_s: float | None = 20.0
+    ping_timeout_s: float | None = 20.0
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `websockets.asyncio.client.connect`."""
+        return {
+            "compression": "deflate" if self.permessage_deflate else None,
+            "max_size": self.max_size,
+            "max_queue": self.max_queue,
+            "open_timeout": self.open_timeout_s,
+            "close_timeout": self.close_timeout_s,
+            "ping_interval": self.ping_interval_s,
+            "ping_timeout": self.ping_timeout_s,
+            "proxy": None,
+        }
+
+
+def _json(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    if len(text) > _ERROR_TEXT_LIMIT:
+        text = text[: _ERROR_TEXT_LIMIT - 3] + "..."
+    return f"{exc.__class__.__name__}: {text}"
+
+
+class VenueConnection:
+    """One WebSocket to one venue, reconnected until `stop` is set.
+
+    Subclasses say how to authenticate (`headers`), what to send after opening (`after_open`),
+    how to react to a received frame (`on_message`) and what to check periodically
+    (`housekeeping`). Everything received, sent and every lifecycle event becomes a row.
+    """
+
+    venue = ""
+    housekeeping_interval_s = 0.25
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        ingest: Ingest,
+        stats: VenueStats,
+        conn_ids: itertools.count[int],
+        stop: asyncio.Event,
+        backoff: Backoff,
+        ws_options: WsOptions,
+    ) -> None:
+        self.url = url
+        self.ingest = ingest
+        self.stats = stats
+        self._conn_ids = conn_ids
+        self._stop = stop
+        self._backoff = backoff
+        self._ws_options = ws_options
+        self._close_cause: str | None = None
+        self._got_data = False
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def headers(self) -> dict[str, str] | None:
+        """Extra handshake headers (never recorded)."""
+        return None
+
+    def permanent_status(self, status: int) -> UserError | None:
+        """The error to stop with when the handshake is refused with `status`, if permanent."""
+        return None
+
+    def open_info(self) -> dict[str, Any]:
+        """Extra fields of the `open` row."""
+        return {}
+
+    async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
+        """Send whatever the venue needs first (subscriptions)."""
+
+    def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
+        """React to one received frame (already recorded); raise `UserError` to stop for good."""
+
+    def housekeeping(self, ws: ClientConnection, conn_id: int, now_mono: float) -> None:
+        """Periodic checks while the socket is open (keep-alive, watchdogs, timeouts)."""
+
+    # -- machinery -------------------------------------------------------------------------
+
+    def row(self, conn_id: int, kind: str, payload: bytes) -> int:
+        """Record one row for this venue."""
+        return self.ingest(self.venue, conn_id, kind, payload)
+
+    def record_error(self, conn_id: int, stage: str, error: str) -> None:
+        """Record an `error` row; the text must never hold secrets (ours never do)."""
+        self.stats.errors += 1
+        self.stats.last_error = error
+        self.row(conn_id, KIND_ERROR, _json({"stage": stage, "error": error}))
+        log.info("%s conn %d %s error: %s", self.venue, conn_id, stage, error)
+
+    async def send(self, ws: ClientConnection, conn_id: int, payload: bytes) -> None:
+        """Send a text frame and record it as `out` (recorded first: the row is the send time)."""
+        self.row(conn_id, KIND_OUT, payload)
+        self.stats.frames_out += 1
+        try:
+            await ws.send(payload, text=True)
+        except ConnectionClosed:
+            pass  # the reader sees the close and records it
+        except OSError as exc:
+            self.record_error(conn_id, "send", _describe(exc))
+
+    def send_soon(self, ws: ClientConnection, conn_id: int, payload: bytes) -> None:
+        """Queue a send from synchronous code; sends keep the order they were queued in."""
+        task = asyncio.get_running_loop().create_task(self.send(ws, conn_id, payload))
+        self._pending_sends.add(task)
+        task.add_done_callback(self._pending_sends.discard)
+
+    def close_soon(self, ws: ClientConnection, cause: str) -> None:
+        """Start a clean close; the reader keeps recording until the server's close arrives."""
+        if self._close_cause is None:
+            self._close_cause = cause
+            log.info("%s closing connection: %s", self.venue, cause)
+            task = asyncio.get_running_loop().create_task(ws.close(1000, cause[:120]))
+            self._pending_sends.add(task)
+            task.add_done_callback(self._pending_sends.discard)
+
+    async def run(self) -> None:
+        """Connect, record, reconnect until stopped; raise `UserError` for a permanent problem."""
+        first = True
+        while not self._stop.is_set():
+            if not first:
+                self.stats.reconnects += 1
+                if await self._wait_stop(self._backoff.next_delay()):
+                    break
+            first = False
+            await self._attempt(next(self._conn_ids))
+
+    async def _wait_stop(self, delay: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stop.wait(), delay)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _attempt(self, conn_id: int) -> None:
+        try:
+            ws = await connect(self.url, additional_headers=self.headers(), **self._ws_options.connect_kwargs())
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            self.record_error(conn_id, "handshake", _describe(exc))
+            permanent = self.permanent_status(status)
+            if permanent is not None:
+                raise permanent from None
+            return
+        except InvalidURI as exc:
+            self.record_error(conn_id, "connect", _describe(exc))
+            raise ConfigError(f"{self.venue}: invalid ws_url {self.url!r}") from None
+        except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+            self.record_error(conn_id, "connect", _describe(exc))
+            return
+        self._close_cause = None
+        self._got_data = False
+        self._pending_sends: set[asyncio.Task[None]] = set()
+        info: dict[str, Any] = {"url": self.url}
+        local = ws.local_address
+        if local:
+            info["local"] = f"{local[0]}:{local[1]}"
+        info.update(self.open_info())
+        self.row(conn_id, KIND_OPEN, _json(info))
+        self.stats.open += 1
+        try:
+            await self._serve(ws, conn_id)
+        finally:
+            self.stats.open -= 1
+        if self._got_data:
+            self._backoff.reset()
+
+    async def _serve(self, ws: ClientConnection, conn_id: int) -> None:
+        helpers = [
+            asyncio.create_task(self._close_on_stop(ws)),
+            asyncio.create_task(self._housekeeping_loop(ws, conn_id)),
+        ]
+        fatal: UserError | None = None
+        closed: ConnectionClosed | None = None
+        try:
+            await self.after_open(ws, conn_id)
+            recv = ws.recv
+            ingest = self.ingest
+            stats = self.stats
+            venue = self.venue
+            on_message = self.on_message
+            while True:
+                try:
+                    data = await recv(False)
+                except ConnectionClosed as exc:
+                    closed = exc
+                    break
+                ingest(venue, conn_id, KIND_IN, data)
+                stats.frames_in += 1
+                stats.bytes_in += len(data)
+                try:
+                    on_message(ws, conn_id, data)
+                except UserError as exc:
+                    fatal = exc
+                    self.close_soon(ws, "permanent error")
+                except Exception as exc:  # a bug in reacting must never stop the recording
+                    log.exception("%s: error handling a frame", venue)
+                    self.record_error(conn_id, "handler", _describe(exc))
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+        for task in list(self._pending_sends):
+            task.cancel()
+        self._record_close(conn_id, closed)
+        if fatal is not None:
+            raise fatal
+
+    def _record_close(self, conn_id: int, exc: ConnectionClosed | None) -> None:
+        rcvd = exc.rcvd if exc is not None else None
+        sent = exc.sent if exc is not None else None
+        info = {
+            "code": rcvd.code if rcvd is not None else 1006,
+            "reason": rcvd.reason if rcvd is not None else "",
+            "close_frame_received": rcvd is not None,
+            "sent_code": sent.code if sent is not None else None,
+            "cause": self._close_cause,
+        }
+        self.row(conn_id, KIND_CLOSE, _json(info))
+        log.info("%s conn %d closed: %s", self.venue, conn_id, info)
+
+    async def _close_on_stop(self, ws: ClientConnection) -> None:
+        await self._stop.wait()
+        self.close_soon(ws, "recorder stopping")
+
+    async def _housekeeping_loop(self, ws: ClientConnection, conn_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.housekeeping_interval_s)
+            try:
+                self.housekeeping(ws, conn_id, time.monotonic())
+            except UserError:
+                raise
+            except Exception as exc:
+                log.exception("%s: housekeeping failed", self.venue)
+                self.record_error(conn_id, "housekeeping", _describe(exc))
+
+
+class _ErrorEnvelope(msgspec.Struct):
+    class _Msg(msgspec.Struct):
+        sid: int | None = None
+        market_ticker: str | None = None
+
+    sid: int | None = None
+    msg: _Msg | None = None
+
+
+_decode_error_envelope = msgspec.json.Decoder(_ErrorEnvelope).decode
+
+
+class KalshiConnection(VenueConnection):
+    """Kalshi: signed handshake, one `orderbook_delta` subscription, seq-gap repair.
+
+    Frames go through a per-connection `KalshiDecoder` (the same one replay uses) so a gap is
+    seen exactly as replay will see it. On a gap the affected markets are asked for fresh
+    snapshots; if they do not come within `snapshot_timeout_s` the subscription is replaced.
+    Errors 10/17/25 end a subscription on the server: it is replaced at once.
+    """
+
+    venue = KALSHI
+
+    def __init__(
+        self,
+        *,
+        key_id: str,
+        private_key: Any,
+        tickers: Sequence[str],
+        channels: Sequence[str],
+        use_yes_price: bool,
+        snapshot_timeout_s: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._key_id = key_id
+        self._private_key = private_key
+        self._path = urlsplit(self.url).path or WS_PATH
+        self.tickers = list(tickers)
+        self.extra_channels = [c for c in channels if c != ORDERBOOK_CHANNEL]
+        self.use_yes_price = use_yes_price
+        self.snapshot_timeout_s = snapshot_timeout_s
+        self.gaps = 0
+        self.resubscribes = 0
+
+    def __repr__(self) -> str:  # the key id stays out of any traceback or log line
+        return f"KalshiConnection(url={self.url!r}, tickers={len(self.tickers)})"
+
+    def headers(self) -> dict[str, str]:
+        return sign_headers(self._key_id, self._private_key, time.time_ns() // 1_000_000, path=self._path)
+
+    def permanent_status(self, status: int) -> UserError | None:
+        if status in (401, 403):
+            return CredentialsError(
+                f"Kalshi rejected the API key (HTTP {status}) at {self.url}: check key_id and "
+                "private_key_path in [venues.kalshi], and that the host clock is right"
+            )
+        return None
+
+    async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
+        self._decoder = KalshiDecoder(self.use_yes_price)
+        self._req_ids = itertools.count(1)
+        self._requested: dict[int, list[str]] = {}  # subscribe id -> channels asked for
+        self._sid_channel: dict[int, str] = {}
+        self._awaiting: dict[int, tuple[float, set[str]]] = {}  # sid -> (deadline, markets)
+        await self._subscribe(ws, conn_id, [ORDERBOOK_CHANNEL])
+        if self.extra_channels:
+            await self._subscribe(ws, conn_id, self.extra_channels)
+
+    def _subscribe_command(self, channels: list[str]) -> bytes:
+        req_id = next(self._req_ids)
+        self._requested[req_id] = channels
+        use_yes = self.use_yes_price if ORDERBOOK_CHANNEL in channels else None
+        return kalshi_commands.subscribe(req_id, channels, self.tickers, use_yes_price=use_yes)
+
+    async def _subscribe(self, ws: ClientConnection, conn_id: int, channels: list[str]) -> None:
+        await self.send(ws, conn_id, self._subscribe_command(channels))
+
+    def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
+        events = self._decoder.decode(data, self.ingest.last_recv_ns)
+        if len(events) == 1 and events[0].__class__ is LevelDelta:
+            self._got_data = True
+            return
+        for event in events:
+            cls = event.__class__
+            if cls is LevelDelta:
+                self._got_data = True
+            elif cls is BookSnapshot:
+                self._got_data = True
+                self._snapshot_arrived(event.market)  # type: ignore[attr-defined]
+            elif cls is SeqGap:
+                self._on_gap(ws, conn_id, event)  # type: ignore[arg-type]
+            elif cls is SubscriptionAck:
+                if event.kind == "subscribed" and event.sid is not None:  # type: ignore[attr-defined]
+                    self._sid_channel[event.sid] = event.channel or ORDERBOOK_CHANNEL  # type: ignore[attr-defined]
+                    self._requested.pop(event.req_id, None)  # type: ignore[attr-defined]
+            elif cls is SubscriptionError:
+                self._on_error(ws, conn_id, event, data)  # type: ignore[arg-type]
+
+    def _snapshot_arrived(self, market: str) -> None:
+        for sid, (deadline, markets) in list(self._awaiting.items()):
+            markets.discard(market)
+            if not markets:
+                del self._awaiting[sid]
+
+    def _on_gap(self, ws: ClientConnection, conn_id: int, gap: SeqGap) -> None:
+        self.gaps += 1
+        markets = set(gap.markets) or set(self.tickers)
+        log.info("kalshi sid %d seq gap (expected %d, got %d): asking for snapshots", gap.sid, gap.expected, gap.got)
+        if gap.sid in self._awaiting:
+            self._awaiting[gap.sid][1].update(markets)
+            return
+        self._awaiting[gap.sid] = (time.monotonic() + self.snapshot_timeout_s, markets)
+        command = kalshi_commands.update_subscription(next(self._req_ids), gap.sid, "get_snapshot", sorted(markets))
+        self.send_soon(ws, conn_id, command)
+
+    def _on_error(self, ws: ClientConnection, conn_id: int, error: SubscriptionError, data: bytes) -> None:
+        try:
+            envelope = _decode_error_envelope(data)
+        except msgspec.DecodeError:
+            envelope = _ErrorEnvelope()
+        msg = envelope.msg or _ErrorEnvelope._Msg()
+        if error.code == MARKET_NOT_FOUND:
+            market = error.market or msg.market_ticker
+            what = f"market {market!r}" if market else "one of the markets " + ", ".join(self.tickers)
+            raise ConfigError(f"Kalshi does not know {what} (error 16 market not found): check kalshi_ticker in [[pairs]]")
+        log.warning("kalshi error %s: %s", error.code, error.message)
+        if error.code not in TERMINAL_ERROR_CODES:
+            return
+        sid = msg.sid if msg.sid is not None else envelope.sid
+        if sid is not None:
+            self._replace(ws, conn_id, [sid], alive=False)
+        elif error.req_id in self._requested:
+            # Our subscribe itself failed: ask again for the same channels.
+            self.resubscribes += 1
+            self.send_soon(ws, conn_id, self._subscribe_command(self._requested.pop(error.req_id)))
+        else:
+            self._replace(ws, conn_id, list(self._sid_channel), alive=True)
+
+    def _replace(self, ws: ClientConnection, conn_id: int, sids: list[int], *, alive: bool) -> None:
+        """Unsubscribe (if the server still has them) and subscribe again to the same channels."""
+        self.resubscribes += 1
+        channels: list[str] = []
+        for sid in sids:
+            self._awaiting.pop(sid, None)
+            channel = self._sid_channel.pop(sid, ORDERBOOK_CHANNEL)
+            if channel not in channels:
+                channels.append(channel)
+        if not channels:
+            channels = [ORDERBOOK_CHANNEL, *self.extra_channels]
+        if alive and sids:
+            self.send_soon(ws, conn_id, kalshi_commands.unsubscribe(next(self._req_ids), sids))
+        orderbook = [c for c in channels if c == ORDERBOOK_CHANNEL]
+        others = [c for c in channels if c != ORDERBOOK_CHANNEL]
+        for group in (orderbook, others):
+            if group:
+                self.send_soon(ws, conn_id, self._subscribe_command(group))
+
+    def housekeeping(self, ws: ClientConnection, conn_id: int, now_mono: float) -> None:
+        late = [sid for sid, (deadline, _) in self._awaiting.items() if now_mono >= deadline]
+        if late:
+            log.info("kalshi: no snapshot within %.1fs for sids %s: resubscribing", self.snapshot_timeout_s, late)
+            self._replace(ws, conn_id, late, alive=True)
+
+
+class PolymarketConnection(VenueConnection):
+    """Polymarket: one market subscription per connection, text PING keep-alive, stall watchdog.
+
+    The watchdog catches the known silent freeze (socket open, PONGs flowing, no book data; see
+    PROTOCOLS §3.6): when none of this connection's assets has had book data for
+    `stale_after_s`, the connection is closed and reopened, which re-sends the initial dump.
+    """
+
+    venue = POLYMARKET
+
+    def __init__(
+        self,
+        *,
+        assets: Sequence[str],
+        shard: int,
+        custom_feature_enabled: bool,
+        ping_interval_s: float,
+        stale_after_s: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.assets = list(assets)
+        self.shard = shard
+        self.custom_feature_enabled = custom_feature_enabled
+        self.ping_interval_s = ping_interval_s
+        self.stale_after_s = stale_after_s
+        self.stalls = 0
+
+    def open_info(self) -> dict[str, Any]:
+        return {"shard": self.shard, "assets": len(self.assets)}
+
+    async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
+        now = time.monotonic()
+        self._last_data = now
+        # PING only after the subscription: a PING first gets the socket closed with 1008.
+        await self.send(
+            ws,
+            conn_id,
+            polymarket_commands.market_subscription(
+                self.assets, initial_dump=True, custom_feature_enabled=self.custom_feature_enabled
+            ),
+        )
+        self._next_ping = now + self.ping_interval_s
+
+    def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
+        # Book data is JSON (an object or an array of events); `PONG` and `INVALID OPERATION` are not.
+        first = data[:1]
+        if first == b"[" or first == b"{":
+            self._last_data = self.ingest.last_mono_ns / 1e9
+            self._got_data = True
+
+    def housekeeping(self, ws: ClientConnection, conn_id: int, now_mono: float) -> None:
+        if self._close_cause is not None:
+            return
+        if now_mono - self._last_data >= self.stale_after_s:
+            self.stalls += 1
+            self.close_soon(ws, f"stale: no book data for {self.stale_after_s:g}s")
+            return
+        if now_mono >= self._next_ping:
+            self._next_ping = now_mono + self.ping_interval_s
+            self.send_soon(ws, conn_id, polymarket_commands.PING)

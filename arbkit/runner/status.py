@@ -1,0 +1,64 @@
+"""The recorder's progress display: a live one-line status on a terminal, log lines elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TextIO
+
+from arbkit.runner.connections import VenueStats
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+class StatusLine:
+    """Render recorder counters as one line, with frame rates since the previous render."""
+
+    def __init__(self, stats: Mapping[str, VenueStats], bytes_on_disk: Callable[[], int]) -> None:
+        self._stats = stats
+        self._bytes_on_disk = bytes_on_disk
+        self._last_counts = {venue: s.frames_in for venue, s in stats.items()}
+        self._last_time = time.monotonic()
+
+    def render(self) -> str:
+        """One line: per venue state, frames/s, total frames and reconnects; then disk bytes."""
+        now = time.monotonic()
+        elapsed = max(now - self._last_time, 1e-9)
+        parts = []
+        for venue, s in self._stats.items():
+            rate = (s.frames_in - self._last_counts.get(venue, 0)) / elapsed
+            self._last_counts[venue] = s.frames_in
+            parts.append(
+                f"{venue} {s.state} {rate:,.0f}/s {s.frames_in:,} frames {s.reconnects} reconnects"
+            )
+        self._last_time = now
+        return " | ".join(parts) + f" | disk {_human_bytes(self._bytes_on_disk())}"
+
+
+async def show_status(line: StatusLine, stream: TextIO, interactive: bool, interval_s: float) -> None:
+    """Refresh the status until cancelled: a rich live line when `interactive`, else plain lines."""
+    if not interactive:
+        while True:
+            await asyncio.sleep(interval_s)
+            stream.write(f"record: {line.render()}\n")
+            stream.flush()
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    console = Console(file=stream)
+    with Live(Text(line.render()), console=console, auto_refresh=False, transient=False) as live:
+        try:
+            while True:
+                await asyncio.sleep(interval_s)
+                live.update(Text(line.render(), no_wrap=True, overflow="ellipsis"), refresh=True)
+        finally:
+            live.update(Text(line.render(), no_wrap=True, overflow="ellipsis"), refresh=True)
