@@ -301,8 +301,9 @@ class _MarketResolved(_Wire, tag="market_resolved"):
         assets = list(self.assets_ids or ())
         if winner not in assets:
             assets.append(winner)
+        ts = self.timestamp
         return [
-            Resolution(POLYMARKET, recv_ns, asset, "yes" if asset == winner else "no", self.timestamp)
+            Resolution(POLYMARKET, recv_ns, asset, "yes" if asset == winner else "no", ts)
             for asset in assets
         ]
 
@@ -363,7 +364,7 @@ class PolymarketDecoder:
             return self._decode_slow(payload, recv_ns)
         # The engine must never see an exception from a frame, whatever is in it.
         except Exception as exc:
-            return [self._error(recv_ns, f"{_describe(message)}: {exc!r}")]
+            return [self._error(recv_ns, f"{_describe(message)}: {exc}")]
 
     def _convert(self, message: _Wire, recv_ns: int) -> list[Event]:
         try:
