@@ -59,7 +59,7 @@ def load_private_key(path: str | os.PathLike[str]) -> RSAPrivateKey:
 
 
 def _message(timestamp: str, method: str, path: str) -> bytes:
-    # REST paths are signed without their query string: "/trade-api/v2/markets?limit=5" -> "/trade-api/v2/markets"
+    # REST signs the path without its query: "/trade-api/v2/markets?limit=5" -> ".../markets"
     return (timestamp + method.upper() + path.split("?", 1)[0]).encode()
 
 

@@ -8,7 +8,8 @@ NO bids become YES asks at 1 − p (or at p when the session subscribed with `us
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, get_args
 
 import msgspec
 
@@ -168,10 +169,7 @@ class _Lifecycle(_Envelope, tag="market_lifecycle_v2", kw_only=True, gc=False):
 _Frame = (
     _Delta | _Snapshot | _Subscribed | _Ok | _Unsubscribed | _Error | _Ticker | _Trade | _Lifecycle
 )
-_KNOWN_TYPES = frozenset(
-    cls.__struct_config__.tag  # type: ignore[attr-defined]
-    for cls in (_Delta, _Snapshot, _Subscribed, _Ok, _Unsubscribed, _Error, _Ticker, _Trade, _Lifecycle)
-)
+_KNOWN_TYPES = frozenset(cls.__struct_config__.tag for cls in get_args(_Frame))
 
 
 class _BadFrame(Exception):
@@ -179,7 +177,7 @@ class _BadFrame(Exception):
 
 
 def _size(count: int | str) -> int:
-    return count * SIZE_SCALE if count.__class__ is int else parse_size(count)  # type: ignore[operator,arg-type]
+    return count * SIZE_SCALE if isinstance(count, int) else parse_size(count)
 
 
 def _checked_price(ticks: int) -> int:
@@ -196,7 +194,9 @@ def _cent_levels(levels: _IntLevels) -> list[Level]:
     return [(_checked_price(p * _CENT), c * SIZE_SCALE) for p, c in levels]
 
 
-def _ladder(fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None) -> list[Level]:
+def _ladder(
+    fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None
+) -> list[Level]:
     # Transitional frames carry the same ladder up to three times; the newest field wins (§1.7):
     # {"yes": [[33, 75]], "yes_dollars": [["0.330", 75]], "yes_dollars_fp": [["0.3300", "75.00"]]}
     if fp is not None:
@@ -227,8 +227,8 @@ def _print_ts_ms(ts_ms: int | None, ts: Any, sending_ts_ms: int | None) -> int |
     if ts_ms is not None:
         return ts_ms
     # Legacy ticker/trade frames only have whole seconds: {"ts": 1790000123}
-    if ts.__class__ is int:
-        return ts * 1000  # type: ignore[no-any-return]
+    if type(ts) is int:
+        return ts * 1000
     return sending_ts_ms
 
 
@@ -247,6 +247,17 @@ class KalshiDecoder:
         self._last_seq: dict[int, int] = {}
         self._sid_markets: dict[int, set[str]] = {}
         self._book_markets: set[str] = set()
+        self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
+            _Delta: self._delta,
+            _Snapshot: self._snapshot,
+            _Ticker: self._ticker,
+            _Trade: self._trade,
+            _Lifecycle: self._lifecycle,
+            _Ok: self._ok,
+            _Subscribed: self._subscribed,
+            _Unsubscribed: self._unsubscribed,
+            _Error: self._error,
+        }
 
     def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
         """Decode one frame received at `recv_ns`; never raises."""
@@ -255,25 +266,7 @@ class KalshiDecoder:
         except msgspec.DecodeError as exc:
             return self._untyped(payload, recv_ns, exc)
         try:
-            cls = frame.__class__
-            if cls is _Delta:
-                return self._delta(frame, recv_ns)  # type: ignore[arg-type]
-            if cls is _Snapshot:
-                return self._snapshot(frame, recv_ns)  # type: ignore[arg-type]
-            if cls is _Ticker:
-                return [self._ticker(frame, recv_ns)]  # type: ignore[arg-type]
-            if cls is _Trade:
-                return [self._trade(frame, recv_ns)]  # type: ignore[arg-type]
-            if cls is _Lifecycle:
-                return [self._lifecycle(frame, recv_ns)]  # type: ignore[arg-type]
-            if cls is _Ok:
-                return self._ok(frame, recv_ns)  # type: ignore[arg-type]
-            if cls is _Subscribed:
-                msg = frame.msg  # type: ignore[union-attr]
-                return [SubscriptionAck(KALSHI, recv_ns, frame.id, "subscribed", msg.channel, msg.sid)]  # type: ignore[union-attr]
-            if cls is _Unsubscribed:
-                return self._unsubscribed(frame, recv_ns)  # type: ignore[arg-type]
-            return self._error(frame, recv_ns)  # type: ignore[arg-type]
+            return self._handlers[frame.__class__](frame, recv_ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
             return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
 
@@ -340,7 +333,7 @@ class KalshiDecoder:
             book_side = BID
         elif side == "no":
             book_side = ASK
-            # With use_yes_price the NO side already arrives as YES-scale asks: never complement twice.
+            # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
             if not self.use_yes_price:
                 price = PRICE_ONE - price
         else:
@@ -381,7 +374,7 @@ class KalshiDecoder:
         out.append(event)
         return out
 
-    def _ticker(self, frame: _Ticker, recv_ns: int) -> TopOfBook:
+    def _ticker(self, frame: _Ticker, recv_ns: int) -> list[Event]:
         msg = frame.msg
         # Legacy tickers quote integer cents: {"yes_bid": 46, "yes_ask": 48}
         bid = _optional_price(msg.yes_bid_dollars, msg.yes_bid)
@@ -389,9 +382,9 @@ class KalshiDecoder:
         bid_size = None if msg.yes_bid_size_fp is None else parse_size(msg.yes_bid_size_fp)
         ask_size = None if msg.yes_ask_size_fp is None else parse_size(msg.yes_ask_size_fp)
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
-        return TopOfBook(KALSHI, recv_ns, msg.market_ticker, bid, ask, bid_size, ask_size, ts)
+        return [TopOfBook(KALSHI, recv_ns, msg.market_ticker, bid, ask, bid_size, ask_size, ts)]
 
-    def _trade(self, frame: _Trade, recv_ns: int) -> Trade:
+    def _trade(self, frame: _Trade, recv_ns: int) -> list[Event]:
         msg = frame.msg
         price = _yes_price(msg.yes_price_dollars, msg.yes_price, "trade")
         if msg.count_fp is not None:
@@ -400,18 +393,22 @@ class KalshiDecoder:
             size = msg.count * SIZE_SCALE
         else:
             raise _BadFrame("trade has no count")
-        # `taker_side` is deprecated in favour of `taker_outcome_side` (2026-05): same yes/no values.
+        # `taker_side` is deprecated for `taker_outcome_side` (2026-05); both say yes/no.
         taker = msg.taker_outcome_side if msg.taker_outcome_side is not None else msg.taker_side
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
-        return Trade(KALSHI, recv_ns, msg.market_ticker, price, size, taker, ts)
+        return [Trade(KALSHI, recv_ns, msg.market_ticker, price, size, taker, ts)]
 
-    def _lifecycle(self, frame: _Lifecycle, recv_ns: int) -> Event:
+    def _lifecycle(self, frame: _Lifecycle, recv_ns: int) -> list[Event]:
         msg = frame.msg
         ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
         # Decided markets: {"event_type": "determined", "result": "yes"}; `settled` repeats it.
         if msg.event_type in ("determined", "settled") and msg.result:
-            return Resolution(KALSHI, recv_ns, msg.market_ticker, msg.result, ts)
-        return MarketStatus(KALSHI, recv_ns, msg.market_ticker, msg.event_type, ts)
+            return [Resolution(KALSHI, recv_ns, msg.market_ticker, msg.result, ts)]
+        return [MarketStatus(KALSHI, recv_ns, msg.market_ticker, msg.event_type, ts)]
+
+    def _subscribed(self, frame: _Subscribed, recv_ns: int) -> list[Event]:
+        msg = frame.msg
+        return [SubscriptionAck(KALSHI, recv_ns, frame.id, "subscribed", msg.channel, msg.sid)]
 
     def _ok(self, frame: _Ok, recv_ns: int) -> list[Event]:
         msg = frame.msg
@@ -423,7 +420,9 @@ class KalshiDecoder:
                 if item.sid is not None and markets:
                     for market in markets:
                         self._note_sid_market(item.sid, market)
-                out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets))
+                out.append(
+                    SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets)
+                )
             if not msg:
                 out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, None, ()))
             return out
@@ -431,7 +430,7 @@ class KalshiDecoder:
         if frame.sid is not None and markets:
             for market in markets:
                 self._note_sid_market(frame.sid, market)
-        # `ok` after update_subscription takes a slot in the sid's sequence: {"sid": 7, "seq": 41, ...}
+        # `ok` after update_subscription takes a seq slot: {"sid": 7, "seq": 41, "type": "ok"}
         if frame.sid is not None and frame.seq is not None:
             self._check_seq(frame.sid, frame.seq, recv_ns, out)
         out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, frame.sid, markets))
@@ -464,7 +463,8 @@ class KalshiDecoder:
             SubscriptionError(KALSHI, recv_ns, frame.id, msg.code, msg.msg or "", msg.market_ticker)
         )
         if msg.code in TERMINAL_ERROR_CODES:
-            out.extend(self._kill_subscription(msg.sid if msg.sid is not None else frame.sid, recv_ns))
+            sid = msg.sid if msg.sid is not None else frame.sid
+            out.extend(self._kill_subscription(sid, recv_ns))
         return out
 
     def _kill_subscription(self, sid: int | None, recv_ns: int) -> list[BookInvalid]:
