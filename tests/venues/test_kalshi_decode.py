@@ -529,6 +529,21 @@ def test_make_decoder_builds_a_kalshi_decoder_with_the_session_flag():
     assert isinstance(decoder, KalshiDecoder) and decoder.use_yes_price
 
 
+def test_make_decoder_gives_each_connection_its_own_sequence_state():
+    first, second = make_decoder("kalshi"), make_decoder("kalshi")
+    first.decode(snapshot_frame("A", 1, 1, [], []), T)
+
+    events = second.decode(delta_frame("A", 1, 5, "0.5000", "1.00", "yes"), T)
+
+    assert [e.__class__ for e in events] == [LevelDelta]
+
+
+def test_make_decoder_builds_a_polymarket_decoder():
+    decoder = make_decoder("polymarket")
+
+    assert decoder.__class__.__name__ == "PolymarketDecoder" and decoder.decode_errors == 0
+
+
 def test_make_decoder_rejects_an_unknown_venue():
     with pytest.raises(ValueError, match="unknown venue"):
         make_decoder("nasdaq")

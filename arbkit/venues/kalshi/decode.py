@@ -290,7 +290,7 @@ class KalshiDecoder:
         events: list[Event] = []
         sid, seq = obj.get("sid"), obj.get("seq")
         # A message type we do not read still occupies its slot in the sid's sequence.
-        if sid.__class__ is int and seq.__class__ is int:
+        if type(sid) is int and type(seq) is int:
             self._check_seq(sid, seq, recv_ns, events)
         events.append(Notice(KALSHI, recv_ns, _short(f"unhandled kalshi type {kind}")))
         return events
