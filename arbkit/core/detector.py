@@ -1,0 +1,505 @@
+"""The cross-venue arbitrage detector: optimal size after fees, and opportunity windows (DESIGN §6).
+
+Units: sizes are int millionths of a contract, prices int ticks of $0.0001, money int
+micro-dollars and edges int micro-dollars per contract pair (see `arbkit.core.fees`). Profits are
+computed exactly in fine units ($1e-10, price tick × size millionth) and rounded *down* to
+micro-dollars once; an edge is `profit × SIZE_SCALE // size` of that rounded profit.
+
+Sizing. Buying `s` contracts on each side of a direction costs the walked asks of both ladders plus
+each venue's taker fee per price level filled, and pays $1 per matched pair. `best_trade` finds the
+size with the highest profit (ties: the smaller size; no profitable size: size 0). Sizes
+considered are multiples of the pair's `size_step` (one whole contract by default, Kalshi's order
+granularity; 0.01 for a fractional market) that are at least `min_size`. Between two level
+boundaries of either ladder the profit is linear except for the fees' rounding (Kalshi rounds each
+level's fee up to the cent, Polymarket half-up to $0.00001), so inside such a segment only the sizes
+within that rounding slack of the segment's better end can be best; those are evaluated exactly,
+at most `MAX_SCAN` of them per segment, nearest the better end. The result is the exact optimum
+over all step sizes unless a segment's net slope is so flat that more than `MAX_SCAN` sizes fall
+inside the slack; even then it is short of the optimum by less than one cent plus $0.00001. The walk
+stops at the first segment where the two asks sum to $1 or more: fees never fall as size grows, so
+past the first step size reaching into that segment no larger size can do better.
+
+Windows. For each pair and direction a window opens on the frame where the edge at exactly
+`min_size` (exact, not rounded) reaches `min_edge` with both books valid and fresh, stays open while
+that holds and closes on the first frame where it does not: `book_invalid` when either book is
+invalid, else `stale` when either book's last update is more than `max_staleness_ms` before the
+frame, else `edge_gone`; `close_all` closes the rest with `end_of_data`. The peak is the first frame
+with the highest best-trade profit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import msgspec
+
+from arbkit.core.book import BookManager
+from arbkit.core.events import Level
+from arbkit.core.fees import FINE_PER_MICRO, FeeParams, decimal_to_micros
+from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, decimal_to_size
+from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, DIRECTIONS, PairBooks, PairSpec
+from arbkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from arbkit.config import Detector as DetectorConfig
+    from arbkit.config import Pair
+
+CLOSE_EDGE_GONE = "edge_gone"
+CLOSE_BOOK_INVALID = "book_invalid"
+CLOSE_STALE = "stale"
+CLOSE_END_OF_DATA = "end_of_data"
+
+OPENED = "opened"
+PEAK = "peak"
+CLOSED = "closed"
+
+MAX_SCAN = 64
+
+_CENT_FINE = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
+_POLY_UNIT_FINE = 10 * FINE_PER_MICRO  # $0.00001 in fine units
+
+
+class Sizing(NamedTuple):
+    """A trade size (millionths), its profit (micro-dollars) and edge (micro-dollars/contract)."""
+
+    size: int
+    profit: int
+    edge: int
+
+
+NO_TRADE = Sizing(0, 0, 0)
+
+
+def _sizing(size: int, profit_fine: int) -> Sizing:
+    profit = profit_fine // FINE_PER_MICRO
+    return Sizing(size, profit, profit * SIZE_SCALE // size)
+
+
+def profit_fine_at(
+    size: int, kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
+) -> int | None:
+    """Return the exact profit in fine units ($1e-10) of buying `size` on both ladders.
+
+    None when either ladder has less than `size` in total.
+    """
+    total = size * PRICE_ONE
+    left = size
+    for price, avail in kalshi_asks:
+        take = avail if avail < left else left
+        total -= price * take + fees.kalshi(take, price) * FINE_PER_MICRO
+        left -= take
+        if not left:
+            break
+    if left:
+        return None
+    left = size
+    for price, avail in poly_asks:
+        take = avail if avail < left else left
+        total -= price * take + fees.polymarket(take, price) * FINE_PER_MICRO
+        left -= take
+        if not left:
+            break
+    if left:
+        return None
+    return total
+
+
+def edge_at(
+    size: int, kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
+) -> Sizing | None:
+    """Return the profit and edge of buying exactly `size` (> 0) on both ladders, or None if
+    either ladder is too thin."""
+    profit = profit_fine_at(size, kalshi_asks, poly_asks, fees)
+    return None if profit is None else _sizing(size, profit)
+
+
+def best_trade(
+    kalshi_asks: Sequence[Level],
+    poly_asks: Sequence[Level],
+    fees: FeeParams,
+    min_size: int = 0,
+    step: int = SIZE_SCALE,
+    max_size: int | None = None,
+) -> Sizing:
+    """Return the profit-maximising size to buy on both ask ladders (best first), after fees.
+
+    `kalshi_asks` are the asks of the side bought on Kalshi (YES or NO), `poly_asks` those of the
+    other side on Polymarket. Sizes are multiples of `step` in [min_size, max_size]. Returns
+    `NO_TRADE` when no such size has a positive profit.
+    """
+    if not kalshi_asks or not poly_asks:
+        return NO_TRADE
+    k_num, k_den = fees.k_num, fees.k_den
+    p_num, p_den = fees.p_num, fees.p_den
+    p_den2 = 2 * p_den
+    # Width of the band the rounded fees can move profit away from its linear trend.
+    slack = (_CENT_FINE if k_num else 0) + (_POLY_UNIT_FINE if p_num else 0)
+    # Unrounded fee slopes per millionth in fine units are k_num*kq/kd and p_num*pq/pd.
+    kd = k_den // _CENT_FINE
+    pd = p_den // _POLY_UNIT_FINE
+    kdpd = kd * pd
+    slack_scaled = slack * kdpd
+    lo_n = max(1, -(-min_size // step))
+    n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
+    ki = pi = 0
+    kp, ks = kalshi_asks[0]
+    pp, ps = poly_asks[0]
+    k_start = p_start = 0
+    k_base = p_base = 0  # cost + fees (fine) of the levels already used up
+    seg_start = 0
+    best_n = 0
+    best_f = 0
+    while True:
+        gross = PRICE_ONE - kp - pp
+        if gross <= 0:
+            # Profit only falls from here on, but the first step size past this point still
+            # holds some contracts bought below it and may beat every smaller size.
+            n = max(-(-seg_start // step), lo_n)
+            s = n * step
+            if max_size is None or s <= max_size:
+                f = profit_fine_at(s, kalshi_asks, poly_asks, fees)
+                if f is not None and f > best_f:
+                    best_f = f
+                    best_n = n
+            break
+        k_end = k_start + ks
+        p_end = p_start + ps
+        seg_end = k_end if k_end < p_end else p_end
+        capped = max_size is not None and max_size <= seg_end
+        if capped:
+            seg_end = max_size  # type: ignore[assignment]
+        first = -(-seg_start // step)
+        if first < lo_n:
+            first = lo_n
+        last = seg_end // step
+        if first <= last:
+            kq = kp * (PRICE_ONE - kp)
+            pq = pp * (PRICE_ONE - pp)
+            if first < last:
+                # Net slope per millionth, scaled by kd * pd to stay integral.
+                slope = gross * kdpd - k_num * kq * pd - p_num * pq * kd
+                if slope:
+                    reach = slack_scaled // (abs(slope) * step)
+                    if reach >= MAX_SCAN:
+                        reach = MAX_SCAN - 1
+                else:
+                    reach = MAX_SCAN - 1 if slack else 0
+                if slope > 0:
+                    if last - reach > first:
+                        first = last - reach
+                elif first + reach < last:
+                    last = first + reach
+            for n in range(first, last + 1):
+                s = n * step
+                ck = s - k_start
+                cp = s - p_start
+                f = (
+                    s * PRICE_ONE
+                    - k_base
+                    - kp * ck
+                    + (k_num * ck * kq // -k_den) * _CENT_FINE
+                    - p_base
+                    - pp * cp
+                    - (2 * p_num * cp * pq + p_den) // p_den2 * _POLY_UNIT_FINE
+                )
+                if f > best_f:
+                    best_f = f
+                    best_n = n
+        if capped:
+            break
+        if k_end == seg_end:
+            k_base += kp * ks + fees.kalshi(ks, kp) * FINE_PER_MICRO
+            ki += 1
+            if ki == n_kalshi:
+                break
+            kp, ks = kalshi_asks[ki]
+            k_start = k_end
+        if p_end == seg_end:
+            p_base += pp * ps + fees.polymarket(ps, pp) * FINE_PER_MICRO
+            pi += 1
+            if pi == n_poly:
+                break
+            pp, ps = poly_asks[pi]
+            p_start = p_end
+        seg_start = seg_end
+    if not best_n:
+        return NO_TRADE
+    return _sizing(best_n * step, best_f)
+
+
+class OpportunityWindow(msgspec.Struct, kw_only=True):
+    """One opportunity window; updated in place while open (peak, then close fields).
+
+    Sizes are millionths, money micro-dollars, edges micro-dollars per contract pair, times ns.
+    `open_edge_at_min_size` is the (rounded) edge at `min_size` on the opening frame; `open_size`,
+    `open_profit`, `open_edge` the best trade then. `polymarket_book` is the token whose book
+    supplied the Polymarket side at open.
+    """
+
+    opportunity_id: str
+    pair: str
+    direction: str
+    open_ns: int
+    open_ingest_seq: int
+    open_edge_at_min_size: int
+    open_size: int
+    open_profit: int
+    open_edge: int
+    kalshi_staleness_ns: int
+    polymarket_staleness_ns: int
+    polymarket_book: str
+    peak_ns: int
+    peak_ingest_seq: int
+    peak_size: int
+    peak_profit: int
+    peak_edge: int
+    close_ns: int | None = None
+    close_ingest_seq: int | None = None
+    close_reason: str | None = None
+    duration_ns: int | None = None
+
+
+class DetectorEvent(NamedTuple):
+    """A window opened, reached a new peak, or closed on the frame (now_ns, ingest_seq).
+
+    `sizing` is the best trade on that frame (None for `closed`). `window` is the live window
+    object: turn the event into output rows before processing the next frame.
+    """
+
+    kind: str
+    window: OpportunityWindow
+    now_ns: int
+    ingest_seq: int
+    sizing: Sizing | None
+
+
+def opportunity_id(pair: str, direction: str, open_ingest_seq: int, open_ns: int) -> str:
+    """Return the window id: a stable hash of what identifies it (same in every process)."""
+    key = f"{pair}|{direction}|{open_ingest_seq}|{open_ns}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+class Detector:
+    """Tracks opportunity windows for every configured pair and both directions."""
+
+    def __init__(self, pairs: Iterable[PairSpec | Pair], config: DetectorConfig) -> None:
+        self.pairs: list[PairSpec] = [
+            p if isinstance(p, PairSpec) else PairSpec.from_config(p) for p in pairs
+        ]
+        self._index = {spec.name: i for i, spec in enumerate(self.pairs)}
+        if len(self._index) != len(self.pairs):
+            raise ConfigError("pairs: duplicate pair name")
+        try:
+            self.min_edge = decimal_to_micros(config.min_edge)
+        except ValueError:
+            raise ConfigError(
+                f"detector.min_edge: not a whole number of micro-dollars: {config.min_edge}"
+            ) from None
+        try:
+            self.min_size = decimal_to_size(config.min_size)
+        except ValueError:
+            raise ConfigError(f"detector.min_size: too many decimals: {config.min_size}") from None
+        if self.min_size <= 0:
+            raise ConfigError(f"detector.min_size must be positive: {config.min_size}")
+        for spec in self.pairs:
+            if self.min_size % spec.size_step:
+                raise ConfigError(
+                    f"detector.min_size {config.min_size} is not a whole number of the size step "
+                    f"of pair {spec.name!r}"
+                )
+        if config.max_staleness_ms < 0:
+            raise ConfigError("detector.max_staleness_ms must not be negative")
+        self.max_staleness_ns = config.max_staleness_ms * 1_000_000
+        self._threshold = self.min_edge * FINE_PER_MICRO * self.min_size
+        # With a positive min_edge a direction whose best asks sum to $1 or more cannot qualify.
+        self._quick_reject = self.min_edge > 0
+        self._by_market: dict[tuple[str, str], tuple[str, ...]] = {}
+        for spec in self.pairs:
+            for key in spec.markets():
+                self._by_market[key] = self._by_market.get(key, ()) + (spec.name,)
+        self._fee_changes = sorted(
+            (since, i) for i, spec in enumerate(self.pairs) for since in spec.fees.change_times
+        )
+        self._fee_next = 0
+        self._open: dict[tuple[int, int], OpportunityWindow] = {}
+        self._manager: BookManager | None = None
+        self._views: list[PairBooks] = []
+
+    def pairs_for_market(self, venue: str, market: str) -> tuple[str, ...]:
+        """Return the names of the pairs that read the book of (venue, market)."""
+        return self._by_market.get((venue, market), ())
+
+    def pair_books(self, name: str, books: BookManager) -> PairBooks:
+        """Return the ladders view of pair `name` over `books`."""
+        return self._bind(books)[self._index[name]]
+
+    def open_windows(self) -> list[OpportunityWindow]:
+        """Return the open windows in the order they opened."""
+        return list(self._open.values())
+
+    def _bind(self, books: BookManager) -> list[PairBooks]:
+        if books is not self._manager:
+            self._manager = books
+            self._views = [PairBooks(spec, books) for spec in self.pairs]
+        return self._views
+
+    def on_books_changed(
+        self, pair_names: Iterable[str], now_ns: int, ingest_seq: int, books: BookManager
+    ) -> list[DetectorEvent]:
+        """Re-evaluate both directions of the named pairs after a frame changed their books."""
+        views = self._bind(books)
+        events: list[DetectorEvent] = []
+        index = self._index
+        for i in sorted({index[name] for name in pair_names}):
+            view = views[i]
+            self._evaluate(i, 0, view, now_ns, ingest_seq, events)
+            self._evaluate(i, 1, view, now_ns, ingest_seq, events)
+        return events
+
+    def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
+        """Close windows whose books went stale or invalid; call on every frame processed.
+
+        Also re-evaluates pairs whose fee schedule changed since the last call. Costs O(open
+        windows) otherwise.
+        """
+        events: list[DetectorEvent] = []
+        changes = self._fee_changes
+        if self._fee_next < len(changes) and changes[self._fee_next][0] <= now_ns:
+            due = set()
+            while self._fee_next < len(changes) and changes[self._fee_next][0] <= now_ns:
+                due.add(changes[self._fee_next][1])
+                self._fee_next += 1
+            events.extend(
+                self.on_books_changed([self.pairs[i].name for i in due], now_ns, ingest_seq, books)
+            )
+        if self._open:
+            views = self._bind(books)
+            limit = self.max_staleness_ns
+            for key, window in list(self._open.items()):
+                kalshi, poly = views[key[0]].legs(DIRECTIONS[key[1]])
+                if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
+                    reason = CLOSE_BOOK_INVALID
+                elif (
+                    now_ns - kalshi.last_update_ns > limit  # type: ignore[operator]
+                    or now_ns - poly.last_update_ns > limit  # type: ignore[operator]
+                ):
+                    reason = CLOSE_STALE
+                else:
+                    continue
+                events.append(self._close(key, window, now_ns, ingest_seq, reason))
+        return events
+
+    def close_all(self, now_ns: int, ingest_seq: int) -> list[DetectorEvent]:
+        """Close every open window with reason `end_of_data`."""
+        return [
+            self._close(key, window, now_ns, ingest_seq, CLOSE_END_OF_DATA)
+            for key, window in list(self._open.items())
+        ]
+
+    def _close(
+        self,
+        key: tuple[int, int],
+        window: OpportunityWindow,
+        now_ns: int,
+        ingest_seq: int,
+        reason: str,
+    ) -> DetectorEvent:
+        del self._open[key]
+        window.close_ns = now_ns
+        window.close_ingest_seq = ingest_seq
+        window.close_reason = reason
+        window.duration_ns = now_ns - window.open_ns
+        return DetectorEvent(CLOSED, window, now_ns, ingest_seq, None)
+
+    def _evaluate(
+        self,
+        i: int,
+        d: int,
+        view: PairBooks,
+        now_ns: int,
+        ingest_seq: int,
+        events: list[DetectorEvent],
+    ) -> None:
+        direction = DIRECTIONS[d]
+        key = (i, d)
+        window = self._open.get(key)
+        kalshi, poly = view.legs(direction)
+        if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
+            if window is not None:
+                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
+            return
+        k_stale = now_ns - kalshi.last_update_ns  # type: ignore[operator]
+        p_stale = now_ns - poly.last_update_ns  # type: ignore[operator]
+        if k_stale > self.max_staleness_ns or p_stale > self.max_staleness_ns:
+            if window is not None:
+                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_STALE))
+            return
+        if self._quick_reject:
+            k_ask, p_ask = view.best_asks(direction)
+            if k_ask is None or p_ask is None or k_ask + p_ask >= PRICE_ONE:
+                if window is not None:
+                    events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+                return
+        spec = self.pairs[i]
+        fees = spec.fees.for_time(now_ns)
+        k_asks, p_asks = view.ladders(direction)
+        at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
+        if at_min is None or at_min * SIZE_SCALE < self._threshold:
+            if window is not None:
+                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+            return
+        sizing = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+        if window is None:
+            window = OpportunityWindow(
+                opportunity_id=opportunity_id(spec.name, direction, ingest_seq, now_ns),
+                pair=spec.name,
+                direction=direction,
+                open_ns=now_ns,
+                open_ingest_seq=ingest_seq,
+                open_edge_at_min_size=_sizing(self.min_size, at_min).edge,
+                open_size=sizing.size,
+                open_profit=sizing.profit,
+                open_edge=sizing.edge,
+                kalshi_staleness_ns=k_stale,
+                polymarket_staleness_ns=p_stale,
+                polymarket_book=poly.market,
+                peak_ns=now_ns,
+                peak_ingest_seq=ingest_seq,
+                peak_size=sizing.size,
+                peak_profit=sizing.profit,
+                peak_edge=sizing.edge,
+            )
+            self._open[key] = window
+            events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+        elif sizing.profit > window.peak_profit:
+            window.peak_ns = now_ns
+            window.peak_ingest_seq = ingest_seq
+            window.peak_size = sizing.size
+            window.peak_profit = sizing.profit
+            window.peak_edge = sizing.edge
+            events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+
+
+__all__ = [
+    "BUY_KALSHI_YES_POLY_NO",
+    "CLOSE_BOOK_INVALID",
+    "CLOSE_EDGE_GONE",
+    "CLOSE_END_OF_DATA",
+    "CLOSE_STALE",
+    "CLOSED",
+    "DIRECTIONS",
+    "MAX_SCAN",
+    "NO_TRADE",
+    "OPENED",
+    "PEAK",
+    "Detector",
+    "DetectorEvent",
+    "OpportunityWindow",
+    "Sizing",
+    "best_trade",
+    "edge_at",
+    "opportunity_id",
+    "profit_fine_at",
+]
