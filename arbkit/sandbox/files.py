@@ -1,0 +1,144 @@
+"""What the sandbox writes beside itself: the RSA key, `arbkit.toml`, the ground-truth table."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from arbkit.sandbox.scenario import ONE, Dislocation, Scenario
+
+KEY_FILE = "kalshi-sandbox.pem"
+CONFIG_FILE = "arbkit.toml"
+GROUND_TRUTH_FILE = "ground_truth.parquet"
+CONNECTIONS_FILE = "connections.jsonl"
+FAULTS_FILE = "faults.jsonl"
+
+# gross_edge: dollars per contract pair (1 - yes_ask - no_ask at top of book), a decimal string
+# with 4 places; size: contracts available at that edge, a decimal string with 2 places.
+GROUND_TRUTH_SCHEMA = pa.schema([
+    pa.field("dislocation_id", pa.string()),
+    pa.field("pair", pa.string()),
+    pa.field("kalshi_ticker", pa.string()),
+    pa.field("polymarket_yes_token", pa.string()),
+    pa.field("direction", pa.string()),
+    pa.field("kind", pa.string()),
+    pa.field("start_ns", pa.int64()),
+    pa.field("end_ns", pa.int64()),
+    pa.field("gross_edge", pa.string()),
+    pa.field("size", pa.string()),
+    pa.field("yes_ask", pa.string()),
+    pa.field("no_ask", pa.string()),
+])
+
+
+def new_private_key() -> rsa.RSAPrivateKey:
+    """A fresh RSA key for the sandbox's Kalshi server."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def write_private_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+    """Write the key as PKCS#8 PEM, readable by the owner only (mode 0600)."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value)  # a JSON string of printable text is a valid TOML basic string
+
+
+def config_text(scenario: Scenario, *, kalshi_ws_url: str, kalshi_rest_url: str,
+                polymarket_ws_url: str, polymarket_rest_url: str, key_id: str | None,
+                private_key_path: str | None, use_yes_price: bool = False) -> str:
+    """The DESIGN §11 config pointing at the sandbox, one [[pairs]] table per scenario pair."""
+    cfg = scenario.config
+    lines = [
+        "# Written by arbkit sandbox. The rest_url values point at the sandbox's own loopback",
+        "# servers, which serve WebSocket upgrades only (no REST endpoints: they answer 404).",
+        "",
+        "[venues.kalshi]",
+        f"ws_url = {_toml_str(kalshi_ws_url)}",
+        f"rest_url = {_toml_str(kalshi_rest_url)}",
+    ]
+    if key_id is not None:
+        lines.append(f"key_id = {_toml_str(key_id)}")
+    if private_key_path is not None:
+        lines.append(f"private_key_path = {_toml_str(private_key_path)}")
+    lines += [
+        f"use_yes_price = {'true' if use_yes_price else 'false'}",
+        "",
+        "[venues.polymarket]",
+        f"ws_url = {_toml_str(polymarket_ws_url)}",
+        f"rest_url = {_toml_str(polymarket_rest_url)}",
+    ]
+    for spec in scenario.pairs:
+        lines += [
+            "",
+            "[[pairs]]",
+            f"name = {_toml_str(spec.name)}",
+            f"kalshi_ticker = {_toml_str(spec.kalshi_ticker)}",
+            f"polymarket_yes_token = {_toml_str(spec.polymarket_yes_token)}",
+            f"polymarket_no_token = {_toml_str(spec.polymarket_no_token)}",
+            f"kalshi_fee_multiplier = {cfg.kalshi_fee_multiplier}",
+            f"polymarket_fee_rate = {cfg.polymarket_fee_rate}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file so readers see the old or the new content, never a torn one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _dollars(ticks: int) -> str:
+    sign = "-" if ticks < 0 else ""
+    ticks = abs(ticks)
+    return f"{sign}{ticks // ONE}.{ticks % ONE:04d}"
+
+
+def ground_truth_table(scenario: Scenario, dislocations: list[Dislocation]) -> pa.Table:
+    """The ground-truth rows for the given dislocations (end_ns null while still open)."""
+    specs = scenario.pairs
+    return pa.Table.from_pylist([
+        {
+            "dislocation_id": d.dislocation_id,
+            "pair": specs[d.pair].name,
+            "kalshi_ticker": specs[d.pair].kalshi_ticker,
+            "polymarket_yes_token": specs[d.pair].polymarket_yes_token,
+            "direction": d.direction,
+            "kind": d.kind,
+            "start_ns": d.start_ns,
+            "end_ns": d.end_ns,
+            "gross_edge": _dollars(d.gross_edge),
+            "size": f"{d.size // 100}.{d.size % 100:02d}",
+            "yes_ask": _dollars(d.yes_ask),
+            "no_ask": _dollars(d.no_ask),
+        }
+        for d in dislocations
+    ], schema=GROUND_TRUTH_SCHEMA)
+
+
+def write_ground_truth(path: Path, scenario: Scenario, dislocations: list[Dislocation]) -> None:
+    """Replace the ground-truth Parquet file atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(ground_truth_table(scenario, dislocations), tmp)
+    os.replace(tmp, path)
+
+
+def append_jsonl(path: Path, row: dict) -> None:
+    """Append one JSON line (connections and faults logs)."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, sort_keys=True) + "\n")

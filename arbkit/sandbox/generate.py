@@ -1,0 +1,174 @@
+"""Offline generation: the sandbox scenario written straight into a recording, no sockets.
+
+The frames are exactly what one Kalshi connection (subscribed to `orderbook_delta` for every
+market) and one Polymarket connection (every YES and NO token, initial dump) would receive from
+`arbkit sandbox serve` with the same seed, on the scenario's simulated clock. Rows carry the
+lifecycle a recorder writes: `open` (URL), `out` (the subscribe command), `in` frames, `close`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arbkit.config import config_to_dict, parse_config
+from arbkit.sandbox import files
+from arbkit.sandbox.kalshi import KalshiSession
+from arbkit.sandbox.polymarket import PolymarketSession
+from arbkit.sandbox.scenario import Scenario, ScenarioConfig
+from arbkit.store import FRAMES_SCHEMA, write_session
+
+KALSHI = "kalshi"
+POLYMARKET = "polymarket"
+KALSHI_URL = "ws://127.0.0.1/trade-api/ws/v2"
+POLYMARKET_URL = "ws://127.0.0.1/ws/market"
+GENERATE_RATE = 2000.0  # data frames per simulated second per venue
+RECEIVE_DELAY_NS = 1_000_000  # receive time = venue time + 1 ms on both venues, keeps recv_ns sorted
+MONO_BASE_NS = 10**12
+BATCH_ROWS = 65_536
+CONN_ID = 1  # the recorder numbers a session's connections per venue from 1
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What `generate_recording` wrote."""
+
+    session_id: str
+    frames: int
+    dislocations: int
+    config_path: Path
+    ground_truth_path: Path
+    seconds: float
+
+
+def session_id_for(epoch_ms: int, seed: int) -> str:
+    """A deterministic session id in the recorder's format for a generated session."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch_ms // 1000))
+    return f"{stamp}-{(seed * 0x9E3779B1 + 0x5A17) & 0xFFFFFF:06x}"
+
+
+def iter_generated_batches(scenario: Scenario, frames: int, session_id: str, *,
+                           kalshi_era: str = "c", batch_rows: int = BATCH_ROWS,
+                           ) -> Iterator[pa.RecordBatch]:
+    """Yield FRAMES_SCHEMA batches of exactly `frames` rows (lifecycle rows included)."""
+    epoch = scenario.epoch_ns
+    rows: list[tuple[int, str, str, bytes]] = []
+    seq = 0
+    session = pa.scalar(session_id, pa.string())
+    conn = pa.scalar(CONN_ID, pa.int32())
+    mono_offset = pa.scalar(MONO_BASE_NS - epoch, pa.int64())
+
+    def flush() -> pa.RecordBatch:
+        nonlocal seq
+        n = len(rows)
+        recv, venue, kind, payload = zip(*rows)
+        recv_arr = pa.array(recv, pa.int64())
+        batch = pa.RecordBatch.from_arrays([
+            pa.repeat(session, n),
+            pa.array(range(seq, seq + n), pa.int64()),
+            recv_arr,
+            pc.add(recv_arr, mono_offset),
+            pa.array(venue, pa.string()),
+            pa.repeat(conn, n),
+            pa.array(kind, pa.string()),
+            pa.array(payload, pa.binary()),
+        ], schema=FRAMES_SCHEMA)
+        seq += n
+        rows.clear()
+        return batch
+
+    kalshi = KalshiSession(scenario, kalshi_era)
+    poly = PolymarketSession(scenario)
+    subscribe = orjson.dumps({"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"],
+        "market_tickers": [p.kalshi_ticker for p in scenario.pairs],
+        "use_yes_price": False}})
+    market = orjson.dumps({"type": "market", "assets_ids": [
+        a for p in scenario.pairs for a in (p.polymarket_yes_token, p.polymarket_no_token)],
+        "initial_dump": True})
+    t0 = epoch + RECEIVE_DELAY_NS
+    opening = [
+        (KALSHI, "open", orjson.dumps({"url": KALSHI_URL})),
+        (KALSHI, "out", subscribe),
+        *((KALSHI, "in", f) for f in kalshi.handle(subscribe)),
+        (POLYMARKET, "open", orjson.dumps({"url": POLYMARKET_URL})),
+        (POLYMARKET, "out", market),
+        *((POLYMARKET, "in", f) for f in poly.handle(market)[0]),
+    ]
+    closing = [
+        (KALSHI, "close", orjson.dumps({"code": 1000, "reason": "end of generated session"})),
+        (POLYMARKET, "close", orjson.dumps({"code": 1000, "reason": "end of generated session"})),
+    ]
+    budget = frames - len(closing)
+    rows.extend((t0, v, k, p) for v, k, p in opening[:max(0, budget)])
+    written = len(rows)
+    step = scenario.step
+    on_kalshi = kalshi.on_items
+    on_poly = poly.on_items
+    append = rows.append
+    t = t0
+    while written < budget:
+        t_ns, k_items, p_items = step()
+        t = t_ns + RECEIVE_DELAY_NS
+        if k_items:
+            for frame in on_kalshi(t_ns, k_items):
+                append((t, KALSHI, "in", frame))
+        if p_items:
+            for frame in on_poly(t_ns, p_items):
+                append((t, POLYMARKET, "in", frame))
+        written = seq + len(rows)
+        if len(rows) >= batch_rows:
+            if written > budget:
+                del rows[len(rows) - (written - budget):]
+            yield flush()
+    if seq + len(rows) > budget:
+        del rows[budget - seq:]
+    rows.extend((t, v, k, p) for v, k, p in closing[:frames - seq - len(rows)])
+    if rows:
+        yield flush()
+
+
+def generate_recording(out: Path | str, *, frames: int, pairs: int = 4, seed: int = 0,
+                       rate: float = GENERATE_RATE, epoch_ms: int | None = None,
+                       kalshi_era: str = "c",
+                       progress: Callable[[int], None] | None = None) -> GenerateResult:
+    """Write `frames` rows of the seeded scenario as a recording under `out` (DESIGN §3 layout),
+    plus `out/arbkit.toml` and `out/ground_truth.parquet`. `progress(rows)` is called per batch."""
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = ScenarioConfig(seed=seed, pairs=pairs, rate=rate)
+    if epoch_ms is not None:
+        cfg = replace(cfg, epoch_ms=epoch_ms)
+    scenario = Scenario(cfg)
+    text = files.config_text(scenario, kalshi_ws_url=KALSHI_URL,
+                             kalshi_rest_url="http://127.0.0.1/trade-api/v2",
+                             polymarket_ws_url=POLYMARKET_URL, polymarket_rest_url="http://127.0.0.1",
+                             key_id=None, private_key_path=None)
+    config_path = out / files.CONFIG_FILE
+    files.write_text_atomic(config_path, text)
+    config = config_to_dict(parse_config(text, base_dir=out, source=str(config_path)))
+    session_id = session_id_for(cfg.epoch_ms, seed)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        done = 0
+        for batch in iter_generated_batches(scenario, frames, session_id, kalshi_era=kalshi_era):
+            done += batch.num_rows
+            yield batch
+            if progress is not None:
+                progress(done)
+
+    write_session(out, batches(), config=config, session_id=session_id,
+                  start_ns=scenario.epoch_ns)
+    ground_truth_path = out / files.GROUND_TRUTH_FILE
+    completed = scenario.completed_dislocations()
+    ended = [replace(d, end_ns=scenario.now_ns) for d in scenario.active_dislocations()]
+    files.write_ground_truth(ground_truth_path, scenario, completed + ended)
+    return GenerateResult(session_id, frames, len(completed) + len(ended), config_path,
+                          ground_truth_path, time.perf_counter() - started)
