@@ -1,0 +1,440 @@
+"""Writing a session: a crash-safe journal sealed into Parquet, plus the offline bulk writer.
+
+Layout (DESIGN §3) under a recordings root:
+
+    sessions/<session_id>.json                         manifest (atomic replace on every change)
+    journal/<session_id>/<n>.arrows                    Arrow IPC stream, one batch per flush
+    frames/date=YYYY-MM-DD/venue=<v>/<session_id>-<n>.parquet   sealed segment n of venue v
+
+`append` only buffers; `tick` (call it about every 100 ms) writes the buffer to the journal once
+per flush interval (write + OS flush + fsync), so `kill -9` loses at most one interval. Every
+`rotation_s` the journal segment is closed and sealed on a background thread so the receive path
+never waits for JSON parsing or compression; `close` seals the rest and completes the manifest.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arbkit.errors import StorageError
+from arbkit.store import manifest as mf
+from arbkit.store._seal import (
+    ROW_GROUP_ROWS,
+    JournalRead,
+    SegmentSealer,
+    conform,
+    journal_dir,
+    read_journal,
+    seal_batches,
+    segment_path,
+)
+from arbkit.store.schema import FRAMES_SCHEMA
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no liveness lock, recovery trusts the caller
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".lock"
+ROWS_PER_FILE = 2_000_000
+
+
+def lock_journal(directory: Path, *, blocking: bool) -> int | None:
+    """Take the exclusive liveness lock of a journal directory; return its fd, or None if held.
+
+    The kernel releases the lock when the process dies (even on `kill -9`), which is how
+    recovery tells a crashed session from one still being recorded.
+    """
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    if fcntl is None:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _storage_error(what: str, exc: BaseException) -> StorageError:
+    return StorageError(f"{what}: {exc}")
+
+
+class SessionWriter:
+    """Record one session's frames under a recordings root (see the module docstring).
+
+    Not thread-safe: call `append`, `tick`, `flush` and `close` from one thread.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        config: Mapping[str, Any],
+        session_id: str | None = None,
+        flush_interval_s: float = 1.0,
+        rotation_s: float = 3600.0,
+    ) -> None:
+        self._root = Path(root)
+        start_ns = time.time_ns()
+        self.session_id = session_id or mf.new_session_id(start_ns)
+        self._flush_interval = flush_interval_s
+        self._rotation = rotation_s
+        self._manifest = mf.new_manifest(self.session_id, start_ns, config)
+        self._manifest_lock = threading.Lock()
+        self._journal_dir = journal_dir(self._root, self.session_id)
+        try:
+            self._journal_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = lock_journal(self._journal_dir, blocking=True)
+        except OSError as exc:
+            raise _storage_error(f"cannot create journal {self._journal_dir}", exc) from exc
+        mf.write_manifest(self._root, self._manifest)
+
+        self._recv: list[int] = []
+        self._mono: list[int] = []
+        self._venue: list[str] = []
+        self._conn: list[int] = []
+        self._kind: list[str] = []
+        self._payload: list[bytes] = []
+        self._add_recv = self._recv.append
+        self._add_mono = self._mono.append
+        self._add_venue = self._venue.append
+        self._add_conn = self._conn.append
+        self._add_kind = self._kind.append
+        self._add_payload = self._payload.append
+        self._next_seq = 0
+        self._flushed_seq = 0
+
+        self._segment = 0
+        self._segment_rows = 0
+        self._journal: pa.NativeFile | None = None
+        self._stream: pa.ipc.RecordBatchStreamWriter | None = None
+        now = time.monotonic()
+        self._last_flush = now
+        self._last_fsync = now
+        self._segment_start = now
+
+        self._sealer = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"seal-{self.session_id}"
+        )
+        self._unsealed_bytes: dict[int, int] = {}
+        self._sealed_bytes = 0
+        self._error: StorageError | None = None
+        self._closed = False
+
+    # -- receive path -------------------------------------------------------------------------
+
+    def append(
+        self, recv_ns: int, mono_ns: int, venue: str, conn_id: int, kind: str, payload: bytes
+    ) -> int:
+        """Buffer one frame or connection event; return its session-wide `ingest_seq`."""
+        self._add_recv(recv_ns)
+        self._add_mono(mono_ns)
+        self._add_venue(venue)
+        self._add_conn(conn_id)
+        self._add_kind(kind)
+        self._add_payload(payload)
+        seq = self._next_seq
+        self._next_seq = seq + 1
+        return seq
+
+    def tick(self) -> None:
+        """Flush when the flush interval has passed and rotate when the rotation period has."""
+        if self._error is not None:
+            raise self._error
+        now = time.monotonic()
+        if now - self._last_flush >= self._flush_interval:
+            self.flush()
+        if now - self._segment_start >= self._rotation:
+            self.rotate()
+
+    def flush(self) -> None:
+        """Write buffered frames to the journal and hand them to the OS (fsync once per interval)."""
+        self._check_open()
+        now = time.monotonic()
+        self._last_flush = now
+        n = self._next_seq - self._flushed_seq
+        if n:
+            batch = self._take_batch(n)
+            try:
+                if self._stream is None:
+                    self._open_journal()
+                assert self._stream is not None and self._journal is not None
+                self._stream.write_batch(batch)
+                self._journal.flush()
+            except (OSError, pa.ArrowException) as exc:
+                self._error = _storage_error(
+                    f"cannot write journal {segment_path(self._root, self.session_id, self._segment)}",
+                    exc,
+                )
+                raise self._error from exc
+            self._segment_rows += n
+        if self._journal is not None and now - self._last_fsync >= self._flush_interval:
+            self._fsync()
+
+    def _take_batch(self, n: int) -> pa.RecordBatch:
+        base = self._flushed_seq
+        batch = pa.RecordBatch.from_arrays(
+            [
+                pa.repeat(self.session_id, n),
+                pa.array(np.arange(base, base + n, dtype=np.int64)),
+                pa.array(self._recv, pa.int64()),
+                pa.array(self._mono, pa.int64()),
+                pa.array(self._venue, pa.string()),
+                pa.array(self._conn, pa.int32()),
+                pa.array(self._kind, pa.string()),
+                pa.array(self._payload, pa.binary()),
+            ],
+            schema=FRAMES_SCHEMA,
+        )
+        # Clear in place: the bound append methods keep pointing at these lists.
+        for column in (self._recv, self._mono, self._venue, self._conn, self._kind, self._payload):
+            column.clear()
+        self._flushed_seq = base + n
+        return batch
+
+    def _open_journal(self) -> None:
+        path = segment_path(self._root, self.session_id, self._segment)
+        self._journal = pa.OSFile(str(path), "w")
+        self._stream = pa.ipc.new_stream(self._journal, FRAMES_SCHEMA)
+
+    def _fsync(self) -> None:
+        assert self._journal is not None
+        try:
+            os.fsync(self._journal.fileno())
+        except OSError as exc:
+            self._error = _storage_error("cannot fsync the journal", exc)
+            raise self._error from exc
+        self._last_fsync = time.monotonic()
+
+    # -- rotation and sealing -----------------------------------------------------------------
+
+    def rotate(self) -> None:
+        """Close the current journal segment, seal it in the background and start the next."""
+        self.flush()
+        self._segment_start = time.monotonic()
+        if self._stream is None:
+            return
+        segment = self._segment
+        self._close_journal()
+        self._segment += 1
+        self._segment_rows = 0
+        self._submit_seal(segment)
+
+    def _close_journal(self) -> None:
+        assert self._stream is not None and self._journal is not None
+        try:
+            self._stream.close()
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+            self._journal.close()
+        except (OSError, pa.ArrowException) as exc:
+            self._error = _storage_error("cannot close the journal", exc)
+            raise self._error from exc
+        finally:
+            self._stream = None
+        self._unsealed_bytes[self._segment] = segment_path(
+            self._root, self.session_id, self._segment
+        ).stat().st_size
+        self._journal = None
+
+    def _submit_seal(self, segment: int) -> None:
+        self._sealer.submit(self._seal, segment).add_done_callback(self._sealed)
+
+    def _sealed(self, future: concurrent.futures.Future[None]) -> None:
+        exc = future.exception()
+        if exc is not None and self._error is None:
+            self._error = (
+                exc if isinstance(exc, StorageError) else _storage_error("sealing failed", exc)
+            )
+
+    def _seal(self, segment: int) -> None:
+        path = segment_path(self._root, self.session_id, segment)
+        report = JournalRead()
+        files = seal_batches(self._root, self.session_id, segment, read_journal(path, report))
+        if report.error is not None:
+            raise StorageError(f"journal {path} is unreadable after {report.rows} rows")
+        with self._manifest_lock:
+            mf.add_files(self._manifest, files)
+            mf.write_manifest(self._root, self._manifest)
+            self._sealed_bytes += sum(f["bytes"] for f in files)
+            self._unsealed_bytes.pop(segment, None)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise _storage_error(f"cannot remove sealed journal {path}", exc) from exc
+        log.info(
+            "sealed segment %d of session %s: %d frames in %d file(s)",
+            segment,
+            self.session_id,
+            report.rows,
+            len(files),
+        )
+
+    # -- status and shutdown ------------------------------------------------------------------
+
+    @property
+    def frames(self) -> int:
+        """Frames appended so far."""
+        return self._next_seq
+
+    @property
+    def bytes_on_disk(self) -> int:
+        """Bytes this session occupies on disk: sealed files plus journal segments."""
+        current = 0
+        if self._journal is not None:
+            try:
+                current = self._journal.tell()
+            except (OSError, ValueError):
+                current = 0
+        with self._manifest_lock:
+            return self._sealed_bytes + sum(self._unsealed_bytes.values()) + current
+
+    def close(self) -> None:
+        """Flush, seal everything, and mark the manifest complete; raise StorageError on failure.
+
+        On failure the journal stays on disk for `recover` and sealed files are untouched.
+        """
+        if self._closed:
+            return
+        try:
+            self.flush()
+            if self._stream is not None:
+                segment = self._segment
+                self._close_journal()
+                self._submit_seal(segment)
+            self._sealer.shutdown(wait=True)
+            if self._error is not None:
+                raise self._error
+            with self._manifest_lock:
+                mf.finish(self._manifest, mf.STATUS_COMPLETE, time.time_ns())
+                mf.write_manifest(self._root, self._manifest)
+            self._release_lock(remove=True)
+        finally:
+            self._closed = True
+            self._sealer.shutdown(wait=True)
+            if self._journal is not None:
+                try:
+                    self._journal.close()
+                except (OSError, pa.ArrowException):
+                    pass  # already failing; the journal on disk is what recovery reads
+            self._release_lock(remove=False)
+
+    def _release_lock(self, *, remove: bool) -> None:
+        if remove:
+            # Leave nothing behind on a clean stop: the journal directory is empty but the lock.
+            try:
+                (self._journal_dir / LOCK_NAME).unlink(missing_ok=True)
+                self._journal_dir.rmdir()
+            except OSError as exc:
+                log.warning("could not remove journal directory %s: %s", self._journal_dir, exc)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"session {self.session_id} is closed")
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """A copy of the session manifest as last written."""
+        with self._manifest_lock:
+            return dict(self._manifest)
+
+
+def _checked(batches: Iterable[pa.RecordBatch], session_id: str) -> Iterator[pa.RecordBatch]:
+    last = None
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        batch = conform(batch)
+        seqs = batch.column("ingest_seq").to_numpy()
+        if (last is not None and seqs[0] <= last) or (np.diff(seqs) <= 0).any():
+            raise ValueError("write_session: ingest_seq must be strictly increasing")
+        last = int(seqs[-1])
+        sids = batch.column("session_id")
+        if pc.any(pc.not_equal(sids, session_id)).as_py() or sids.null_count:
+            batch = batch.set_column(0, "session_id", pa.repeat(session_id, batch.num_rows))
+        yield batch
+
+
+def write_session(
+    root: str | os.PathLike[str],
+    batches: Iterable[pa.RecordBatch],
+    *,
+    config: Mapping[str, Any],
+    session_id: str | None = None,
+    start_ns: int | None = None,
+    rows_per_file: int = ROWS_PER_FILE,
+) -> str:
+    """Write frames straight to sealed Parquet plus a complete manifest; return the session id.
+
+    For offline generation: `batches` are FRAMES_SCHEMA record batches in ingest order. Memory
+    stays bounded (one row group per venue); a new segment starts every `rows_per_file` rows.
+    The session id is `session_id`, else the first frame's, else a new one from the start time
+    (`start_ns`, default the first frame's `recv_ns`); every row is written with it.
+    """
+    root = Path(root)
+    iterator = iter(batches)
+    first = next((b for b in iterator if b.num_rows), None)
+    if start_ns is None:
+        start_ns = first.column("recv_ns")[0].as_py() if first is not None else time.time_ns()
+    if session_id is None and first is not None:
+        session_id = first.column("session_id")[0].as_py() or None
+    session_id = session_id or mf.new_session_id(start_ns)
+    manifest = mf.new_manifest(session_id, start_ns, config)
+    mf.write_manifest(root, manifest)
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        if first is not None:
+            yield first
+        yield from iterator
+
+    segment = 0
+    sealer = SegmentSealer(root, session_id, segment)
+    last_recv = start_ns
+    try:
+        for batch in _checked(stream(), session_id):
+            offset = 0
+            while offset < batch.num_rows:
+                take = min(batch.num_rows - offset, rows_per_file - sealer.rows)
+                sealer.add(batch.slice(offset, take))
+                offset += take
+                if sealer.rows >= rows_per_file:
+                    mf.add_files(manifest, sealer.finish())
+                    mf.write_manifest(root, manifest)
+                    segment += 1
+                    sealer = SegmentSealer(root, session_id, segment)
+            last_recv = max(last_recv, pc.max(batch.column("recv_ns")).as_py())
+        mf.add_files(manifest, sealer.finish())
+    except (OSError, pa.ArrowException) as exc:
+        sealer.abort()
+        raise _storage_error(f"cannot write session {session_id} under {root}", exc) from exc
+    mf.finish(manifest, mf.STATUS_COMPLETE, last_recv)
+    mf.write_manifest(root, manifest)
+    return session_id
+
+
+__all__ = ["ROW_GROUP_ROWS", "SessionWriter", "write_session"]
