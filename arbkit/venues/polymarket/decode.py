@@ -33,7 +33,7 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
-from arbkit.core.fixedpoint import PRICE_ONE, parse_price, parse_size
+from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
 
 __all__ = ["PolymarketDecoder"]
 
@@ -50,6 +50,7 @@ _TOPS: dict[str | None, int | None] = {}
 _Side = Literal["BUY", "SELL", "buy", "sell"]
 _SIDES = {"BUY": BID, "SELL": ASK, "buy": BID, "sell": ASK}
 _TAKER_SIDES = {"BUY": "buy", "SELL": "sell", "buy": "buy", "sell": "sell"}
+_FRACTION_SCALE = [SIZE_SCALE // 10**places for places in range(7)]
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -70,11 +71,17 @@ def _price(text: str) -> int:
 
 
 def _size(text: str) -> int:
+    # Level sizes are far more varied than prices, so a miss here is common and must be cheap:
+    # plain "123" / "123.45" is parsed inline, anything unusual goes to the strict parser.
     value = _SIZES.get(text)
     if value is None:
-        value = parse_size(text)
-        if value < 0:
-            raise ValueError(f"negative size: {text!r}")
+        whole, _, frac = text.partition(".")
+        if text.isascii() and whole.isdigit() and len(frac) <= 6 and (frac.isdigit() or not frac):
+            value = int(whole) * SIZE_SCALE + (int(frac) * _FRACTION_SCALE[len(frac)] if frac else 0)
+        else:
+            value = parse_size(text)
+            if value < 0:
+                raise ValueError(f"negative size: {text!r}")
         _remember(_SIZES, text, value)
     return value
 
@@ -93,10 +100,11 @@ def _tick(text: str) -> int:
 
 
 def _levels(levels: list[_Level]) -> list[Level]:
+    sizes = _SIZES
     try:
-        return [(_PRICES[level.price], _SIZES[level.size]) for level in levels]
+        return [(_PRICES[lv.price], sizes.get(lv.size) or _size(lv.size)) for lv in levels]
     except KeyError:
-        return [(_price(level.price), _size(level.size)) for level in levels]
+        return [(_price(lv.price), _size(lv.size)) for lv in levels]
 
 
 class _Level(msgspec.Struct, gc=False):
@@ -171,8 +179,12 @@ class _PriceChange(_Wire, tag="price_change"):
         if changes is not None:
             # Era-3 `hash` identifies the causing order, not the book, so it is not decoded.
             out: list[Event] = []
+            sizes = _SIZES
             try:
                 for c in changes:
+                    size = sizes.get(c.size)
+                    if size is None:
+                        size = _size(c.size)
                     out.append(
                         LevelSet(
                             POLYMARKET,
@@ -180,12 +192,13 @@ class _PriceChange(_Wire, tag="price_change"):
                             c.asset_id,
                             _SIDES[c.side],
                             _PRICES[c.price],
-                            _SIZES[c.size],
+                            size,
                             ts,
                             _TOPS[c.best_bid],
                             _TOPS[c.best_ask],
                         )
                     )
+            # Prices and tops are a small set, almost always cached; a miss redoes the frame.
             except KeyError:
                 out = [
                     LevelSet(
