@@ -1,7 +1,7 @@
 """Build Polymarket market-channel client messages (PROTOCOLS §3.2) as compact JSON bytes.
 
 The server expects text frames: send these payloads as text (with websockets,
-`ws.send(payload.decode())`), never as binary frames.
+`ws.send(payload, text=True)`), never as binary frames.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ PING = b"PING"
 PONG = "PONG"
 # What the server answers to a second initial subscription on an open socket.
 INVALID_OPERATION = "INVALID OPERATION"
-PING_INTERVAL_S = 10.0
 
 DYNAMIC_OPERATIONS = ("subscribe", "unsubscribe")
 

@@ -7,8 +7,9 @@ field of the wrong type) takes a slower generic path that decodes element by ele
 bad element costs only itself. Nothing here raises: failures become `DecodeError` events and
 are counted on the decoder.
 
-Wire strings are turned into exact integers through small caches of already-validated strings;
-a cache miss falls back to `core.fixedpoint`, which rejects anything inexact.
+Wire strings become exact integers through bounded caches of already-validated strings; on a
+miss a plain size ("1300.5") is parsed inline and anything else goes to `core.fixedpoint`, which
+rejects whatever is inexact.
 """
 
 from __future__ import annotations
