@@ -26,6 +26,7 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
+from arbkit.core.fixedpoint import PRICE_ONE, parse_price, parse_size
 from arbkit.venues.polymarket import PolymarketDecoder
 from arbkit.venues.polymarket import decode as decode_module
 
@@ -488,3 +489,33 @@ def test_decode_never_raises_on_event_shaped_json_and_counts_every_element(value
     elements = value if isinstance(value, list) else [value]
     others = sum(el["event_type"] == "other" for el in elements)
     assert decoder.skipped == others
+
+
+def number_text(max_whole: int) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(alphabet="0123456789.+- e_", max_size=12),
+        st.builds(
+            lambda whole, frac: f"{whole}.{frac}",
+            st.integers(min_value=0, max_value=max_whole),
+            st.text(alphabet="0123456789", max_size=8),
+        ),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(price=number_text(1), size=number_text(10**9))
+def test_decoder_accepts_exactly_the_prices_and_sizes_fixedpoint_accepts(price: str, size: str):
+    try:
+        expected = (parse_price(price), parse_size(size))
+        valid = 0 <= expected[0] <= PRICE_ONE and expected[1] >= 0
+    except ValueError:
+        valid = False
+    change = {"asset_id": YES, "price": price, "size": size, "side": "BUY"}
+    frame = {"event_type": "price_change", "timestamp": "1", "price_changes": [change]}
+
+    events = PolymarketDecoder().decode(json.dumps(frame).encode(), RECV_NS)
+
+    if valid:
+        assert [(e.price, e.size) for e in events] == [expected]
+    else:
+        assert [type(e) for e in events] == [DecodeError]
