@@ -573,12 +573,12 @@ def draw_valid_level_op(data, ref: ReferenceBook) -> tuple | None:
     return ("set", side, price, data.draw(st.integers(0, 4)) * UNIT)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_book_equals_the_reference_book_after_any_valid_sequence(data):
     manager = BookManager()
     ref = ReferenceBook()
-    for t in range(data.draw(st.integers(1, 25), label="frames")):
+    for t in range(data.draw(st.integers(1, 15), label="frames")):
         if not ref.valid or data.draw(st.integers(0, 9)) == 0:
             ops = [draw_valid_snapshot(data)]
             ref.apply(ops[0])
@@ -597,7 +597,7 @@ def test_book_equals_the_reference_book_after_any_valid_sequence(data):
         assert_matches(manager.get(KALSHI, MARKET), ref)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(any_op, min_size=1, max_size=4), max_size=25))
 def test_a_valid_book_is_never_crossed_and_every_invalidation_is_reported(frames):
     manager = BookManager()
