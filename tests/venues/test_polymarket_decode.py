@@ -182,6 +182,17 @@ def test_price_change_sizes_are_absolute_and_zero_removes_the_level():
     assert (book.best_bid, book.best_ask) == (4800, 4900)
 
 
+def test_mirrored_change_pair_keeps_the_no_book_the_complement_of_the_yes_book():
+    books = apply_all(fixture("initial_dump.json"), fixture("price_change_era3.json"))
+
+    yes, no = books.get(POLYMARKET, YES), books.get(POLYMARKET, NO)
+
+    assert yes is not None and no is not None and yes.valid and no.valid
+    assert yes.bids == {4600: 100_000_000, 4700: 1_500_000_000}
+    assert no.asks == {PRICE_ONE - p: size for p, size in yes.bids.items()}
+    assert no.bids == {PRICE_ONE - p: size for p, size in yes.asks.items()}
+
+
 def test_decoded_best_prices_match_the_locally_built_book():
     books = apply_all(fixture("book.json"), fixture("price_change_era3.json"))
     events, _ = decode("price_change_era3.json")
@@ -255,6 +266,7 @@ def test_unknown_event_type_in_a_batch_is_skipped_and_the_rest_decoded_in_order(
 
 
 def test_batch_decodes_identically_to_its_elements_sent_one_by_one():
+    # The unknown element sends the batch down the per-element path; alone, each is typed-decoded.
     elements = json.loads(fixture("batch_mixed_with_unknown.json"))
     decoder = PolymarketDecoder()
 
