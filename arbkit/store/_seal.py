@@ -107,15 +107,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _file_identity(path: Path) -> tuple[str | None, str | None, int, int | None, int | None]:
-    meta = pq.ParquetFile(path).metadata
+def _file_identity(path: Path) -> tuple[Any, ...] | None:
+    """Return what identifies a sealed file's contents, or None if it is not readable as one."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException):
+        return None
     kv = meta.metadata or {}
     seq_index = meta.schema.to_arrow_schema().get_field_index("ingest_seq")
+    if seq_index < 0:
+        return None
     lo = hi = None
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(seq_index).statistics
         if stats is None or not stats.has_min_max:
-            return (None, None, meta.num_rows, None, None)
+            return None
         lo = stats.min if lo is None else min(lo, stats.min)
         hi = stats.max if hi is None else max(hi, stats.max)
     session = kv.get(META_SESSION)
@@ -142,7 +148,8 @@ def publish(tmp: Path, final: Path) -> Path:
         try:
             os.link(tmp, candidate)
         except FileExistsError:
-            if _file_identity(candidate) == _file_identity(tmp):
+            existing = _file_identity(candidate)
+            if existing is not None and existing == _file_identity(tmp):
                 log.info("%s is already sealed with the same frames; keeping it", candidate)
                 os.unlink(tmp)
                 return candidate
@@ -153,7 +160,8 @@ def publish(tmp: Path, final: Path) -> Path:
         except OSError:
             # No hard links on this filesystem: check-then-rename (a tiny race, single writer).
             if candidate.exists():
-                if _file_identity(candidate) == _file_identity(tmp):
+                existing = _file_identity(candidate)
+                if existing is not None and existing == _file_identity(tmp):
                     os.unlink(tmp)
                     return candidate
                 k += 1

@@ -297,6 +297,7 @@ class _Plan:
     end_ns: int | None
     venues: frozenset[str] | None
     dictionary: bool
+    batch_rows: int
 
 
 def _file_batches(info: FileInfo, session_id: str, plan: _Plan) -> Iterator[pa.RecordBatch]:
@@ -324,7 +325,7 @@ def _file_batches(info: FileInfo, session_id: str, plan: _Plan) -> Iterator[pa.R
             info.path,
             read_dictionary=[c for c in _DICTIONARY_STRINGS if c in read] if plan.dictionary else None,
         )
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=read):
+        for batch in pf.iter_batches(batch_size=plan.batch_rows, row_groups=groups, columns=read):
             mask = None
             if mixed_session:
                 mask = pc.equal(batch.column("session_id"), session_id)
@@ -441,6 +442,7 @@ def _plan(
     start_ns: int | None,
     end_ns: int | None,
     venues: Iterable[str] | None,
+    batch_rows: int,
     dictionary: bool = False,
 ) -> _Plan:
     wanted = list(columns) if columns is not None else list(FRAME_COLUMNS)
@@ -462,6 +464,7 @@ def _plan(
         end_ns=end_ns,
         venues=frozenset(venues) if venues is not None else None,
         dictionary=dictionary,
+        batch_rows=batch_rows,
     )
 
 
@@ -471,15 +474,18 @@ def iter_frame_batches(
     end_ns: int | None = None,
     venues: Iterable[str] | None = None,
     columns: Sequence[str] | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Yield a recording's frames as RecordBatches in `(session start, ingest_seq)` order.
 
     Keep rows with `start_ns <= recv_ns < end_ns` and a venue in `venues` (each if given).
     `columns` defaults to the eight frames columns (FRAMES_SCHEMA types); derived columns may
     be asked for too (null where a file lacks them). The path is resolved now, so a bad path
-    raises RecordingError here rather than on the first `next()`.
+    raises RecordingError here rather than on the first `next()`. `batch_rows` caps the rows
+    read from a file at a time (merged batches can be larger).
     """
-    plan = _plan(columns, start_ns, end_ns, venues)
+    plan = _plan(columns, start_ns, end_ns, venues, batch_rows)
     return _batches(resolve(path), plan)
 
 
@@ -496,9 +502,11 @@ def iter_frames(
     start_ns: int | None = None,
     end_ns: int | None = None,
     venues: Iterable[str] | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
 ) -> Iterator[Frame]:
     """Yield a recording's frames as `Frame` objects in replay order (see iter_frame_batches)."""
-    plan = _plan(FRAME_COLUMNS, start_ns, end_ns, venues, dictionary=True)
+    plan = _plan(FRAME_COLUMNS, start_ns, end_ns, venues, batch_rows, dictionary=True)
     return _frames(resolve(path), plan)
 
 
