@@ -78,7 +78,7 @@ def _size(text: str) -> int:
     if value is None:
         whole, _, frac = text.partition(".")
         if text.isascii() and whole.isdigit() and len(frac) <= 6 and (frac.isdigit() or not frac):
-            value = int(whole) * SIZE_SCALE + (int(frac) * _FRACTION_SCALE[len(frac)] if frac else 0)
+            value = int(whole) * SIZE_SCALE + int(frac or "0") * _FRACTION_SCALE[len(frac)]
         else:
             value = parse_size(text)
             if value < 0:
