@@ -30,12 +30,12 @@ with the highest best-trade profit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
-from arbkit.core.book import BookManager
+from arbkit.core.book import Book, BookManager
 from arbkit.core.events import Level
 from arbkit.core.fees import FINE_PER_MICRO, FeeParams, decimal_to_micros
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, decimal_to_size
@@ -324,6 +324,9 @@ class Detector:
         )
         self._fee_next = 0
         self._open: dict[tuple[int, int], OpportunityWindow] = {}
+        self._open_legs: dict[tuple[int, int], tuple[Book, Book]] = {}
+        # No open window can be stale at or before this instant (books only get fresher).
+        self._stale_after_ns: int | None = None
         self._manager: BookManager | None = None
         self._views: list[PairBooks] = []
 
@@ -348,21 +351,35 @@ class Detector:
     def on_books_changed(
         self, pair_names: Iterable[str], now_ns: int, ingest_seq: int, books: BookManager
     ) -> list[DetectorEvent]:
-        """Re-evaluate both directions of the named pairs after a frame changed their books."""
+        """Re-evaluate both directions of the named pairs after a frame changed their books.
+
+        Name every pair whose books the frame changed or invalidated (`pairs_for_market` of each
+        event's market, and of each book `BookManager.invalidate_markets` invalidated); the
+        order of names does not matter.
+        """
         views = self._bind(books)
         events: list[DetectorEvent] = []
         index = self._index
-        for i in sorted({index[name] for name in pair_names}):
+        names = pair_names if isinstance(pair_names, Collection) else list(pair_names)
+        if len(names) == 1:
+            order: Iterable[int] = (index[next(iter(names))],)
+        else:
+            order = sorted({index[n] for n in names})
+        for i in order:
             view = views[i]
-            self._evaluate(i, 0, view, now_ns, ingest_seq, events)
-            self._evaluate(i, 1, view, now_ns, ingest_seq, events)
+            view.refresh()
+            no = view.poly_no
+            no_side = no if no is not None and no.snapshots > 0 else view.poly_yes
+            self._evaluate(i, 0, view, view.kalshi, no_side, now_ns, ingest_seq, events)
+            self._evaluate(i, 1, view, view.kalshi, view.poly_yes, now_ns, ingest_seq, events)
         return events
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
-        """Close windows whose books went stale or invalid; call on every frame processed.
+        """Close windows whose books went stale; call on every frame processed, after
+        `on_books_changed`.
 
-        Also re-evaluates pairs whose fee schedule changed since the last call. Costs O(open
-        windows) otherwise.
+        Also re-evaluates pairs whose fee schedule changed since the last call. O(1) on most
+        frames: open windows are only scanned once the oldest book under one could be stale.
         """
         events: list[DetectorEvent] = []
         changes = self._fee_changes
@@ -374,12 +391,11 @@ class Detector:
             events.extend(
                 self.on_books_changed([self.pairs[i].name for i in due], now_ns, ingest_seq, books)
             )
-        if self._open:
-            views = self._bind(books)
+        if self._stale_after_ns is not None and now_ns > self._stale_after_ns:
             limit = self.max_staleness_ns
-            for key, window in list(self._open.items()):
-                kalshi, poly = views[key[0]].legs(DIRECTIONS[key[1]])
-                if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
+            self._stale_after_ns = None
+            for key, (kalshi, poly) in list(self._open_legs.items()):
+                if not kalshi.valid or not poly.valid:
                     reason = CLOSE_BOOK_INVALID
                 elif (
                     now_ns - kalshi.last_update_ns > limit  # type: ignore[operator]
@@ -387,9 +403,18 @@ class Detector:
                 ):
                     reason = CLOSE_STALE
                 else:
+                    self._watch(kalshi, poly)
                     continue
-                events.append(self._close(key, window, now_ns, ingest_seq, reason))
+                events.append(self._close(key, self._open[key], now_ns, ingest_seq, reason))
         return events
+
+    def _watch(self, kalshi: Book, poly: Book) -> None:
+        oldest = kalshi.last_update_ns
+        if poly.last_update_ns < oldest:  # type: ignore[operator]
+            oldest = poly.last_update_ns
+        due = oldest + self.max_staleness_ns  # type: ignore[operator]
+        if self._stale_after_ns is None or due < self._stale_after_ns:
+            self._stale_after_ns = due
 
     def close_all(self, now_ns: int, ingest_seq: int) -> list[DetectorEvent]:
         """Close every open window with reason `end_of_data`."""
@@ -407,6 +432,7 @@ class Detector:
         reason: str,
     ) -> DetectorEvent:
         del self._open[key]
+        del self._open_legs[key]
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
@@ -418,14 +444,14 @@ class Detector:
         i: int,
         d: int,
         view: PairBooks,
+        kalshi: Book | None,
+        poly: Book | None,
         now_ns: int,
         ingest_seq: int,
         events: list[DetectorEvent],
     ) -> None:
-        direction = DIRECTIONS[d]
         key = (i, d)
         window = self._open.get(key)
-        kalshi, poly = view.legs(direction)
         if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
             if window is not None:
                 events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
@@ -437,12 +463,22 @@ class Detector:
                 events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_STALE))
             return
         if self._quick_reject:
-            k_ask, p_ask = view.best_asks(direction)
+            # Top of book only: no depth sorted unless the best asks sum to under $1.
+            if d == 0:
+                k_ask = kalshi.best_ask
+                if poly is view.poly_no:
+                    p_ask = poly.best_ask
+                else:
+                    p_ask = None if poly.best_bid is None else PRICE_ONE - poly.best_bid
+            else:
+                k_ask = None if kalshi.best_bid is None else PRICE_ONE - kalshi.best_bid
+                p_ask = poly.best_ask
             if k_ask is None or p_ask is None or k_ask + p_ask >= PRICE_ONE:
                 if window is not None:
                     events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
                 return
         spec = self.pairs[i]
+        direction = DIRECTIONS[d]
         fees = spec.fees.for_time(now_ns)
         k_asks, p_asks = view.ladders(direction)
         at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
@@ -472,8 +508,14 @@ class Detector:
                 peak_edge=sizing.edge,
             )
             self._open[key] = window
+            self._open_legs[key] = (kalshi, poly)
+            self._watch(kalshi, poly)
             events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
-        elif sizing.profit > window.peak_profit:
+            return
+        if self._open_legs[key][1] is not poly:  # the NO token's book became the source
+            self._open_legs[key] = (kalshi, poly)
+            self._watch(kalshi, poly)
+        if sizing.profit > window.peak_profit:
             window.peak_ns = now_ns
             window.peak_ingest_seq = ingest_seq
             window.peak_size = sizing.size

@@ -106,8 +106,9 @@ def complement_ladder(bids: list[Level]) -> list[Level]:
 class PairBooks:
     """A pair's books in one BookManager and the ask ladders each direction walks.
 
-    Books are looked up lazily (a market's book appears with its first event) and then held, since
-    a BookManager never replaces a Book object.
+    Books are looked up lazily (a market's book appears with its first event; the lookup is
+    repeated only when the manager has gained books) and then held, since a BookManager never
+    replaces a Book object.
     """
 
     __slots__ = (
@@ -116,6 +117,7 @@ class PairBooks:
         "kalshi",
         "poly_yes",
         "poly_no",
+        "_seen",
         "_kno_src",
         "_kno",
         "_pno_src",
@@ -128,12 +130,16 @@ class PairBooks:
         self.kalshi: Book | None = None
         self.poly_yes: Book | None = None
         self.poly_no: Book | None = None
+        self._seen: int | None = -1  # manager size at the last lookup; None once all found
         self._kno_src: list[Level] | None = None
         self._kno: list[Level] = []
         self._pno_src: list[Level] | None = None
         self._pno: list[Level] = []
 
-    def _lookup(self) -> None:
+    def refresh(self) -> None:
+        """Pick up books of this pair that appeared in the manager since the last call."""
+        if self._seen is None or len(self.manager.books) == self._seen:
+            return
         get = self.manager.get
         spec = self.spec
         if self.kalshi is None:
@@ -142,18 +148,18 @@ class PairBooks:
             self.poly_yes = get(POLYMARKET, spec.polymarket_yes_token)
         if self.poly_no is None:
             self.poly_no = get(POLYMARKET, spec.polymarket_no_token)
+        complete = self.kalshi is not None and self.poly_yes is not None and self.poly_no is not None
+        self._seen = None if complete else len(self.manager.books)
 
     def uses_no_book(self) -> bool:
         """True when Polymarket NO asks come from the NO token's book (it has had a snapshot)."""
-        if self.poly_no is None:
-            self._lookup()
+        self.refresh()
         no = self.poly_no
         return no is not None and no.snapshots > 0
 
     def legs(self, direction: str) -> tuple[Book | None, Book | None]:
         """Return (Kalshi book, Polymarket book) that `direction` reads; None where not seen yet."""
-        if self.kalshi is None or self.poly_yes is None or self.poly_no is None:
-            self._lookup()
+        self.refresh()
         if direction == BUY_KALSHI_YES_POLY_NO:
             no = self.poly_no
             return self.kalshi, no if no is not None and no.snapshots > 0 else self.poly_yes
@@ -161,16 +167,14 @@ class PairBooks:
 
     def kalshi_yes_asks(self) -> list[Level]:
         """Kalshi YES asks: the Kalshi book's asks."""
-        if self.kalshi is None:
-            self._lookup()
+        self.refresh()
         return self.kalshi.ask_depth() if self.kalshi is not None else []
 
     def kalshi_no_asks(self) -> list[Level]:
         """Kalshi NO asks: the Kalshi book's YES bids at 1 − p."""
+        self.refresh()
         if self.kalshi is None:
-            self._lookup()
-            if self.kalshi is None:
-                return []
+            return []
         bids = self.kalshi.bid_depth()
         if bids is not self._kno_src:
             self._kno_src = bids
@@ -179,8 +183,7 @@ class PairBooks:
 
     def poly_yes_asks(self) -> list[Level]:
         """Polymarket YES asks: the YES token book's asks."""
-        if self.poly_yes is None:
-            self._lookup()
+        self.refresh()
         return self.poly_yes.ask_depth() if self.poly_yes is not None else []
 
     def poly_no_asks(self) -> list[Level]:
@@ -188,9 +191,7 @@ class PairBooks:
         if self.uses_no_book():
             return self.poly_no.ask_depth()  # type: ignore[union-attr]
         if self.poly_yes is None:
-            self._lookup()
-            if self.poly_yes is None:
-                return []
+            return []
         bids = self.poly_yes.bid_depth()
         if bids is not self._pno_src:
             self._pno_src = bids
@@ -202,19 +203,3 @@ class PairBooks:
         if direction == BUY_KALSHI_YES_POLY_NO:
             return self.kalshi_yes_asks(), self.poly_no_asks()
         return self.kalshi_no_asks(), self.poly_yes_asks()
-
-    def best_asks(self, direction: str) -> tuple[int | None, int | None]:
-        """Return the best (Kalshi, Polymarket) ask prices for `direction` without any sorting."""
-        kalshi, poly = self.legs(direction)
-        if kalshi is None or poly is None:
-            return None, None
-        if direction == BUY_KALSHI_YES_POLY_NO:
-            k_ask = kalshi.best_ask
-            if poly is self.poly_no:
-                p_ask = poly.best_ask
-            else:
-                p_ask = None if poly.best_bid is None else PRICE_ONE - poly.best_bid
-        else:
-            k_ask = None if kalshi.best_bid is None else PRICE_ONE - kalshi.best_bid
-            p_ask = poly.best_ask
-        return k_ask, p_ask

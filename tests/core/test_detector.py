@@ -457,6 +457,47 @@ def test_stale_book_closes_the_window_on_the_first_frame_past_max_staleness():
     assert kinds(refreshed) == [(OPENED, BUY_KALSHI_YES_POLY_NO)]
 
 
+def test_staleness_follows_the_oldest_book_after_the_other_is_refreshed():
+    h = Harness(make_detector(max_staleness_ms=5000))
+    _open_window(h)  # Kalshi last updated at T0, Polymarket YES at T0 + 200 ms
+
+    refreshed = h.frame(T0 + 3000 * MS, kalshi_delta(T0 + 3000 * MS, BID, p("0.38"), C))
+    kalshi_would_be_stale = h.frame(T0 + 5000 * MS + 1)
+    poly_stale = h.frame(T0 + 5200 * MS + 1)
+
+    assert refreshed == [] and kalshi_would_be_stale == []
+    assert [(e.window.close_reason, e.now_ns) for e in poly_stale] == [
+        (CLOSE_STALE, T0 + 5200 * MS + 1)
+    ]
+
+
+def test_window_follows_the_no_book_once_it_replaces_yes_bids_as_the_source():
+    h = Harness(make_detector(max_staleness_ms=5000))
+    opened = _open_window(h)  # from YES bids 0.45 (NO 0.55)
+    # the NO token's book arrives with the same 0.55 asks: same window, no event
+    switched = h.frame(T0 + 300 * MS, poly_snapshot(T0 + 300 * MS, NT, [], [(p("0.55"), 20 * C)]))
+    h.frame(T0 + 3000 * MS, kalshi_delta(T0 + 3000 * MS, BID, p("0.38"), C))
+    h.frame(T0 + 4000 * MS, poly_set(T0 + 4000 * MS, NT, ASK, p("0.55"), 21 * C))
+
+    # the YES book (last update T0 + 200 ms) is past 5 s, but it is no longer read
+    yes_book_old = h.frame(T0 + 5200 * MS + 1)
+    kalshi_stale = h.frame(T0 + 8000 * MS + 1)
+
+    assert opened[0].window.polymarket_book == YT
+    assert switched == [] and yes_book_old == []
+    assert [(e.window.close_reason, e.window.open_ingest_seq) for e in kalshi_stale] == [
+        (CLOSE_STALE, 3)
+    ]
+
+
+def test_pairs_for_market_names_the_pairs_reading_a_book():
+    detector = make_detector()
+
+    assert detector.pairs_for_market(KALSHI, KT) == ("p",)
+    assert detector.pairs_for_market(POLYMARKET, NT) == ("p",)
+    assert detector.pairs_for_market(POLYMARKET, "other") == ()
+
+
 def test_close_all_ends_open_windows_with_end_of_data():
     h = Harness(make_detector())
     _open_window(h)
