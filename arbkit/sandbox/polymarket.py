@@ -165,10 +165,11 @@ class PolymarketSession:
         if tag == "pc":
             _, _, serial, changes, best_bid, best_ask = item
             entries = []
-            yes_bb = _PRICES[best_bid] if best_bid is not None else "0"
-            yes_ba = _PRICES[best_ask] if best_ask is not None else "1"
-            no_bb = _PRICES[ONE - best_ask] if best_ask is not None else "0"
-            no_ba = _PRICES[ONE - best_bid] if best_bid is not None else "1"
+            # An empty side has no best price: sent as "" (what decoders read as none).
+            yes_bb = _PRICES[best_bid] if best_bid is not None else ""
+            yes_ba = _PRICES[best_ask] if best_ask is not None else ""
+            no_bb = _PRICES[ONE - best_ask] if best_ask is not None else ""
+            no_ba = _PRICES[ONE - best_bid] if best_bid is not None else ""
             for i, (side, price, size) in enumerate(changes):
                 size_text = _size(size)
                 if yes:
