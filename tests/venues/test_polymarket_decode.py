@@ -480,7 +480,7 @@ def test_decode_never_raises_on_arbitrary_bytes(payload: bytes):
     assert_well_formed(decoder, events)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_decode_never_raises_on_random_json(value: object):
     decoder = PolymarketDecoder()
@@ -490,7 +490,7 @@ def test_decode_never_raises_on_random_json(value: object):
     assert_well_formed(decoder, events)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(event_like, max_size=4) | event_like)
 def test_decode_never_raises_on_event_shaped_json_and_counts_every_element(value: object):
     decoder = PolymarketDecoder()
@@ -514,7 +514,7 @@ def number_text(max_whole: int) -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(price=number_text(1), size=number_text(10**9))
 def test_decoder_accepts_exactly_the_prices_and_sizes_fixedpoint_accepts(price: str, size: str):
     try:
