@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, ClassVar
 import msgspec
 
 from arbkit.core.events import ASK, BID, KALSHI, POLYMARKET, Level
-from arbkit.core.fees import FINE_PER_MICRO
+from arbkit.core.fees import FINE_PER_MICRO, MICROS_PER_DOLLAR
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, PairBooks, PairSpec
 
@@ -216,7 +216,9 @@ class FillSimulator:
 
     # -- orders ----------------------------------------------------------------------------
 
-    def submit(self, decision: RiskDecision, pair_books: PairBooks, now_ns: int) -> list[PaperOrder]:
+    def submit(
+        self, decision: RiskDecision, pair_books: PairBooks, now_ns: int
+    ) -> list[PaperOrder]:
         """Turn an approved decision into its two orders (Kalshi leg first) and queue them."""
         if not decision.approved or decision.approved_size <= 0:
             return []
@@ -430,8 +432,10 @@ class FillSimulator:
                 matched_size=matched,
                 kalshi_matched_cost=k_matched_cost,
                 polymarket_matched_cost=p_matched_cost,
-                # $1 per matched pair: `matched` millionths of a contract are `matched` micro-dollars.
-                locked_in_pnl=matched * 1_000_000 // SIZE_SCALE - k_matched_cost - p_matched_cost,
+                # $1 per matched contract pair
+                locked_in_pnl=matched * MICROS_PER_DOLLAR // SIZE_SCALE
+                - k_matched_cost
+                - p_matched_cost,
                 remainder_venue=longer.order.venue if remainder else None,
                 remainder_outcome=longer.order.outcome if remainder else None,
                 remainder_size=remainder,
@@ -455,7 +459,8 @@ class FillSimulator:
 
     def open_size(self, pair: str) -> int:
         """Contracts (millionths) of the pair's trades still in flight."""
-        return sum(t.decision.approved_size for t in self._trades.values() if t.decision.pair == pair)
+        trades = self._trades.values()
+        return sum(t.decision.approved_size for t in trades if t.decision.pair == pair)
 
     def open_exposure(self) -> int:
         """Bound on the cost (micro-dollars) of trades in flight: executed legs at cost, pending

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from arbkit.config import Latency
 from arbkit.core.events import KALSHI, POLYMARKET
+
+if TYPE_CHECKING:
+    from arbkit.config import Latency
 
 NS_PER_MS = 1_000_000
 

@@ -1,4 +1,4 @@
-"""The paper portfolio: positions, fees, locked-in and realised P&L, marks and settlement (DESIGN §7).
+"""The paper portfolio: positions, fees, locked-in and realised P&L, marks, settlement (DESIGN §7).
 
 Units: sizes are millionths of a contract, prices ticks of $0.0001, money int micro-dollars.
 

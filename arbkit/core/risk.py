@@ -25,7 +25,8 @@ Checks run in this fixed order; the first that fails is the decision's reason:
    if its edge is below min_edge, the largest size whose edge still reaches it (found by
    bisection, as edge falls with size). Nothing qualifying: `edge_below_min`.
 
-An approval has reason `approved`; `limited_by` names the first limit that cut its size, if any.
+An approval has reason `approved`; `limited_by` names what set its size when something below the
+best trade did: the tightest limit of step 7, or `min_edge` for the cut of step 8.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ MAX_SIZE_PER_TRADE = "max_size_per_trade"
 MAX_POSITION = "max_position"
 MAX_TOTAL_EXPOSURE = "max_total_exposure"
 MAX_UNHEDGED_EXPOSURE = "max_unhedged_exposure"
+MIN_EDGE = "min_edge"  # `limited_by` only: size cut to keep the edge at min_edge
 
 CHECK_ORDER = (
     KILL_SWITCH,
@@ -153,10 +155,12 @@ class RiskManager:
         return self._killed_day
 
     def check(self, opportunity: DetectorEvent, state: RiskState, now_ns: int) -> RiskDecision:
-        """Decide on an opened (or peaking) opportunity; approve with a size or deny with a reason."""
+        """Decide on an detector opportunity event: approve with a size, or deny with a reason."""
         window = opportunity.window
         requested = opportunity.sizing.size if opportunity.sizing is not None else 0
-        reason, limited_by, sizing = self._evaluate(window.pair, window.direction, requested, state, now_ns)
+        reason, limited_by, sizing = self._evaluate(
+            window.pair, window.direction, requested, state, now_ns
+        )
         approved = reason == APPROVED
         decision = RiskDecision(
             decision_id=self._next_id,
@@ -188,12 +192,11 @@ class RiskManager:
         if self._killed_day == day:
             return KILL_SWITCH, None, none
 
-        for venue in (KALSHI, POLYMARKET):
-            up_since = state.up_since_ns.get(venue)
-            if up_since is None:
-                return CONNECTION_DOWN, None, none
-            if now_ns - up_since < self.min_uptime_ns:
-                return CONNECTION_WARMUP, None, none
+        up = [state.up_since_ns.get(KALSHI), state.up_since_ns.get(POLYMARKET)]
+        if None in up:
+            return CONNECTION_DOWN, None, none
+        if any(now_ns - since < self.min_uptime_ns for since in up):  # type: ignore[operator]
+            return CONNECTION_WARMUP, None, none
 
         view = state.pair_books
         kalshi, poly = view.legs(direction)
@@ -233,7 +236,7 @@ class RiskManager:
             if room < cap:
                 if room < self.min_size:
                     return name, None, none
-                cap, limited_by = room, limited_by or name
+                cap, limited_by = room, name
         unhedged_room = (
             self.max_unhedged - portfolio.unhedged_exposure() - fills.open_unhedged_exposure()
         )
@@ -245,11 +248,14 @@ class RiskManager:
             if room < cap:
                 if room < self.min_size:
                     return MAX_UNHEDGED_EXPOSURE, None, none
-                cap, limited_by = room, limited_by or MAX_UNHEDGED_EXPOSURE
+                cap, limited_by = room, MAX_UNHEDGED_EXPOSURE
 
         sizing = best_trade(k_asks, p_asks, fees, self.min_size, step, max_size=cap)
         if sizing.size and not self._edge_ok(sizing.size, k_asks, p_asks, fees):
             sizing = self._largest_with_edge(sizing.size, step, k_asks, p_asks, fees)
+            limited_by = MIN_EDGE
+        elif sizing.size != cap:
+            limited_by = None  # the profit peaks below the cap: no limit bound
         if not sizing.size:
             return EDGE_BELOW_MIN, None, none
         return APPROVED, limited_by, (sizing.size, sizing.profit, sizing.edge)
@@ -284,6 +290,7 @@ __all__ = [
     "MAX_SIZE_PER_TRADE",
     "MAX_TOTAL_EXPOSURE",
     "MAX_UNHEDGED_EXPOSURE",
+    "MIN_EDGE",
     "RiskDecision",
     "RiskManager",
     "RiskState",

@@ -69,7 +69,7 @@ def standard_books() -> BookManager:
     return books
 
 
-def decision(size: int, decision_id: int = 1, direction: str = BUY_KALSHI_YES_POLY_NO) -> RiskDecision:
+def decision(size: int, decision_id: int = 1, direction: str = BUY_KALSHI_YES_POLY_NO):
     return RiskDecision(
         decision_id=decision_id,
         opportunity_id=f"opp{decision_id}",

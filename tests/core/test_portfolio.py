@@ -96,7 +96,8 @@ def test_matched_trade_books_hedged_positions_fees_and_locked_in_pnl():
     portfolio.apply(trade(books))
     positions, pnl = portfolio.snapshot(T0 + 20 * MS, books)
 
-    assert [(r.venue, r.outcome, r.size, r.cost, r.hedged_size, r.naked_size) for r in positions] == [
+    rows = [(r.venue, r.outcome, r.size, r.cost, r.hedged_size, r.naked_size) for r in positions]
+    assert rows == [
         # 10 x 0.40 + fee 0.17 = 4.17
         (KALSHI, "yes", 10 * C, usd("4.17"), 10 * C, 0),
         # 10 x 0.45 + fee 0.07425 = 4.57425

@@ -1,0 +1,399 @@
+"""Risk checks: each denial with its reason, the fixed check order, the kill switch across UTC
+days, cooldown, and sizing down to limits.
+
+Units: sizes in millionths of a contract, money in micro-dollars, edges micro-dollars per contract
+pair. The pair trades free of fees unless a test says otherwise, so an edge is 1 − the two asks.
+Standard books: Kalshi YES asks 0.40 x 50; Polymarket YES bids 0.55 x 50, i.e. NO asks at 0.45.
+Edge 1 − 0.40 − 0.45 = 0.15 per pair; the best trade is the whole 50 for 50 x 0.15 = 7.50.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from arbkit.config import Detector as DetectorConfig
+from arbkit.config import Risk as RiskConfig
+from arbkit.core.book import BookManager
+from arbkit.core.detector import OPENED, Detector, DetectorEvent
+from arbkit.core.events import KALSHI, POLYMARKET, BookSnapshot, Resolution
+from arbkit.core.fees import FeeSchedule
+from arbkit.core.fills import FillSimulator, TradeOutcome
+from arbkit.core.fixedpoint import SIZE_SCALE, parse_price
+from arbkit.core.latency import ConstantLatency
+from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, PairSpec
+from arbkit.core.portfolio import NS_PER_DAY, Portfolio
+from arbkit.core.risk import (
+    APPROVED,
+    BOOK_INVALID,
+    BOOK_STALE,
+    CHECK_ORDER,
+    CONNECTION_DOWN,
+    CONNECTION_WARMUP,
+    COOLDOWN,
+    EDGE_BELOW_MIN,
+    KILL_SWITCH,
+    MAX_POSITION,
+    MAX_SIZE_PER_TRADE,
+    MAX_TOTAL_EXPOSURE,
+    MAX_UNHEDGED_EXPOSURE,
+    MIN_EDGE,
+    RiskManager,
+    RiskState,
+)
+
+C = SIZE_SCALE
+MS = 1_000_000
+S = 1_000_000_000
+DAY0 = 20_700 * NS_PER_DAY  # 2026-09-04T00:00Z, the start of a UTC day
+T0 = DAY0 + 12 * 3600 * S  # noon
+KT = "KX-A"
+YT = "tok-yes"
+NT = "tok-no"
+
+
+def p(text: str) -> int:
+    return parse_price(text)
+
+
+def usd(text: str) -> int:
+    return int(Decimal(text) * 1_000_000)
+
+
+def spec(multiplier: str = "0", rate: str = "0") -> PairSpec:
+    return PairSpec("pair-a", KT, YT, NT, FeeSchedule(Decimal(multiplier), Decimal(rate)))
+
+
+def snap(books: BookManager, venue: str, market: str, bids, asks, ns: int) -> None:
+    books.apply(
+        [
+            BookSnapshot(
+                venue,
+                ns,
+                market,
+                [(p(pr), n * C) for pr, n in bids],
+                [(p(pr), n * C) for pr, n in asks],
+            )
+        ]
+    )
+
+
+def risk_config(**overrides) -> RiskConfig:
+    values = dict(
+        max_size_per_trade=Decimal("100"),
+        max_position_per_pair=Decimal("1000"),
+        max_total_exposure=Decimal("10000"),
+        max_unhedged_exposure=Decimal("500"),
+        daily_loss_limit=Decimal("0.50"),
+        max_book_staleness_ms=5000,
+        min_connection_uptime_s=10.0,
+        cooldown_ms=1000,
+    )
+    values.update(overrides)
+    return RiskConfig(**values)
+
+
+class World:
+    """The engine's view on one frame: books, detector, portfolio, fills, connections."""
+
+    def __init__(self, kalshi_asks=(("0.40", 50),), min_edge="0.01", pair=None, **risk) -> None:
+        self.spec = pair or spec()
+        self.books = BookManager()
+        snap(self.books, KALSHI, KT, [("0.30", 50)], list(kalshi_asks), T0)
+        snap(self.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], T0)
+        detector_config = DetectorConfig(min_edge=Decimal(min_edge), min_size=Decimal("1"))
+        self.detector = Detector([self.spec], detector_config)
+        events = self.detector.on_books_changed(["pair-a"], T0, 1, self.books)
+        (self.event,) = [
+            e for e in events if e.kind == OPENED and e.window.direction == BUY_KALSHI_YES_POLY_NO
+        ]
+        self.portfolio = Portfolio([self.spec])
+        self.fills = FillSimulator([self.spec], ConstantLatency(10, 20), random.Random(0))
+        self.up_since = {KALSHI: T0 - 60 * S, POLYMARKET: T0 - 60 * S}
+        self.risk = RiskManager(risk_config(**risk), detector_config)
+
+    def state(self) -> RiskState:
+        return RiskState(
+            self.detector.pair_books("pair-a", self.books),
+            self.portfolio,
+            self.fills,
+            self.up_since,
+        )
+
+    def check(self, now_ns: int = T0, event: DetectorEvent | None = None):
+        return self.risk.check(event or self.event, self.state(), now_ns)
+
+
+def outcome(ns: int, *, matched: int = 0, legging: int | None = None, held: int = 0):
+    """A completed trade: `matched` hedged pairs at 0.40 + 0.45, `held` naked Kalshi YES at 0.40."""
+    return TradeOutcome(
+        decision_id=99, opportunity_id="o", pair="pair-a", direction=BUY_KALSHI_YES_POLY_NO,
+        ns=ns, kalshi_outcome="yes", kalshi_filled=matched + held,
+        kalshi_cost=(matched + held) * 4 // 10, kalshi_fees=0, polymarket_outcome="no",
+        polymarket_filled=matched, polymarket_cost=matched * 45 // 100, polymarket_fees=0,
+        matched_size=matched, kalshi_matched_cost=matched * 4 // 10,
+        polymarket_matched_cost=matched * 45 // 100, locked_in_pnl=matched * 15 // 100,
+        remainder_venue=KALSHI if held else None, remainder_outcome="yes" if held else None,
+        remainder_size=held, remainder_cost=held * 4 // 10, action="hold" if held else "none",
+        unwound_size=0, unwind_proceeds=0, unwind_fees=0, held_size=held,
+        held_cost=held * 4 // 10, legging_pnl=legging,
+    )
+
+
+def test_a_clean_opportunity_is_approved_at_its_best_size():
+    world = World()
+
+    decision = world.check()
+
+    assert (decision.approved, decision.reason, decision.limited_by) == (True, APPROVED, None)
+    assert (decision.requested_size, decision.approved_size) == (50 * C, 50 * C)
+    # 50 x (1 - 0.40 - 0.45) = 7.50, 0.15 per pair
+    assert (decision.expected_profit, decision.edge) == (usd("7.50"), usd("0.15"))
+    assert (decision.decision_id, decision.opportunity_id, decision.pair) == (
+        1, world.event.window.opportunity_id, "pair-a",
+    )
+    assert (decision.direction, decision.ns) == (BUY_KALSHI_YES_POLY_NO, T0)
+
+
+def test_kill_switch_trips_on_the_daily_loss_limit_and_resets_next_utc_day():
+    world = World(daily_loss_limit=Decimal("0.50"))
+    # An unwind lost 0.54 this morning: past the 0.50 limit.
+    world.portfolio.apply([outcome(T0 - 3600 * S, legging=usd("-0.54"))])
+
+    tripped = world.check(T0)
+    # A settlement later the same day brings the day back to -0.54 + 6.00 = +5.46 ...
+    world.portfolio.apply([outcome(T0 + S, held=10 * C)])
+    world.portfolio.on_resolution(Resolution(KALSHI, T0 + 2 * S, KT, "yes"))  # 10 - 4.00 = +6.00
+    still = world.check(T0 + 3 * S)
+    # ... but the switch holds until the next UTC day starts.
+    next_day = world.check(DAY0 + NS_PER_DAY + 1)
+
+    assert (tripped.approved, tripped.reason, tripped.approved_size) == (False, KILL_SWITCH, 0)
+    assert world.portfolio.realised_on_day(T0 // NS_PER_DAY) == usd("5.46")
+    assert (still.approved, still.reason) == (False, KILL_SWITCH)
+    assert world.risk.kill_switch_day == T0 // NS_PER_DAY
+    # the next day passes the kill switch and fails later (its books are stale by then)
+    assert next_day.reason == BOOK_STALE
+
+
+def test_loss_just_inside_the_limit_does_not_trip():
+    world = World(daily_loss_limit=Decimal("0.55"))
+    world.portfolio.apply([outcome(T0 - S, legging=usd("-0.54"))])
+
+    assert world.check().reason == APPROVED
+    assert world.risk.kill_switch_day is None
+
+
+def test_a_venue_without_a_connection_up_is_denied():
+    world = World()
+    world.up_since[POLYMARKET] = None
+
+    assert world.check().reason == CONNECTION_DOWN
+
+
+def test_a_connection_younger_than_the_warmup_is_denied_until_it_is_old_enough():
+    world = World(min_connection_uptime_s=10.0)
+    world.up_since[KALSHI] = T0 - 9_999 * MS
+
+    assert world.check(T0).reason == CONNECTION_WARMUP
+    assert world.check(T0 + MS).reason == APPROVED  # up exactly 10 s
+
+
+def test_an_invalid_book_is_denied():
+    world = World()
+    world.books.book(POLYMARKET, YT).invalidate("seq_gap")
+
+    assert world.check().reason == BOOK_INVALID
+
+
+def test_books_never_seen_are_denied_as_invalid_without_raising():
+    world = World()
+    world.books = BookManager()
+
+    assert world.check().reason == BOOK_INVALID
+
+
+def test_a_book_older_than_the_staleness_limit_is_denied():
+    world = World(max_book_staleness_ms=5000)
+
+    assert world.check(T0 + 5000 * MS).reason == APPROVED
+    assert world.check(T0 + 5001 * MS).reason == BOOK_STALE
+
+
+def test_cooldown_denies_the_pair_until_cooldown_ms_after_the_last_approval():
+    world = World(cooldown_ms=1000)
+
+    first = world.check(T0)
+    during = world.check(T0 + 999 * MS)
+    after = world.check(T0 + 1000 * MS)
+    after_denial = world.check(T0 + 1500 * MS)  # cooldown restarts at each approval
+
+    assert [d.reason for d in (first, during, after, after_denial)] == [
+        APPROVED, COOLDOWN, APPROVED, COOLDOWN,
+    ]
+    assert [d.decision_id for d in (first, during, after, after_denial)] == [1, 2, 3, 4]
+
+
+def test_edge_below_min_when_the_books_moved_against_the_opportunity():
+    world = World()
+    # Kalshi asks now 0.545: 1 - 0.545 - 0.45 = 0.005 < min_edge 0.01
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.545", 50)], T0 + MS)
+
+    decision = world.check(T0 + MS)
+
+    assert (decision.reason, decision.requested_size, decision.approved_size) == (
+        EDGE_BELOW_MIN, 50 * C, 0,
+    )
+
+
+def test_fees_count_against_the_min_edge():
+    # Kalshi M=1: at 0.40 one contract pays ceil(0.07 x 0.24 = 0.0168) = 0.02, so one pair makes
+    # 1 - 0.40 - 0.45 - 0.02 = 0.13 >= 0.13, but after the ask moves up a tick to 0.4001 the
+    # fee-free edge 0.1499 less the fee ceil(0.07 x 0.4001 x 0.5999 = 0.0168) = 0.02 is
+    # 0.1299 < 0.13.
+    world = World(pair=spec(multiplier="1"), min_edge="0.13")
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.4001", 50)], T0 + MS)
+
+    assert world.check(T0 + MS).reason == EDGE_BELOW_MIN
+
+
+ORDERED = [
+    KILL_SWITCH,
+    CONNECTION_DOWN,
+    CONNECTION_WARMUP,
+    BOOK_INVALID,
+    BOOK_STALE,
+    COOLDOWN,
+    EDGE_BELOW_MIN,
+    MAX_POSITION,
+]
+
+
+def world_failing_from(first: str) -> World:
+    """A world where the check `first` and every check after it in ORDERED would deny."""
+    fails = set(ORDERED[ORDERED.index(first) :])
+    world = World(daily_loss_limit=Decimal("0.50"), min_connection_uptime_s=10.0)
+    if COOLDOWN in fails:
+        world.check(T0 - 500 * MS)  # an approval half a second ago: cooldown at T0
+    if KILL_SWITCH in fails:
+        world.portfolio.apply([outcome(T0 - S, legging=usd("-1"))])
+    if CONNECTION_DOWN in fails:
+        world.up_since[POLYMARKET] = None
+    if CONNECTION_WARMUP in fails:
+        world.up_since[KALSHI] = T0 - 5 * S
+    kalshi_ns = T0 - 6 * S if BOOK_STALE in fails else T0
+    kalshi_ask = "0.545" if EDGE_BELOW_MIN in fails else "0.40"  # edge 0.005 < 0.01
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [(kalshi_ask, 50)], kalshi_ns)
+    if BOOK_INVALID in fails:
+        world.books.book(KALSHI, KT).invalidate("seq_gap")
+    if MAX_POSITION in fails:
+        world.portfolio.apply([outcome(T0 - S, matched=1000 * C)])
+    return world
+
+
+@pytest.mark.parametrize("first", ORDERED)
+def test_checks_run_in_the_documented_order(first):
+    world = world_failing_from(first)
+
+    decision = world.check(T0)
+
+    assert decision.reason == first
+    assert decision.approved is False
+
+
+def test_check_order_constant_lists_the_checks_in_evaluation_order():
+    assert [c for c in CHECK_ORDER if c in ORDERED] == ORDERED
+
+
+def test_size_is_cut_down_to_max_size_per_trade():
+    world = World(max_size_per_trade=Decimal("20"))
+
+    decision = world.check()
+
+    # 20 x 0.15 = 3.00
+    assert (decision.reason, decision.approved_size, decision.limited_by) == (
+        APPROVED, 20 * C, MAX_SIZE_PER_TRADE,
+    )
+    assert decision.expected_profit == usd("3.00")
+
+
+def test_size_is_cut_down_to_the_room_left_in_the_pair_position():
+    world = World(max_position_per_pair=Decimal("30"))
+    world.portfolio.apply([outcome(T0 - S, matched=25 * C)])
+
+    decision = world.check()
+
+    # 30 - 25 held = 5
+    assert (decision.approved_size, decision.limited_by) == (5 * C, MAX_POSITION)
+
+
+def test_trades_in_flight_count_towards_the_pair_position():
+    world = World(max_position_per_pair=Decimal("30"), cooldown_ms=0)
+    first = world.check()
+    world.fills.submit(first, world.state().pair_books, T0)
+
+    second = world.check(T0 + MS)
+
+    # the first approval took the 30 (of 50 wanted) and is still in flight
+    assert (first.approved_size, first.limited_by) == (30 * C, MAX_POSITION)
+    assert (second.approved, second.reason) == (False, MAX_POSITION)
+
+
+def test_a_full_pair_position_is_denied():
+    world = World(max_position_per_pair=Decimal("30"))
+    world.portfolio.apply([outcome(T0 - S, matched=30 * C)])
+
+    assert world.check().reason == MAX_POSITION
+
+
+def test_size_is_cut_down_to_the_total_exposure_room():
+    world = World(max_total_exposure=Decimal("25"))
+    world.portfolio.apply([outcome(T0 - S, matched=10 * C)])  # cost 10 x 0.85 = 8.50
+
+    decision = world.check()
+
+    # room 25 - 8.50 = 16.50; a profitable pair costs under $1, so 16 whole contracts fit
+    assert (decision.approved_size, decision.limited_by) == (16 * C, MAX_TOTAL_EXPOSURE)
+
+
+def test_size_is_cut_down_so_a_failed_leg_stays_within_the_unhedged_limit():
+    world = World(max_unhedged_exposure=Decimal("10"))
+    world.portfolio.apply([outcome(T0 - S, held=2 * C)])  # naked 2 x 0.40 = 0.80
+
+    decision = world.check()
+
+    # room 10 - 0.80 = 9.20 at the dearer leg's 0.45: 9.20 / 0.45 = 20.4 -> 20 contracts
+    assert (decision.approved_size, decision.limited_by) == (20 * C, MAX_UNHEDGED_EXPOSURE)
+
+
+def test_no_unhedged_room_left_is_denied():
+    world = World(max_unhedged_exposure=Decimal("0.80"))
+    world.portfolio.apply([outcome(T0 - S, held=2 * C)])  # naked 0.80: room 0
+
+    assert world.check().reason == MAX_UNHEDGED_EXPOSURE
+
+
+def test_the_tightest_limit_is_reported_as_the_one_that_set_the_size():
+    world = World(max_size_per_trade=Decimal("40"), max_position_per_pair=Decimal("10"))
+
+    decision = world.check()
+
+    # 50 wanted, cut to 40 per trade, then to 10 by the position limit
+    assert (decision.approved_size, decision.limited_by) == (10 * C, MAX_POSITION)
+
+
+def test_size_is_reduced_to_keep_the_edge_at_least_min_edge():
+    # Kalshi 0.40 x 10 then 0.50 x 40; NO asks 0.45. Profit grows to 50 contracts:
+    # 10 x 0.15 + 40 x 0.05 = 3.50 (edge 0.07), but min_edge is 0.10:
+    # (1.50 + 0.05 (s - 10)) / s >= 0.10  <=>  s <= 20; 20 pairs make 1.50 + 0.50 = 2.00.
+    world = World(kalshi_asks=(("0.40", 10), ("0.50", 40)), min_edge="0.10")
+
+    decision = world.check()
+
+    assert world.event.sizing.size == 50 * C
+    assert (decision.reason, decision.approved_size, decision.limited_by) == (
+        APPROVED, 20 * C, MIN_EDGE,
+    )
+    assert (decision.expected_profit, decision.edge) == (usd("2.00"), usd("0.10"))
