@@ -43,6 +43,9 @@ from arbkit.venues.kalshi.decode import TERMINAL_ERROR_CODES, KalshiDecoder
 from arbkit.venues.polymarket import commands as polymarket_commands
 
 log = logging.getLogger(__name__)
+# websockets logs every handshake header at DEBUG, the Kalshi key id included: never let it.
+_ws_log = logging.getLogger(__name__ + ".ws")
+_ws_log.setLevel(logging.INFO)
 
 ORDERBOOK_CHANNEL = "orderbook_delta"
 MARKET_NOT_FOUND = 16
@@ -150,6 +153,7 @@ class WsOptions:
             "ping_interval": self.ping_interval_s,
             "ping_timeout": self.ping_timeout_s,
             "proxy": None,
+            "logger": _ws_log,
         }
 
 
@@ -505,9 +509,10 @@ class KalshiConnection(VenueConnection):
             market = error.market or msg.market_ticker
             what = f"market {market!r}" if market else "one of the markets " + ", ".join(self.tickers)
             raise ConfigError(f"Kalshi does not know {what} (error 16 market not found): check kalshi_ticker in [[pairs]]")
-        log.warning("kalshi error %s: %s", error.code, error.message)
         if error.code not in TERMINAL_ERROR_CODES:
+            log.warning("kalshi error %s: %s", error.code, error.message)
             return
+        log.info("kalshi error %s (%s): replacing the subscription", error.code, error.message)
         sid = msg.sid if msg.sid is not None else envelope.sid
         if sid is not None:
             self._replace(ws, conn_id, [sid], alive=False)
