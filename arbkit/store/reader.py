@@ -167,7 +167,9 @@ def _session_target(path: Path) -> tuple[Path, str] | None:
 def _files_for(path: Path, text: str) -> tuple[list[Path], str | None]:
     """Find the Parquet files a path names, and the single session it names, if it does."""
     if path.is_dir():
-        return _parquet_under(path), None
+        # A recordings root keeps other Parquet beside frames/ (ground truth, runs): skip it.
+        frames = path / mf.FRAMES_DIR
+        return _parquet_under(frames if frames.is_dir() else path), None
     if path.is_file():
         if path.suffix == ".parquet":
             return [path], None
