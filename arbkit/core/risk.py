@@ -5,7 +5,7 @@ contract pair, times UTC ns. `check` never raises; a denial is a value with its 
 
 Checks run in this fixed order; the first that fails is the decision's reason:
 
-1. `kill_switch` — realised P&L of the current UTC day is at or below −daily_loss_limit. Once
+1. `kill_switch` — the current UTC day has a realised loss of daily_loss_limit or more. Once
    tripped it denies everything until the next UTC day, even if the day's P&L recovers.
 2. `connection_down` — a venue has no connection up; `connection_warmup` — one has been up for
    less than min_connection_uptime_s.
@@ -187,7 +187,9 @@ class RiskManager:
         none = (0, 0, 0)
         day = utc_day(now_ns)
         if self._killed_day != day:
-            if state.portfolio.realised_on_day(day) <= -self.daily_loss_limit:
+            realised = state.portfolio.realised_on_day(day)
+            # A loss is needed: a zero limit means "stop at the first loss", not "never trade".
+            if realised < 0 and realised <= -self.daily_loss_limit:
                 self._killed_day = day
         if self._killed_day == day:
             return KILL_SWITCH, None, none

@@ -168,14 +168,27 @@ def test_kill_switch_trips_on_the_daily_loss_limit_and_resets_next_utc_day():
     world.portfolio.on_resolution(Resolution(KALSHI, T0 + 2 * S, KT, "yes"))  # 10 - 4.00 = +6.00
     still = world.check(T0 + 3 * S)
     # ... but the switch holds until the next UTC day starts.
-    next_day = world.check(DAY0 + NS_PER_DAY + 1)
+    still_at_midnight = world.check(DAY0 + NS_PER_DAY - 1)
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 50)], DAY0 + NS_PER_DAY)
+    snap(world.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], DAY0 + NS_PER_DAY)
+    next_day = world.check(DAY0 + NS_PER_DAY)
 
     assert (tripped.approved, tripped.reason, tripped.approved_size) == (False, KILL_SWITCH, 0)
     assert world.portfolio.realised_on_day(T0 // NS_PER_DAY) == usd("5.46")
     assert (still.approved, still.reason) == (False, KILL_SWITCH)
     assert world.risk.kill_switch_day == T0 // NS_PER_DAY
-    # the next day passes the kill switch and fails later (its books are stale by then)
-    assert next_day.reason == BOOK_STALE
+    assert still_at_midnight.reason == KILL_SWITCH
+    assert (next_day.approved, next_day.reason) == (True, APPROVED)
+
+
+def test_a_zero_loss_limit_trips_on_the_first_loss_only():
+    world = World(daily_loss_limit=Decimal("0"))
+
+    before = world.check(T0)
+    world.portfolio.apply([outcome(T0, legging=-1)])
+    after = world.check(T0 + 2 * S)
+
+    assert (before.reason, after.reason) == (APPROVED, KILL_SWITCH)
 
 
 def test_loss_just_inside_the_limit_does_not_trip():
