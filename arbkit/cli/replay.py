@@ -1,14 +1,84 @@
-"""`arbkit replay`."""
+"""`arbkit replay`: deterministic backtest over a recording, or `--verify` of a finished run."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from pathlib import Path
+
 import click
 
-from arbkit.cli._common import not_built
+from arbkit.config import load_config
+from arbkit.errors import ConfigError, UserError
+
+
+def parse_time(text: str | None, option: str) -> int | None:
+    """Parse an ISO-8601 time (UTC if no zone) or integer epoch nanoseconds."""
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"{option}: not an ISO-8601 time or epoch nanoseconds: {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 def register(cli: click.Group) -> None:
     @cli.command()
-    def replay() -> None:
-        """Deterministic backtest over a recording."""
-        not_built("replay", "engine issue")
+    @click.option("--from", "source", metavar="PATH", help="Recordings root, session, directory or glob of frames Parquet.")
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="arbkit.toml")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run directory to write.")
+    @click.option("--start", help="Only frames received at or after this time (ISO-8601 or epoch ns).")
+    @click.option("--end", help="Only frames received before this time (ISO-8601 or epoch ns).")
+    @click.option("--pairs", multiple=True, help="Pair names to replay (repeat or comma-separate); default all.")
+    @click.option("--verify", "verify_dir", type=click.Path(file_okay=False, path_type=Path), help="Re-derive this run and compare its decisions.")
+    def replay(source, config_path, out_dir, start, end, pairs, verify_dir) -> None:  # type: ignore[no-untyped-def]
+        """Deterministic backtest over a recording; writes the run tables of DESIGN §8."""
+        from arbkit.runner import replay as runner
+
+        if verify_dir is not None:
+            difference = runner.verify(verify_dir)
+            if difference is None:
+                click.echo(f"verified: {verify_dir} re-derives byte-identical decisions")
+                return
+            click.echo(f"DIFFERENT: {difference.table} row {difference.index}", err=True)
+            click.echo(f"  recorded:   {difference.expected}", err=True)
+            click.echo(f"  re-derived: {difference.actual}", err=True)
+            for frame in difference.frames:
+                click.echo(f"  frame: {frame}", err=True)
+            sys.exit(1)
+        if not source or not config_path or not out_dir:
+            raise UserError("replay needs --from PATH, --config FILE and --out RUN_DIR (or --verify RUN_DIR)")
+        config = load_config(config_path)
+        names = [n.strip() for item in pairs for n in item.split(",") if n.strip()]
+        config = runner.select_pairs(config, names)
+        if not config.pairs:
+            raise ConfigError(f"{config_path}: no [[pairs]] to replay")
+        start_ns, end_ns = parse_time(start, "--start"), parse_time(end, "--end")
+        _, total = runner.count_frames(source)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("replay", total=total)
+            result = runner.replay(
+                source, config, out_dir, start_ns=start_ns, end_ns=end_ns,
+                progress=lambda n: bar.update(task, completed=n),
+            )
+        rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
+        click.echo(
+            f"replayed {result.frames} frames from {len(result.sessions)} session(s); "
+            f"decode errors {result.decode_errors}; {rows}"
+        )
+        click.echo(f"run written to {result.run_dir}")

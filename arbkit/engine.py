@@ -1,0 +1,306 @@
+"""The engine: one synchronous object that live paper trading and replay share (DESIGN §2, §4).
+
+`Engine.process(frame)` takes one recorded row (a received frame, a frame we sent, or a
+connection event) and returns the output rows it caused. Its clock is the frame's `recv_ns`;
+nothing here reads wall time. Work that is due later (paper orders arriving after their latency)
+runs before the first frame whose `recv_ns` is at or after its due time, in live and replay alike.
+
+Pipeline per received frame: decode (one decoder per connection) → books → detector → risk →
+paper orders → (later) fills → portfolio.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from arbkit.config import Config
+from arbkit.core.book import BookManager
+from arbkit.core.detector import CLOSED, OPENED, PEAK, Detector, DetectorEvent
+from arbkit.core.events import (
+    INVALID_DISCONNECT,
+    KALSHI,
+    BookInvalid,
+    BookSnapshot,
+    DecodeError,
+    LevelDelta,
+    LevelSet,
+    Resolution,
+    SeqGap,
+)
+from arbkit.core.frame import KIND_CLOSE, KIND_IN, KIND_OPEN, KIND_OUT, Frame
+from arbkit.venues import Decoder, make_decoder
+
+Output = tuple[str, dict[str, Any]]
+
+_BOOK_EVENTS = (BookSnapshot, LevelDelta, LevelSet)
+
+
+class _Connection:
+    __slots__ = ("venue", "decoder", "markets", "open_ns")
+
+    def __init__(self, venue: str, decoder: Decoder, open_ns: int | None) -> None:
+        self.venue = venue
+        self.decoder = decoder
+        self.markets: set[str] = set()
+        self.open_ns = open_ns
+
+
+class _BookStats:
+    __slots__ = ("gaps", "invalid_reasons", "first_ns", "last_ns")
+
+    def __init__(self) -> None:
+        self.gaps = 0
+        self.invalid_reasons: dict[str, int] = {}
+        self.first_ns: int | None = None
+        self.last_ns: int | None = None
+
+
+class Engine:
+    """Turns frames, in recorded order, into decision outputs; deterministic for a config."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.books = BookManager()
+        self.detector = Detector(config.pairs, config.detector)
+        self.rng = random.Random(config.latency.seed)
+        self._connections: dict[tuple[str, str, int], _Connection] = {}
+        self._session: str | None = None
+        self._stats: dict[tuple[str, str], _BookStats] = {}
+        self._relevant = {
+            key for spec in self.detector.pairs for key in spec.markets()
+        }
+        self.frames = 0
+        self.decode_errors = 0
+        self.last_ns = 0
+        self.last_ingest_seq = -1
+
+    # -- frames ----------------------------------------------------------------------------
+
+    def process(self, frame: Frame) -> list[Output]:
+        """Process one recorded row; return the output rows it caused, in order."""
+        return self.process_row(
+            frame.session_id,
+            frame.ingest_seq,
+            frame.recv_ns,
+            frame.venue,
+            frame.conn_id,
+            frame.kind,
+            frame.payload,
+        )
+
+    def process_row(
+        self,
+        session_id: str,
+        ingest_seq: int,
+        recv_ns: int,
+        venue: str,
+        conn_id: int,
+        kind: str,
+        payload: bytes,
+    ) -> list[Output]:
+        """`process` without building a Frame: the replay hot path."""
+        self.frames += 1
+        if session_id != self._session:
+            outputs = self._new_session(session_id, recv_ns, ingest_seq)
+        else:
+            outputs = []
+        self.last_ns = recv_ns
+        self.last_ingest_seq = ingest_seq
+        key = (session_id, venue, conn_id)
+        if kind == KIND_IN:
+            conn = self._connections.get(key)
+            if conn is None:
+                conn = self._open(key, venue, None)
+            self._received(conn, payload, recv_ns, ingest_seq, outputs)
+        elif kind == KIND_OUT:
+            conn = self._connections.get(key) or self._open(key, venue, None)
+            self._sent(conn, payload)
+        elif kind == KIND_OPEN:
+            self._open(key, venue, recv_ns)
+        elif kind == KIND_CLOSE:
+            self._close(key, recv_ns, ingest_seq, outputs)
+        ticked = self.detector.on_tick(recv_ns, ingest_seq, self.books)
+        if ticked:
+            self._detector_events(ticked, outputs)
+        return outputs
+
+    def finish(self) -> list[Output]:
+        """Close everything still open at the end of the data; return the final outputs."""
+        outputs: list[Output] = []
+        self._detector_events(self.detector.close_all(self.last_ns, self.last_ingest_seq), outputs)
+        return outputs
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _new_session(self, session_id: str, recv_ns: int, ingest_seq: int) -> list[Output]:
+        outputs: list[Output] = []
+        if self._session is not None:
+            # A session that ended without close rows (a crash) leaves no connection standing.
+            for key in [k for k in self._connections if k[0] == self._session]:
+                self._close(key, recv_ns, ingest_seq, outputs)
+        self._session = session_id
+        return outputs
+
+    def _open(self, key: tuple[str, str, int], venue: str, open_ns: int | None) -> _Connection:
+        use_yes_price = self.config.venues.kalshi.use_yes_price if venue == KALSHI else False
+        conn = _Connection(venue, make_decoder(venue, use_yes_price), open_ns)
+        self._connections[key] = conn
+        return conn
+
+    def _close(
+        self, key: tuple[str, str, int], recv_ns: int, ingest_seq: int, outputs: list[Output]
+    ) -> None:
+        conn = self._connections.pop(key, None)
+        if conn is None or not conn.markets:
+            return
+        invalid = self.books.invalidate_markets(conn.venue, conn.markets, INVALID_DISCONNECT, recv_ns)
+        self._book_events(invalid, recv_ns, ingest_seq, outputs)
+
+    def _sent(self, conn: _Connection, payload: bytes) -> None:
+        # The subscribe command we sent says how Kalshi will quote NO: record it, replay it.
+        if conn.venue != KALSHI:
+            return
+        try:
+            command = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(command, dict) and command.get("cmd") == "subscribe":
+            params = command.get("params") or {}
+            if "use_yes_price" in params:
+                conn.decoder.use_yes_price = bool(params["use_yes_price"])  # type: ignore[attr-defined]
+
+    def venue_up_since(self, venue: str) -> int | None:
+        """The earliest open time among the venue's open connections, or None when none is up."""
+        times = [
+            c.open_ns
+            for k, c in self._connections.items()
+            if c.venue == venue and c.open_ns is not None and k[0] == self._session
+        ]
+        return min(times) if times else None
+
+    # -- frames received -------------------------------------------------------------------
+
+    def _received(
+        self,
+        conn: _Connection,
+        payload: bytes,
+        recv_ns: int,
+        ingest_seq: int,
+        outputs: list[Output],
+    ) -> None:
+        events = conn.decoder.decode(payload, recv_ns)
+        if not events:
+            return
+        markets = conn.markets
+        changed: set[tuple[str, str]] = set()
+        for event in events:
+            cls = event.__class__
+            if cls in _BOOK_EVENTS:
+                market = event.market  # type: ignore[attr-defined]
+                markets.add(market)
+                changed.add((event.venue, market))
+            elif cls is DecodeError:
+                self.decode_errors += 1
+            elif cls is SeqGap:
+                for market in event.markets:  # type: ignore[attr-defined]
+                    self._stat(event.venue, market).gaps += 1
+            elif cls is Resolution:
+                self._resolution(event, outputs)  # type: ignore[arg-type]
+        invalid = self.books.apply(events)
+        if invalid:
+            self._book_events(invalid, recv_ns, ingest_seq, outputs)
+        relevant = self._relevant
+        pairs: set[str] = set()
+        for key in changed:
+            if key in relevant:
+                pairs.update(self.detector.pairs_for_market(*key))
+        if pairs:
+            self._detector_events(
+                self.detector.on_books_changed(pairs, recv_ns, ingest_seq, self.books), outputs
+            )
+
+    def _stat(self, venue: str, market: str) -> _BookStats:
+        stats = self._stats.get((venue, market))
+        if stats is None:
+            stats = self._stats[(venue, market)] = _BookStats()
+        return stats
+
+    def _book_events(
+        self, invalid: Iterable[BookInvalid], recv_ns: int, ingest_seq: int, outputs: list[Output]
+    ) -> None:
+        pairs: set[str] = set()
+        for event in invalid:
+            stats = self._stat(event.venue, event.market)
+            stats.invalid_reasons[event.reason] = stats.invalid_reasons.get(event.reason, 0) + 1
+            pairs.update(self.detector.pairs_for_market(event.venue, event.market))
+        if pairs:
+            self._detector_events(
+                self.detector.on_books_changed(pairs, recv_ns, ingest_seq, self.books), outputs
+            )
+
+    def _resolution(self, event: Resolution, outputs: list[Output]) -> None:
+        del event, outputs
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def _detector_events(self, events: list[DetectorEvent], outputs: list[Output]) -> None:
+        for event in events:
+            if event.kind == CLOSED:
+                outputs.append(("opportunities", _window_row(event)))
+            elif event.kind == OPENED:
+                self._on_opened(event, outputs)
+            elif event.kind == PEAK:
+                pass
+
+    def _on_opened(self, event: DetectorEvent, outputs: list[Output]) -> None:
+        del event, outputs
+
+    def book_health(self) -> list[dict[str, Any]]:
+        """One row per book: updates, snapshots, gaps, invalidations and their reasons."""
+        rows = []
+        for (venue, market), book in sorted(self.books.books.items()):
+            stats = self._stats.get((venue, market)) or _BookStats()
+            rows.append(
+                {
+                    "venue": venue,
+                    "market": market,
+                    "updates": book.updates,
+                    "snapshots": book.snapshots,
+                    "ignored_updates": book.ignored,
+                    "seq_gaps": stats.gaps,
+                    "invalidations": book.invalidations,
+                    "invalid_reasons": orjson.dumps(stats.invalid_reasons, option=orjson.OPT_SORT_KEYS).decode(),
+                    "valid_at_end": book.valid,
+                }
+            )
+        return rows
+
+
+def _window_row(event: DetectorEvent) -> dict[str, Any]:
+    w = event.window
+    return {
+        "opportunity_id": w.opportunity_id,
+        "pair": w.pair,
+        "direction": w.direction,
+        "open_ns": w.open_ns,
+        "close_ns": w.close_ns,
+        "duration_ns": w.duration_ns,
+        "open_ingest_seq": w.open_ingest_seq,
+        "close_ingest_seq": w.close_ingest_seq,
+        "close_reason": w.close_reason,
+        "open_edge_at_min_size": w.open_edge_at_min_size,
+        "open_size": w.open_size,
+        "open_profit": w.open_profit,
+        "peak_ns": w.peak_ns,
+        "peak_ingest_seq": w.peak_ingest_seq,
+        "peak_size": w.peak_size,
+        "peak_profit": w.peak_profit,
+        "peak_edge": w.peak_edge,
+        "kalshi_staleness_ns": w.kalshi_staleness_ns,
+        "polymarket_staleness_ns": w.polymarket_staleness_ns,
+        "polymarket_book": w.polymarket_book,
+    }

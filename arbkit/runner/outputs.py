@@ -1,0 +1,127 @@
+"""Run outputs (DESIGN §8): the engine's rows written as Parquet tables plus `run.json`.
+
+Money, prices and sizes are exact Parquet decimals: dollars as decimal(18, 6) (the engine's
+micro-dollars), prices as decimal(10, 4) (ticks of $0.0001), sizes as decimal(18, 6) (millionths
+of a contract). Files are written with fixed settings and no timestamps, so the same rows give
+byte-identical files in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arbkit import __version__
+from arbkit.errors import StorageError
+
+MONEY = pa.decimal128(18, 6)
+PRICE = pa.decimal128(10, 4)
+SIZE = pa.decimal128(18, 6)
+
+
+
+def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(name, kind) for name, kind in fields])
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "opportunities": _schema(
+        ("opportunity_id", pa.string()),
+        ("pair", pa.string()),
+        ("direction", pa.string()),
+        ("open_ns", pa.int64()),
+        ("close_ns", pa.int64()),
+        ("duration_ns", pa.int64()),
+        ("open_ingest_seq", pa.int64()),
+        ("close_ingest_seq", pa.int64()),
+        ("close_reason", pa.string()),
+        ("open_edge_at_min_size", MONEY),
+        ("open_size", SIZE),
+        ("open_profit", MONEY),
+        ("peak_ns", pa.int64()),
+        ("peak_ingest_seq", pa.int64()),
+        ("peak_size", SIZE),
+        ("peak_profit", MONEY),
+        ("peak_edge", MONEY),
+        ("kalshi_staleness_ns", pa.int64()),
+        ("polymarket_staleness_ns", pa.int64()),
+        ("polymarket_book", pa.string()),
+    ),
+    "book_health": _schema(
+        ("venue", pa.string()),
+        ("market", pa.string()),
+        ("updates", pa.int64()),
+        ("snapshots", pa.int64()),
+        ("ignored_updates", pa.int64()),
+        ("seq_gaps", pa.int64()),
+        ("invalidations", pa.int64()),
+        ("invalid_reasons", pa.string()),
+        ("valid_at_end", pa.bool_()),
+    ),
+}
+
+# Integer engine units -> decimal scale: micro-dollars and size millionths are 1e-6, ticks 1e-4.
+_SCALE = {MONEY: -6, SIZE: -6, PRICE: -4}
+
+
+def add_schema(table: str, schema: pa.Schema) -> None:
+    """Register the schema of a run table."""
+    SCHEMAS[table] = schema
+
+
+def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_decimal(kind):
+        scale = _SCALE[kind]
+        values = [None if v is None else Decimal(v).scaleb(scale) for v in values]
+    return pa.array(values, type=kind)
+
+
+def write_table(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    """Write rows of a run table to Parquet with its fixed schema."""
+    schema = SCHEMAS[table]
+    columns = [_column([row.get(f.name) for row in rows], f.type) for f in schema]
+    data = pa.Table.from_arrays(columns, schema=schema)
+    tmp = path.with_suffix(".parquet.tmp")
+    try:
+        pq.write_table(data, tmp, compression="zstd", write_statistics=True)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+
+
+class RunOutputs:
+    """Collects output rows per table and writes them into a run directory."""
+
+    def __init__(self, tables: Iterable[str] | None = None) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in (tables or SCHEMAS)}
+
+    def add(self, outputs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Append engine outputs to their tables."""
+        rows = self.rows
+        for table, row in outputs:
+            rows[table].append(row)
+
+    def write(self, run_dir: Path, meta: dict[str, Any]) -> dict[str, str]:
+        """Write every table and run.json; return {table: sha256 of its file}."""
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create run directory {run_dir}: {exc}") from exc
+        hashes: dict[str, str] = {}
+        for table in sorted(self.rows):
+            path = run_dir / f"{table}.parquet"
+            write_table(path, table, self.rows[table])
+            hashes[table] = hashlib.sha256(path.read_bytes()).hexdigest()
+        document = {"arbkit_version": __version__, **meta, "outputs": hashes}
+        tmp = run_dir / "run.json.tmp"
+        tmp.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        os.replace(tmp, run_dir / "run.json")
+        return hashes

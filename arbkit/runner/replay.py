@@ -1,0 +1,187 @@
+"""Deterministic replay of a recording through the engine, and `--verify` of a finished run."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+import pyarrow.parquet as pq
+
+from arbkit.config import Config, config_to_dict
+from arbkit.engine import Engine
+from arbkit.errors import ConfigError, RecordingError
+from arbkit.runner.outputs import RunOutputs
+from arbkit.store import reader
+
+log = logging.getLogger(__name__)
+
+DECISION_TABLES = ("opportunities", "risk_decisions", "orders", "fills")
+_PROGRESS_EVERY = 65_536
+
+
+@dataclass
+class ReplayResult:
+    """What a replay did: where it wrote, how much it read, what it found."""
+
+    run_dir: Path
+    frames: int
+    decode_errors: int
+    sessions: list[str]
+    rows: dict[str, int]
+    hashes: dict[str, str]
+
+
+def select_pairs(config: Config, names: Sequence[str] | None) -> Config:
+    """Keep only the named pairs; raise ConfigError naming an unknown one."""
+    if not names:
+        return config
+    known = {p.name: p for p in config.pairs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown pair {unknown[0]!r} (config has: {', '.join(sorted(known))})")
+    return msgspec.structs.replace(config, pairs=[known[n] for n in names])
+
+
+def count_frames(source: str | Path) -> tuple[list[str], int]:
+    """Session ids and total row count of a recording (from Parquet metadata, cheap)."""
+    sessions = reader.resolve(source)
+    total = sum(f.rows for session in sessions for f in session.files)
+    return [s.session_id for s in sessions], total
+
+
+def replay(
+    source: str | Path,
+    config: Config,
+    run_dir: Path,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReplayResult:
+    """Replay `source` through a fresh engine and write the run tables into `run_dir`."""
+    session_ids, _ = count_frames(source)
+    engine = Engine(config)
+    outputs = RunOutputs()
+    add = outputs.add
+    process = engine.process
+    done = 0
+    for frame in reader.iter_frames(source, start_ns=start_ns, end_ns=end_ns):
+        out = process(frame)
+        if out:
+            add(out)
+        done += 1
+        if progress is not None and done % _PROGRESS_EVERY == 0:
+            progress(done)
+    add(engine.finish())
+    outputs.rows["book_health"] = engine.book_health()
+    if progress is not None:
+        progress(done)
+    meta = {
+        "recording": str(source),
+        "sessions": session_ids,
+        "window": {"start_ns": start_ns, "end_ns": end_ns},
+        "config": config_to_dict(config),
+        "frames": engine.frames,
+        "decode_errors": engine.decode_errors,
+        "rows": {t: len(rows) for t, rows in sorted(outputs.rows.items())},
+    }
+    hashes = outputs.write(run_dir, meta)
+    return ReplayResult(
+        run_dir, engine.frames, engine.decode_errors, session_ids, meta["rows"], hashes
+    )
+
+
+def load_run(run_dir: Path) -> tuple[dict[str, Any], Config]:
+    """Read a run's run.json and rebuild the config it ran with."""
+    path = run_dir / "run.json"
+    try:
+        meta = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise RecordingError(f"not a run directory (no run.json): {run_dir}") from None
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise RecordingError(f"cannot read {path}: {exc}") from None
+    try:
+        config = msgspec.convert({**meta["config"], "base_dir": str(run_dir)}, Config)
+    except (KeyError, msgspec.ValidationError) as exc:
+        raise RecordingError(f"{path}: config cannot be rebuilt: {exc}") from None
+    return meta, config
+
+
+@dataclass
+class Difference:
+    """The first row where a re-derived run differs from the recorded one."""
+
+    table: str
+    index: int
+    expected: dict[str, Any] | None
+    actual: dict[str, Any] | None
+    frames: list[dict[str, Any]]
+
+
+def verify(run_dir: Path) -> Difference | None:
+    """Re-derive a run from its recording and config; return the first differing decision row."""
+    meta, config = load_run(run_dir)
+    window = meta.get("window") or {}
+    with tempfile.TemporaryDirectory(prefix="arbkit-verify-") as tmp:
+        fresh = Path(tmp)
+        replay(
+            meta["recording"],
+            config,
+            fresh,
+            start_ns=window.get("start_ns"),
+            end_ns=window.get("end_ns"),
+        )
+        for table in DECISION_TABLES:
+            old_path, new_path = run_dir / f"{table}.parquet", fresh / f"{table}.parquet"
+            if not old_path.exists() and not new_path.exists():
+                continue
+            if old_path.exists() and new_path.exists():
+                if old_path.read_bytes() == new_path.read_bytes():
+                    continue
+            old = _rows(old_path)
+            new = _rows(new_path)
+            for i in range(max(len(old), len(new))):
+                a = old[i] if i < len(old) else None
+                b = new[i] if i < len(new) else None
+                if a != b:
+                    return Difference(table, i, a, b, _frames_for(meta["recording"], a or b))
+            if old_path.exists() != new_path.exists():
+                return Difference(table, 0, None, None, [])
+    return None
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def _frames_for(source: str, row: dict[str, Any] | None, context: int = 3) -> list[dict[str, Any]]:
+    """The frames around the ingest_seq a decision row names (the ones that led to it)."""
+    if row is None:
+        return []
+    seqs = [v for k, v in row.items() if k.endswith("ingest_seq") and isinstance(v, int)]
+    if not seqs:
+        return []
+    target = min(seqs)
+    frames = []
+    for frame in reader.iter_frames(source):
+        if target - context <= frame.ingest_seq <= target:
+            frames.append(
+                {
+                    "session_id": frame.session_id,
+                    "ingest_seq": frame.ingest_seq,
+                    "recv_ns": frame.recv_ns,
+                    "venue": frame.venue,
+                    "conn_id": frame.conn_id,
+                    "kind": frame.kind,
+                    "payload": frame.payload[:300].decode("utf-8", "replace"),
+                }
+            )
+        elif frame.ingest_seq > target:
+            break
+    return frames
