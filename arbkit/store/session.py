@@ -101,7 +101,11 @@ class SessionWriter:
             self._lock_fd = lock_journal(self._journal_dir, blocking=True)
         except OSError as exc:
             raise _storage_error(f"cannot create journal {self._journal_dir}", exc) from exc
-        mf.write_manifest(self._root, self._manifest)
+        try:
+            mf.write_manifest(self._root, self._manifest)
+        except StorageError:
+            self._release_lock(remove=False)
+            raise
 
         self._recv: list[int] = []
         self._mono: list[int] = []
@@ -325,6 +329,7 @@ class SessionWriter:
             self._release_lock(remove=True)
         finally:
             self._closed = True
+            self.append = self._append_after_close  # type: ignore[method-assign]
             self._sealer.shutdown(wait=True)
             if self._journal is not None:
                 try:
@@ -344,6 +349,9 @@ class SessionWriter:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+    def _append_after_close(self, *frame: object) -> int:
+        raise StorageError(f"session {self.session_id} is closed; frame not recorded")
 
     def _check_open(self) -> None:
         if self._closed:

@@ -271,3 +271,17 @@ def test_write_session_rejects_ingest_seq_that_goes_backwards(tmp_path):
 
     with pytest.raises(ValueError, match="strictly increasing"):
         write_session(tmp_path, [batch], config={})
+
+
+def test_appending_after_close_raises_instead_of_dropping_the_frame(tmp_path):
+    writer = record(tmp_path, frame_rows(3))
+
+    with pytest.raises(StorageError, match="closed"):
+        writer.append(*frame_rows(1)[0])
+
+
+def test_a_root_that_cannot_be_created_raises_storage_error(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+
+    with pytest.raises(StorageError, match="journal"):
+        SessionWriter(tmp_path / "file" / "recordings", config={})
