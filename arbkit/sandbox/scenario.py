@@ -166,8 +166,10 @@ class Scenario:
         self._heap_seq = 0
         self._k: list[tuple] = []
         self._p: list[tuple] = []
-        walk_gap = config.walk_interval_ms * 1_000_000 // n
-        self._walk_gap = max(1, walk_gap)
+        # A quiet feed (below 100 frames/s) slows the market's own events down with it, so
+        # re-quotes and trades do not outnumber the configured rate.
+        self._slow = max(1.0, 100.0 / config.rate) if config.rate > 0 else 1e6
+        self._walk_gap = max(1, int(config.walk_interval_ms * 1_000_000 * self._slow) // n)
         self._schedule(self.epoch_ns + self._walk_gap, _EV_WALK, ())
         self._schedule(self.epoch_ns + self._exp_ns(config.dislocation_every_s * 0.5), _EV_DISLOCATE, ())
         self._schedule(self.epoch_ns + self._exp_ns(config.trade_every_s), _EV_TRADE, ())
@@ -257,7 +259,7 @@ class Scenario:
         return int(self._gap_ns * (0.5 + self._rng.random()))
 
     def _exp_ns(self, mean_s: float) -> int:
-        return 1 + int(self._rng.expovariate(1.0 / mean_s) * 1e9)
+        return 1 + int(self._rng.expovariate(1.0 / (mean_s * self._slow)) * 1e9)
 
     def _size(self, q: _Quote) -> int:
         return (q.lo + int(self._rng.random() * (q.hi - q.lo))) * q.unit
