@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 import orjson
 
 from arbkit.config import Config
@@ -23,6 +24,7 @@ from arbkit.core.detector import CLOSED, OPENED, PEAK, Detector, DetectorEvent
 from arbkit.core.events import (
     INVALID_DISCONNECT,
     KALSHI,
+    POLYMARKET,
     BookInvalid,
     BookSnapshot,
     DecodeError,
@@ -31,12 +33,17 @@ from arbkit.core.events import (
     Resolution,
     SeqGap,
 )
+from arbkit.core.fills import FillSimulator, TradeOutcome
 from arbkit.core.frame import KIND_CLOSE, KIND_IN, KIND_OPEN, KIND_OUT, Frame
+from arbkit.core.latency import LatencyModel, latency_model_from_config
+from arbkit.core.portfolio import Portfolio
+from arbkit.core.risk import RiskManager, RiskState
 from arbkit.venues import Decoder, make_decoder
 
 Output = tuple[str, dict[str, Any]]
 
 _BOOK_EVENTS = (BookSnapshot, LevelDelta, LevelSet)
+_FOREVER = 2**63 - 1
 
 
 class _Connection:
@@ -62,11 +69,20 @@ class _BookStats:
 class Engine:
     """Turns frames, in recorded order, into decision outputs; deterministic for a config."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, latency: LatencyModel | None = None) -> None:
+        """Build the engine; `latency` overrides the config's model (e.g. an empirical one)."""
         self.config = config
         self.books = BookManager()
         self.detector = Detector(config.pairs, config.detector)
         self.rng = random.Random(config.latency.seed)
+        self.risk = RiskManager(config.risk, config.detector)
+        self.portfolio = Portfolio(self.detector.pairs)
+        self.fills = FillSimulator(
+            self.detector.pairs,
+            latency or latency_model_from_config(config.latency),
+            self.rng,
+            config.fills.on_unmatched,
+        )
         self._connections: dict[tuple[str, str, int], _Connection] = {}
         self._session: str | None = None
         self._stats: dict[tuple[str, str], _BookStats] = {}
@@ -104,10 +120,12 @@ class Engine:
     ) -> list[Output]:
         """`process` without building a Frame: the replay hot path."""
         self.frames += 1
+        outputs: list[Output] = []
+        due = self.fills.next_due_ns()
+        if due is not None and due <= recv_ns:
+            self._run_due(recv_ns, outputs)
         if session_id != self._session:
-            outputs = self._new_session(session_id, recv_ns, ingest_seq)
-        else:
-            outputs = []
+            self._new_session(session_id, recv_ns, ingest_seq, outputs)
         self.last_ns = recv_ns
         self.last_ingest_seq = ingest_seq
         key = (session_id, venue, conn_id)
@@ -129,21 +147,46 @@ class Engine:
         return outputs
 
     def finish(self) -> list[Output]:
-        """Close everything still open at the end of the data; return the final outputs."""
+        """Close everything still open at the end of the data; return the final outputs.
+
+        Orders still in flight arrive against the books as they were last seen, so every
+        approved trade ends with an outcome.
+        """
         outputs: list[Output] = []
         self._detector_events(self.detector.close_all(self.last_ns, self.last_ingest_seq), outputs)
+        self._run_due(_FOREVER, outputs)
+        self._snapshot(self.last_ns, outputs)
         return outputs
+
+    def _run_due(self, now_ns: int, outputs: list[Output]) -> None:
+        finished = False
+        for order in self.fills.due(now_ns):
+            rows = self.fills.execute(order, self.books, order.arrival_ns)
+            self.portfolio.apply(rows)
+            for row in rows:
+                outputs.append((row.table, msgspec.structs.asdict(row)))
+                if row.__class__ is TradeOutcome:
+                    finished = True
+                    last = row.ns
+        if finished:
+            self._snapshot(last, outputs)
+
+    def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:
+        positions, pnl = self.portfolio.snapshot(now_ns, self.books)
+        for row in positions:
+            outputs.append((row.table, msgspec.structs.asdict(row)))
+        outputs.append((pnl.table, msgspec.structs.asdict(pnl)))
 
     # -- connections -----------------------------------------------------------------------
 
-    def _new_session(self, session_id: str, recv_ns: int, ingest_seq: int) -> list[Output]:
-        outputs: list[Output] = []
+    def _new_session(
+        self, session_id: str, recv_ns: int, ingest_seq: int, outputs: list[Output]
+    ) -> None:
         if self._session is not None:
             # A session that ended without close rows (a crash) leaves no connection standing.
             for key in [k for k in self._connections if k[0] == self._session]:
                 self._close(key, recv_ns, ingest_seq, outputs)
         self._session = session_id
-        return outputs
 
     def _open(self, key: tuple[str, str, int], venue: str, open_ns: int | None) -> _Connection:
         use_yes_price = self.config.venues.kalshi.use_yes_price if venue == KALSHI else False
@@ -243,7 +286,8 @@ class Engine:
             )
 
     def _resolution(self, event: Resolution, outputs: list[Output]) -> None:
-        del event, outputs
+        if self.portfolio.on_resolution(event):
+            self._snapshot(event.recv_ns, outputs)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -257,7 +301,14 @@ class Engine:
                 pass
 
     def _on_opened(self, event: DetectorEvent, outputs: list[Output]) -> None:
-        del event, outputs
+        pair_books = self.detector.pair_books(event.window.pair, self.books)
+        up_since = {KALSHI: self.venue_up_since(KALSHI), POLYMARKET: self.venue_up_since(POLYMARKET)}
+        state = RiskState(pair_books, self.portfolio, self.fills, up_since)
+        decision = self.risk.check(event, state, event.now_ns)
+        outputs.append((decision.table, msgspec.structs.asdict(decision)))
+        if decision.approved:
+            for order in self.fills.submit(decision, pair_books, event.now_ns):
+                outputs.append((order.table, msgspec.structs.asdict(order)))
 
     def book_health(self) -> list[dict[str, Any]]:
         """One row per book: updates, snapshots, gaps, invalidations and their reasons."""

@@ -15,11 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arbkit import __version__
+from arbkit.core.fills import PaperFill, PaperOrder, TradeOutcome
+from arbkit.core.portfolio import PnlRow, PositionRow
+from arbkit.core.risk import RiskDecision
 from arbkit.errors import StorageError
 
 MONEY = pa.decimal128(18, 6)
@@ -71,10 +75,39 @@ SCHEMAS: dict[str, pa.Schema] = {
 # Integer engine units -> decimal scale: micro-dollars and size millionths are 1e-6, ticks 1e-4.
 _SCALE = {MONEY: -6, SIZE: -6, PRICE: -4}
 
+_PRICE_FIELDS = frozenset({"price", "limit_price", "mark_price"})
+_SIZE_SUFFIXES = ("size", "_filled")
+_INT_FIELDS = frozenset({"decision_id", "ns"})
 
-def add_schema(table: str, schema: pa.Schema) -> None:
-    """Register the schema of a run table."""
-    SCHEMAS[table] = schema
+
+def _field_type(name: str, annotation: Any) -> pa.DataType:
+    """The Parquet type of a core row field: exact decimals for prices, sizes and money."""
+    base = msgspec.inspect.type_info(annotation)
+    if isinstance(base, msgspec.inspect.UnionType):
+        base = next(t for t in base.types if not isinstance(t, msgspec.inspect.NoneType))
+    if isinstance(base, msgspec.inspect.BoolType):
+        return pa.bool_()
+    if isinstance(base, msgspec.inspect.StrType):
+        return pa.string()
+    if name in _INT_FIELDS or name.endswith(("_ns", "_seq")):
+        return pa.int64()
+    if name in _PRICE_FIELDS:
+        return PRICE
+    if name.endswith(_SIZE_SUFFIXES):
+        return SIZE
+    return MONEY  # every other integer of a core row is micro-dollars
+
+
+def schema_of(row_type: type) -> pa.Schema:
+    """Derive a run table's schema from the msgspec Struct its rows are."""
+    hints = msgspec.structs.fields(row_type)
+    return pa.schema([pa.field(f.name, _field_type(f.name, f.type)) for f in hints])
+
+
+def register_rows(*row_types: type) -> None:
+    """Register the tables of core row Structs (each has a `table` class attribute)."""
+    for row_type in row_types:
+        SCHEMAS[row_type.table] = schema_of(row_type)  # type: ignore[attr-defined]
 
 
 def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
@@ -125,3 +158,6 @@ class RunOutputs:
         tmp.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         os.replace(tmp, run_dir / "run.json")
         return hashes
+
+
+register_rows(RiskDecision, PaperOrder, PaperFill, TradeOutcome, PositionRow, PnlRow)
