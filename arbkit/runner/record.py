@@ -245,7 +245,8 @@ class Recorder:
         try:
             writer.close()
         except (StorageError, OSError) as exc:
-            log.error("sealing failed; the journal stays for recovery on the next start: %s", exc)
+            # The caller reports the failure; the journal stays for recovery on the next start.
+            log.info("sealing failed: %s", exc)
             if failure is None:
                 return exc if isinstance(exc, StorageError) else StorageError(f"sealing failed: {exc}")
         return failure

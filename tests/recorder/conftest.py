@@ -25,6 +25,12 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxThread]:
 
 
 @pytest.fixture
+def arbkit_cmd() -> list[str]:
+    """The argv prefix that runs the `arbkit` CLI of this checkout in a subprocess."""
+    return list(ARBKIT)
+
+
+@pytest.fixture
 def run_arbkit():
     """Run the `arbkit` CLI as a subprocess with a timeout; return the CompletedProcess."""
 
