@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from arbkit.cli._common import not_built
 from arbkit.errors import StorageError
 
 
@@ -35,6 +34,27 @@ def register(cli: click.Group) -> None:
         )
 
     @cli.command()
-    def live() -> None:
+    @click.option("--paper", is_flag=True, required=True, help="Paper trading (the only mode: no order is ever sent).")
+    @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="arbkit.toml with venues and pairs.")
+    @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run directory (the recording goes in its recording/ folder).")
+    @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after S seconds.")
+    def live(paper: bool, config_path: Path, out: Path, duration: float | None) -> None:
         """Record and run the engine live on paper (never sends an order)."""
-        not_built("live", "engine issue")
+        from rich.console import Console
+
+        from arbkit.config import load_config
+        from arbkit.runner.live import live_paper
+
+        del paper  # required flag: there is no other mode
+        config = load_config(config_path)
+        console = Console(stderr=True) if sys.stderr.isatty() else None
+        try:
+            result = live_paper(config, out, duration_s=duration, console=console, status_stream=sys.stderr)
+        except StorageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
+        click.echo(
+            f"session {result.summary.session_id}: {result.frames:,} frames through the engine; {rows}"
+        )
+        click.echo(f"run written to {result.run_dir}")

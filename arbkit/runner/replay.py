@@ -128,10 +128,13 @@ def verify(run_dir: Path) -> Difference | None:
     """Re-derive a run from its recording and config; return the first differing decision row."""
     meta, config = load_run(run_dir)
     window = meta.get("window") or {}
+    recording = meta["recording"]
+    if not Path(recording).is_absolute() and (run_dir / recording).parent.exists():
+        recording = str(run_dir / recording)  # live runs name their recording relative to the run
     with tempfile.TemporaryDirectory(prefix="arbkit-verify-") as tmp:
         fresh = Path(tmp)
         replay(
-            meta["recording"],
+            recording,
             config,
             fresh,
             start_ns=window.get("start_ns"),
@@ -150,7 +153,7 @@ def verify(run_dir: Path) -> Difference | None:
                 a = old[i] if i < len(old) else None
                 b = new[i] if i < len(new) else None
                 if a != b:
-                    return Difference(table, i, a, b, _frames_for(meta["recording"], a or b))
+                    return Difference(table, i, a, b, _frames_for(recording, a or b))
             if old_path.exists() != new_path.exists():
                 return Difference(table, 0, None, None, [])
     return None
