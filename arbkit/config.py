@@ -105,6 +105,9 @@ class Latency(_Section):
     kalshi_ms: float = 50.0
     polymarket_ms: float = 50.0
     jitter_ms: float = 0.0
+    # Recording to measure the "empirical" model from (recv − venue timestamp of its frames);
+    # a replay defaults to the recording it replays, a live run needs it set.
+    samples_from: str | None = None
 
 
 class Recorder(_Section):

@@ -26,6 +26,7 @@ from arbkit.core.fixedpoint import price_to_decimal, size_to_decimal
 from arbkit.core.frame import Frame
 from arbkit.core.pairs import DIRECTIONS
 from arbkit.engine import Engine
+from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.runner.record import RecordSummary, Recorder, _with_signals
 
@@ -57,7 +58,7 @@ class PaperSession:
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
-        self.engine = Engine(config)
+        self.engine = Engine(config, latency=latency_model(config, None))
         self.outputs = RunOutputs()
         self.counts: dict[str, int] = {}
         self.console = console

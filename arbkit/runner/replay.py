@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from arbkit.config import Config, config_to_dict
 from arbkit.engine import Engine
 from arbkit.errors import ConfigError, RecordingError
+from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.store import reader
 
@@ -66,7 +67,7 @@ def replay(
 ) -> ReplayResult:
     """Replay `source` through a fresh engine and write the run tables into `run_dir`."""
     session_ids, _ = count_frames(source)
-    engine = Engine(config)
+    engine = Engine(config, latency=latency_model(config, source))
     outputs = RunOutputs()
     add = outputs.add
     process = engine.process
