@@ -27,9 +27,17 @@ def _price(t: int) -> str:
     return f"{t // ONE}.{t % ONE:04d}".rstrip("0").rstrip(".")
 
 
+_SIZE_TEXT: dict[int, str] = {}
+
+
 def _size(units: int) -> str:
-    whole, frac = divmod(units, 100)
-    return str(whole) if frac == 0 else f"{whole}.{frac:02d}".rstrip("0")
+    text = _SIZE_TEXT.get(units)
+    if text is None:
+        whole, frac = divmod(units, 100)
+        text = str(whole) if frac == 0 else f"{whole}.{frac:02d}".rstrip("0")
+        if len(_SIZE_TEXT) < 200_000:
+            _SIZE_TEXT[units] = text
+    return text
 
 
 _PRICES = [_price(t) for t in range(ONE + 1)]
@@ -37,7 +45,7 @@ _MASK = (1 << 160) - 1
 
 
 def _hash(serial: int, i: int) -> str:
-    return "%040x" % ((serial * 0x9E3779B97F4A7C15F39CC0605CEDC8341082276B + i * 0x632BE59BD9B4E019) & _MASK)
+    return "%040x" % ((serial * 0x9E3779B97F4A7C15F39CC0605CEDC8341082276B + i) & _MASK)
 
 
 class PolymarketSession:
@@ -163,25 +171,29 @@ class PolymarketSession:
         tag = item[0]
         spec = self.scenario.pairs[item[1]]
         if tag == "pc":
+            # The hot path of generation: built as text, byte for byte what orjson makes of the
+            # same objects (no value here needs JSON escaping).
             _, _, serial, changes, best_bid, best_ask = item
-            entries = []
             # An empty side has no best price: sent as "" (what decoders read as none).
             yes_bb = _PRICES[best_bid] if best_bid is not None else ""
             yes_ba = _PRICES[best_ask] if best_ask is not None else ""
             no_bb = _PRICES[ONE - best_ask] if best_ask is not None else ""
             no_ba = _PRICES[ONE - best_bid] if best_bid is not None else ""
+            yes_id = spec.polymarket_yes_token
+            no_id = spec.polymarket_no_token
+            entries = []
             for i, (side, price, size) in enumerate(changes):
                 size_text = _size(size)
                 if yes:
-                    entries.append({"asset_id": spec.polymarket_yes_token, "price": _PRICES[price],
-                                    "size": size_text, "side": _SIDES[side], "hash": _hash(serial, 2 * i),
-                                    "best_bid": yes_bb, "best_ask": yes_ba})
+                    entries.append(f'{{"asset_id":"{yes_id}","price":"{_PRICES[price]}","size":"{size_text}",'
+                                   f'"side":"{_SIDES[side]}","hash":"{_hash(serial, 2 * i)}",'
+                                   f'"best_bid":"{yes_bb}","best_ask":"{yes_ba}"}}')
                 if no:
-                    entries.append({"asset_id": spec.polymarket_no_token, "price": _PRICES[ONE - price],
-                                    "size": size_text, "side": _SIDES[1 - side],
-                                    "hash": _hash(serial, 2 * i + 1), "best_bid": no_bb, "best_ask": no_ba})
-            return [orjson.dumps({"event_type": "price_change", "market": spec.polymarket_condition_id,
-                                  "price_changes": entries, "timestamp": ts})]
+                    entries.append(f'{{"asset_id":"{no_id}","price":"{_PRICES[ONE - price]}","size":"{size_text}",'
+                                   f'"side":"{_SIDES[1 - side]}","hash":"{_hash(serial, 2 * i + 1)}",'
+                                   f'"best_bid":"{no_bb}","best_ask":"{no_ba}"}}')
+            return [f'{{"event_type":"price_change","market":"{spec.polymarket_condition_id}",'
+                    f'"price_changes":[{",".join(entries)}],"timestamp":"{ts}"}}'.encode()]
         if tag == "pb":
             _, pair, serial, bids, asks, tick = item
             out = []
