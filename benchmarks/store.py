@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -101,11 +104,24 @@ def line(label: str, rows: int, wall: float, cpu: float) -> None:
     print(f"{label:<34} {rows / wall:>12,.0f} rows/s wall {rows / cpu:>12,.0f} rows/s cpu")
 
 
+def read(root: Path) -> None:
+    rows, wall, cpu = timed(lambda: sum(b.num_rows for b in iter_frame_batches(root)))
+    line("read+merge iter_frame_batches", rows, wall, cpu)
+    rows, wall, cpu = timed(lambda: sum(1 for _ in iter_frames(root)))
+    line("read+merge iter_frames (Frame)", rows, wall, cpu)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"reader peak RSS {peak_mb:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--read", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.read is not None:
+        read(args.read)
+        return
     n = args.frames
     root = Path(args.dir or tempfile.mkdtemp(prefix="arbkit-store-bench-"))
     shutil.rmtree(root, ignore_errors=True)
@@ -148,10 +164,8 @@ def main() -> None:
     print(f"journal {journal_bytes / n:.1f} bytes/frame; sealed {sealed_bytes / n:.1f} bytes/frame "
           f"in {len(sealed)} files")
 
-    rows, wall, cpu = timed(lambda: sum(b.num_rows for b in iter_frame_batches(root)))
-    line("read+merge iter_frame_batches", rows, wall, cpu)
-    rows, wall, cpu = timed(lambda: sum(1 for _ in iter_frames(root)))
-    line("read+merge iter_frames (Frame)", rows, wall, cpu)
+    # Reading runs in a fresh process so its peak RSS is the reader's alone.
+    subprocess.run([sys.executable, __file__, "--read", str(root)], check=True)
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
 
