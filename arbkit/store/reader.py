@@ -14,7 +14,6 @@ BATCH_ROWS rows per open file, independent of file and recording size.
 from __future__ import annotations
 
 import glob
-import logging
 import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,8 +31,6 @@ from arbkit.errors import RecordingError
 from arbkit.store import manifest as mf
 from arbkit.store._seal import META_SESSION
 from arbkit.store.schema import FRAME_COLUMNS, SEALED_SCHEMA
-
-log = logging.getLogger(__name__)
 
 # Rows decoded per file at a time. Peak RSS grows with it (a 1M-frame merge of two venues
 # peaked at ~155 MB with 4096, ~230 MB with 16384, ~430 MB with 65536) while throughput does not

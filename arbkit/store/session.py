@@ -2,9 +2,11 @@
 
 Layout (DESIGN §3) under a recordings root:
 
-    sessions/<session_id>.json                         manifest (atomic replace on every change)
-    journal/<session_id>/<n>.arrows                    Arrow IPC stream, one batch per flush
-    frames/date=YYYY-MM-DD/venue=<v>/<session_id>-<n>.parquet   sealed segment n of venue v
+    sessions/<session_id>.json                        manifest (atomic replace on every change)
+    journal/<session_id>/<nnnnn>.arrows               Arrow IPC stream, one batch per flush
+    frames/date=YYYY-MM-DD/venue=<v>/<session_id>-<nnnnn>.parquet   segment n of venue v
+
+`date` is the UTC date of the file's first frame; `venue` is also a column inside every file.
 
 `append` only buffers; `tick` (call it about every 100 ms) writes the buffer to the journal once
 per flush interval (write + OS flush + fsync), so `kill -9` loses at most one interval. Every
