@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 KALSHI = "kalshi"
 POLYMARKET = "polymarket"
 AUTH_WINDOW_MS = 10_000
+MAX_LAG_NS = 500_000_000  # paced mode: how far simulated time may fall behind real time
+MAX_PENDING = 500_000  # frames queued for one connection before it is closed as too slow
+STEP_SLICE_S = 0.01  # paced mode: longest run of scenario steps before other tasks get a turn
 
 FAULT_SEQ_GAP = "seq_gap"
 FAULT_ERROR_25 = "error_25"
@@ -116,6 +119,12 @@ class _Conn:
         if frames and not self.closing:
             self.pending.extend(frames)
             self.wake.set()
+            if len(self.pending) > MAX_PENDING:
+                # Bounded memory for a client that stopped reading; what was queued is dropped
+                # unsent (and uncounted).
+                log.warning("sandbox %s connection %d: client too slow, closing", self.venue, self.index)
+                self.pending.clear()
+                self.push_control(("close", 1011, "client too slow"))
 
     def push_control(self, op: tuple) -> None:
         if not self.closing:
@@ -308,14 +317,26 @@ class Sandbox:
         scenario = self.scenario
         start = loop.time()
         epoch_ns = scenario.epoch_ns
+        warned = False
         while True:
-            target = epoch_ns + int((loop.time() - start) * 1e9)
-            budget = 5000
-            while scenario.next_ns <= target and budget:
+            now = loop.time()
+            target = epoch_ns + int((now - start) * 1e9)
+            behind = target - scenario.next_ns
+            if behind > MAX_LAG_NS:
+                # Overloaded: let simulated time slip rather than build an ever larger backlog.
+                start += (behind - MAX_LAG_NS) / 1e9
+                target -= behind - MAX_LAG_NS
+                if not warned:
+                    log.warning("sandbox cannot keep up with rate %s; simulated time slips",
+                                self.scenario.config.rate)
+                    warned = True
+            deadline = now + STEP_SLICE_S
+            while scenario.next_ns <= target:
                 self._step()
-                budget -= 1
+                if loop.time() > deadline:
+                    break
             self._write_ground_truth()
-            await asyncio.sleep(0.002 if budget else 0)
+            await asyncio.sleep(0.002 if scenario.next_ns > target else 0)
 
     def _write_ground_truth(self, force: bool = False, final: bool = False) -> None:
         if not force:
