@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ def replay(
     if progress is not None:
         progress(done)
     meta = {
-        "recording": str(source),
+        # Absolute, so `--verify` finds the recording from any working directory.
+        "recording": os.path.abspath(source),
         "sessions": session_ids,
         "window": {"start_ns": start_ns, "end_ns": end_ns},
         "config": config_to_dict(config),
@@ -154,7 +156,8 @@ def verify(run_dir: Path) -> Difference | None:
                 a = old[i] if i < len(old) else None
                 b = new[i] if i < len(new) else None
                 if a != b:
-                    return Difference(table, i, a, b, _frames_for(recording, a or b))
+                    seq = _anchor_seq(a or b, (fresh, run_dir))
+                    return Difference(table, i, a, b, _frames_for(recording, seq))
             if old_path.exists() != new_path.exists():
                 return Difference(table, 0, None, None, [])
     return None
@@ -164,14 +167,37 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return pq.read_table(path).to_pylist() if path.exists() else []
 
 
-def _frames_for(source: str, row: dict[str, Any] | None, context: int = 3) -> list[dict[str, Any]]:
-    """The frames around the ingest_seq a decision row names (the ones that led to it)."""
+def _anchor_seq(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> int | None:
+    """The ingest_seq of the frame a decision row goes back to.
+
+    Opportunities name it; risk decisions and orders through their opportunity, fills through
+    their decision's. Looked up in the tables of `run_dirs`, first hit wins.
+    """
     if row is None:
-        return []
+        return None
     seqs = [v for k, v in row.items() if k.endswith("ingest_seq") and isinstance(v, int)]
-    if not seqs:
+    if seqs:
+        return min(seqs)
+    opportunity = row.get("opportunity_id")
+    decision = row.get("decision_id")
+    for run_dir in run_dirs:
+        if opportunity is None and decision is not None:
+            opportunity = next(
+                (d["opportunity_id"] for d in _rows(run_dir / "risk_decisions.parquet")
+                 if d["decision_id"] == decision),
+                None,
+            )
+        if opportunity is not None:
+            for window in _rows(run_dir / "opportunities.parquet"):
+                if window["opportunity_id"] == opportunity:
+                    return window["open_ingest_seq"]
+    return None
+
+
+def _frames_for(source: str, target: int | None, context: int = 3) -> list[dict[str, Any]]:
+    """The frames up to and including ingest_seq `target` (the ones that led to a decision)."""
+    if target is None:
         return []
-    target = min(seqs)
     frames = []
     for frame in reader.iter_frames(source):
         if target - context <= frame.ingest_seq <= target:
