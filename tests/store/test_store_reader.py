@@ -8,6 +8,8 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from store_frames import BASE_NS, frame_rows
 
 from arbkit.errors import RecordingError
@@ -185,3 +187,33 @@ def test_a_file_out_of_ingest_order_raises_recording_error(tmp_path):
 
     with pytest.raises(RecordingError, match="not strictly increasing"):
         list(iter_frames(tmp_path))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    venues=st.lists(st.sampled_from(["kalshi", "polymarket", "third"]), min_size=1, max_size=300),
+    gaps=st.lists(st.integers(1, 5), min_size=300, max_size=300),
+    rows_per_file=st.integers(1, 120),
+    batch_rows=st.integers(1, 50),
+)
+def test_any_interleaving_of_venue_files_reads_back_in_ingest_seq_order(
+    tmp_path_factory, venues, gaps, rows_per_file, batch_rows
+):
+    root = tmp_path_factory.mktemp("rec")
+    seqs = [sum(gaps[: i + 1]) for i in range(len(venues))]
+    table = pa.Table.from_pylist(
+        [
+            dict(zip(FRAMES_SCHEMA.names, ("s", seq, BASE_NS + seq, seq, venue, 0, "in", str(seq).encode())))
+            for seq, venue in zip(seqs, venues)
+        ],
+        schema=FRAMES_SCHEMA,
+    )
+    write_session(root, table.to_batches(max_chunksize=37), config={}, rows_per_file=rows_per_file)
+
+    frames = list(iter_frames(root, batch_rows=batch_rows))
+    batches = list(iter_frame_batches(root, batch_rows=batch_rows))
+
+    assert [(f.ingest_seq, f.venue, f.payload) for f in frames] == list(
+        zip(seqs, venues, (str(s).encode() for s in seqs))
+    )
+    assert pa.Table.from_batches(batches)["ingest_seq"].to_pylist() == seqs
