@@ -31,6 +31,7 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
+from arbkit.core.fixedpoint import SIZE_SCALE
 from arbkit.venues import make_decoder
 from arbkit.venues.kalshi import KalshiDecoder
 
@@ -240,6 +241,21 @@ def test_sub_penny_prices_and_fractional_counts_are_exact():
     assert (events[1].price, events[1].delta) == (125, -540_000)
     # "0.960": three decimals, as some venue examples show.
     assert (events[2].side, events[2].price, events[2].delta) == (ASK, 400, 12_250_000)
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.integers(min_value=0, max_value=6),
+)
+def test_delta_counts_in_any_decimal_form_read_exactly(millionths, places):
+    whole, frac = divmod(abs(millionths), SIZE_SCALE)
+    digits = f"{frac:06d}"[:places]
+    text = ("-" if millionths < 0 else "") + str(whole) + ("." + digits if places else "")
+    expected = (-1 if millionths < 0 else 1) * (whole * SIZE_SCALE + int(digits.ljust(6, "0") or 0))
+
+    (event,) = KalshiDecoder().decode(delta_frame("A", 1, 1, "0.5000", text, "yes"), T)
+
+    assert event.delta == expected
 
 
 def test_replies_fixture_decodes_to_acks_and_errors():
@@ -498,6 +514,9 @@ def test_unknown_type_on_a_sequenced_sid_keeps_the_sequence_intact():
         b'{"type": "orderbook_delta", "sid": 1, "seq": 1}',
         delta_frame("A", 1, 1, "abc", "1.00", "yes"),
         delta_frame("A", 1, 1, "0.5000", "lots", "yes"),
+        delta_frame("A", 1, 1, "0.5000", "1_0.00", "yes"),
+        delta_frame("A", 1, 1, "0.5000", "\u0661.00", "yes"),
+        delta_frame("A", 1, 1, "0.5000", "--1.00", "yes"),
         delta_frame("A", 1, 1, "0.5000", "1.00", "maybe"),
         delta_frame("A", 1, 1, "1.5000", "1.00", "yes"),
         delta_frame("A", 1, 1, "0.00001", "1.00", "yes"),
@@ -510,6 +529,9 @@ def test_unknown_type_on_a_sequenced_sid_keeps_the_sequence_intact():
         b'{"msg": {}}',
         b'"orderbook_delta"',
         b"\xff\xfe\x00",
+        b'"\x80"',
+        b'{"type": "ticker", "msg": {"market_ticker": "\x80"}}',
+        b'{"type": "mystery\x80"}',
         b"",
     ],
 )
@@ -555,12 +577,23 @@ def _assert_well_formed(decoder: KalshiDecoder, events: list[Event]) -> None:
     assert decoder.decode_errors == sum(isinstance(e, DecodeError) for e in events)
 
 
+_json_prefixes = st.sampled_from(
+    [
+        b"",
+        b'{"type": "',
+        b'{"type": "orderbook_delta", "sid": 1, "seq": 2, "msg": {"market_ticker": "',
+        b'{"type": "orderbook_snapshot", "msg": {"market_ticker": "A", "yes_dollars_fp": [["',
+        b'{"type": "ticker", "msg": {"market_ticker": "A", "yes_bid_dollars": "',
+    ]
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_decode_never_raises_on_arbitrary_bytes(payload):
+@given(_json_prefixes, st.binary(max_size=300), st.sampled_from([b"", b'"}}', b'"]]}}']))
+def test_decode_never_raises_on_arbitrary_bytes(prefix, body, suffix):
     decoder = KalshiDecoder()
 
-    events = decoder.decode(payload, 1)
+    events = decoder.decode(prefix + body + suffix, 1)
 
     _assert_well_formed(decoder, events)
 
@@ -651,7 +684,7 @@ _frames = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(_frames, min_size=1, max_size=6), st.booleans())
 def test_decode_never_raises_on_plausible_random_frames(frames, use_yes_price):
     decoder = KalshiDecoder(use_yes_price)

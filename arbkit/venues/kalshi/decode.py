@@ -40,6 +40,9 @@ from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_siz
 TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
 
 _CENT = 100  # ticks per legacy integer cent
+_HUNDREDTH = SIZE_SCALE // 100
+# Wire prices sit on a small grid and counts repeat; bounded so a hostile stream can't grow it.
+_CACHE_LIMIT = 50_000
 _REASON_LIMIT = 160
 
 _IntLevels = list[tuple[int, int]]
@@ -176,51 +179,84 @@ class _BadFrame(Exception):
     """A frame that parsed as JSON but whose content makes no sense."""
 
 
-def _size(count: int | str) -> int:
-    return count * SIZE_SCALE if isinstance(count, int) else parse_size(count)
+def _count(wire: int | str) -> int:
+    if wire.__class__ is int:
+        return wire * SIZE_SCALE  # type: ignore[operator]
+    text: str = wire  # type: ignore[assignment]
+    # Counts are fixed two-decimal strings ("31.54", "-25.00"); read those without the general parser.
+    if text[-3:-2] == ".":
+        digits = text[:-3] + text[-2:]
+        if digits.isascii() and (digits.isdigit() or (digits[:1] == "-" and digits[1:].isdigit())):
+            return int(digits) * _HUNDREDTH
+    return parse_size(text)
 
 
-def _checked_price(ticks: int) -> int:
+def _price(wire: int | str) -> int:
+    ticks = wire * _CENT if wire.__class__ is int else parse_price(wire)  # type: ignore[operator,arg-type]
     if ticks < 0 or ticks > PRICE_ONE:
-        raise _BadFrame(f"price {ticks} ticks outside [0, 1]")
+        raise _BadFrame(f"price {wire!r} outside [0, 1]")
     return ticks
 
 
-def _str_levels(levels: _StrLevels) -> list[Level]:
-    return [(_checked_price(parse_price(p)), _size(c)) for p, c in levels]
+def _learn_price(cache: dict[int | str, int], wire: int | str, complement: bool) -> int:
+    ticks = _price(wire)
+    if complement:
+        ticks = PRICE_ONE - ticks
+    if len(cache) < _CACHE_LIMIT:
+        cache[wire] = ticks
+    return ticks
 
 
-def _cent_levels(levels: _IntLevels) -> list[Level]:
-    return [(_checked_price(p * _CENT), c * SIZE_SCALE) for p, c in levels]
+def _learn_count(cache: dict[int | str, int], wire: int | str) -> int:
+    size = _count(wire)
+    if len(cache) < _CACHE_LIMIT:
+        cache[wire] = size
+    return size
+
+
+def _levels(
+    levels: list[tuple[int | str, int | str]],
+    prices: dict[int | str, int],
+    sizes: dict[int | str, int],
+    complement: bool,
+) -> list[Level]:
+    out: list[Level] = []
+    for wire_price, wire_count in levels:
+        price = prices.get(wire_price)
+        if price is None:
+            price = _learn_price(prices, wire_price, complement)
+        size = sizes.get(wire_count)
+        if size is None:
+            size = _learn_count(sizes, wire_count)
+        out.append((price, size))
+    return out
 
 
 def _ladder(
     fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None
-) -> list[Level]:
+) -> list[tuple[int | str, int | str]]:
     # Transitional frames carry the same ladder up to three times; the newest field wins (§1.7):
     # {"yes": [[33, 75]], "yes_dollars": [["0.330", 75]], "yes_dollars_fp": [["0.3300", "75.00"]]}
     if fp is not None:
-        return _str_levels(fp)
+        return fp  # type: ignore[return-value]
     if dollars is not None:
-        return _str_levels(dollars)
+        return dollars  # type: ignore[return-value]
     if cents is not None:
-        return _cent_levels(cents)
+        return cents  # type: ignore[return-value]
     # A side with no levels is left out entirely: {"market_ticker": "X", "yes": [[31, 20]]}
     return []
 
 
-def _yes_price(dollars: str | None, cents: int | None, what: str) -> int:
+def _price_of(dollars: str | None, cents: int | None) -> int | None:
     if dollars is not None:
-        return _checked_price(parse_price(dollars))
-    if cents is not None:
-        return _checked_price(cents * _CENT)
-    raise _BadFrame(f"{what} has no price")
+        return _price(dollars)
+    return None if cents is None else _price(cents)
 
 
-def _optional_price(dollars: str | None, cents: int | None) -> int | None:
-    if dollars is not None:
-        return _checked_price(parse_price(dollars))
-    return None if cents is None else _checked_price(cents * _CENT)
+def _count_of(fp: str | None, count: int | None) -> int | None:
+    if fp is not None:
+        return _count(fp)
+    return None if count is None else _count(count)
 
 
 def _print_ts_ms(ts_ms: int | None, ts: Any, sending_ts_ms: int | None) -> int | None:
@@ -246,7 +282,13 @@ class KalshiDecoder:
         self._generic = msgspec.json.Decoder()
         self._last_seq: dict[int, int] = {}
         self._sid_markets: dict[int, set[str]] = {}
-        self._book_markets: set[str] = set()
+        # Book frames without a sid (never seen on the wire, but a terminal error must reach them).
+        self._loose_markets: set[str] = set()
+        self._bid_ticks: dict[int | str, int] = {}
+        self._ask_ticks: dict[int | str, int] = {}
+        self._sizes: dict[int | str, int] = {}
+        # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
+        self._complement_no = not use_yes_price
         self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
             _Delta: self._delta,
             _Snapshot: self._snapshot,
@@ -263,7 +305,8 @@ class KalshiDecoder:
         """Decode one frame received at `recv_ns`; never raises."""
         try:
             frame = self._decoder.decode(payload)
-        except msgspec.DecodeError as exc:
+        # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
+        except (msgspec.DecodeError, ValueError) as exc:
             return self._untyped(payload, recv_ns, exc)
         try:
             return self._handlers[frame.__class__](frame, recv_ns)
@@ -274,11 +317,11 @@ class KalshiDecoder:
         self.decode_errors += 1
         return DecodeError(KALSHI, recv_ns, _short(reason))
 
-    def _untyped(self, payload: bytes, recv_ns: int, exc: msgspec.DecodeError) -> list[Event]:
+    def _untyped(self, payload: bytes, recv_ns: int, exc: Exception) -> list[Event]:
         """Handle a frame the typed decoder rejected: unknown type, or really malformed."""
         try:
             obj = self._generic.decode(payload)
-        except msgspec.DecodeError as json_exc:
+        except (msgspec.DecodeError, ValueError) as json_exc:
             return [self._decode_error(recv_ns, f"invalid JSON: {json_exc}")]
         if not isinstance(obj, dict):
             return [self._decode_error(recv_ns, f"not a JSON object: {type(obj).__name__}")]
@@ -306,46 +349,53 @@ class KalshiDecoder:
         out.extend(BookInvalid(KALSHI, recv_ns, m, INVALID_SEQ_GAP) for m in markets)
 
     def _note_market(self, sid: int | None, market: str) -> None:
-        self._book_markets.add(market)
-        if sid is not None:
-            self._note_sid_market(sid, market)
+        if sid is None:
+            self._loose_markets.add(market)
+        else:
+            self._markets_on(sid).add(market)
+
+    def _markets_on(self, sid: int) -> set[str]:
+        markets = self._sid_markets.get(sid)
+        if markets is None:
+            markets = self._sid_markets[sid] = set()
+        return markets
 
     def _delta(self, frame: _Delta, recv_ns: int) -> list[Event]:
         msg = frame.msg
-        pd = msg.price_dollars
-        if pd is not None:
-            price = parse_price(pd)
-        elif msg.price is not None:
-            price = msg.price * _CENT
-        else:
-            raise _BadFrame("orderbook_delta has no price")
-        if price < 0 or price > PRICE_ONE:
-            raise _BadFrame(f"price {price} ticks outside [0, 1]")
-        fp = msg.delta_fp
-        if fp is not None:
-            delta = parse_size(fp)
-        elif msg.delta is not None:
-            delta = msg.delta * SIZE_SCALE
-        else:
-            raise _BadFrame("orderbook_delta has no delta")
+        wire_price = msg.price_dollars if msg.price_dollars is not None else msg.price
+        wire_delta = msg.delta_fp if msg.delta_fp is not None else msg.delta
+        if wire_price is None or wire_delta is None:
+            raise _BadFrame("orderbook_delta needs a price and a delta")
         side = msg.side
         if side == "yes":
             book_side = BID
+            price = self._bid_ticks.get(wire_price)
+            if price is None:
+                price = _learn_price(self._bid_ticks, wire_price, False)
         elif side == "no":
             book_side = ASK
-            # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
-            if not self.use_yes_price:
-                price = PRICE_ONE - price
+            price = self._ask_ticks.get(wire_price)
+            if price is None:
+                price = _learn_price(self._ask_ticks, wire_price, self._complement_no)
         else:
             raise _BadFrame(f"orderbook_delta side {side!r}")
+        delta = self._sizes.get(wire_delta)
+        if delta is None:
+            delta = _learn_count(self._sizes, wire_delta)
         ts = msg.ts_ms
         if ts is None:
             ts = frame.sending_ts_ms
         market = msg.market_ticker
         sid = frame.sid
         event = LevelDelta(KALSHI, recv_ns, market, book_side, price, delta, ts, sid)
-        self._note_market(sid, market)
-        if sid is None or frame.seq is None:
+        if sid is None:
+            self._loose_markets.add(market)
+            return [event]
+        markets = self._sid_markets.get(sid)
+        if markets is None:
+            markets = self._markets_on(sid)
+        markets.add(market)
+        if frame.seq is None:
             return [event]
         last = self._last_seq.get(sid)
         if last is not None and frame.seq == last + 1:
@@ -358,12 +408,10 @@ class KalshiDecoder:
 
     def _snapshot(self, frame: _Snapshot, recv_ns: int) -> list[Event]:
         msg = frame.msg
-        bids = _ladder(msg.yes_dollars_fp, msg.yes_dollars, msg.yes)
-        no_bids = _ladder(msg.no_dollars_fp, msg.no_dollars, msg.no)
-        if self.use_yes_price:
-            asks = no_bids
-        else:
-            asks = [(PRICE_ONE - p, s) for p, s in no_bids]
+        yes = _ladder(msg.yes_dollars_fp, msg.yes_dollars, msg.yes)
+        no = _ladder(msg.no_dollars_fp, msg.no_dollars, msg.no)
+        bids = _levels(yes, self._bid_ticks, self._sizes, False)
+        asks = _levels(no, self._ask_ticks, self._sizes, self._complement_no)
         ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
         event = BookSnapshot(KALSHI, recv_ns, msg.market_ticker, bids, asks, ts)
         self._note_market(frame.sid, msg.market_ticker)
@@ -377,22 +425,19 @@ class KalshiDecoder:
     def _ticker(self, frame: _Ticker, recv_ns: int) -> list[Event]:
         msg = frame.msg
         # Legacy tickers quote integer cents: {"yes_bid": 46, "yes_ask": 48}
-        bid = _optional_price(msg.yes_bid_dollars, msg.yes_bid)
-        ask = _optional_price(msg.yes_ask_dollars, msg.yes_ask)
-        bid_size = None if msg.yes_bid_size_fp is None else parse_size(msg.yes_bid_size_fp)
-        ask_size = None if msg.yes_ask_size_fp is None else parse_size(msg.yes_ask_size_fp)
+        bid = _price_of(msg.yes_bid_dollars, msg.yes_bid)
+        ask = _price_of(msg.yes_ask_dollars, msg.yes_ask)
+        bid_size = _count_of(msg.yes_bid_size_fp, None)
+        ask_size = _count_of(msg.yes_ask_size_fp, None)
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
         return [TopOfBook(KALSHI, recv_ns, msg.market_ticker, bid, ask, bid_size, ask_size, ts)]
 
     def _trade(self, frame: _Trade, recv_ns: int) -> list[Event]:
         msg = frame.msg
-        price = _yes_price(msg.yes_price_dollars, msg.yes_price, "trade")
-        if msg.count_fp is not None:
-            size = parse_size(msg.count_fp)
-        elif msg.count is not None:
-            size = msg.count * SIZE_SCALE
-        else:
-            raise _BadFrame("trade has no count")
+        price = _price_of(msg.yes_price_dollars, msg.yes_price)
+        size = _count_of(msg.count_fp, msg.count)
+        if price is None or size is None:
+            raise _BadFrame("trade needs a yes price and a count")
         # `taker_side` is deprecated for `taker_outcome_side` (2026-05); both say yes/no.
         taker = msg.taker_outcome_side if msg.taker_outcome_side is not None else msg.taker_side
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
@@ -418,8 +463,7 @@ class KalshiDecoder:
             for item in msg:
                 markets = None if item.market_tickers is None else tuple(item.market_tickers)
                 if item.sid is not None and markets:
-                    for market in markets:
-                        self._note_sid_market(item.sid, market)
+                    self._markets_on(item.sid).update(markets)
                 out.append(
                     SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets)
                 )
@@ -428,19 +472,12 @@ class KalshiDecoder:
             return out
         markets = None if msg is None or msg.market_tickers is None else tuple(msg.market_tickers)
         if frame.sid is not None and markets:
-            for market in markets:
-                self._note_sid_market(frame.sid, market)
+            self._markets_on(frame.sid).update(markets)
         # `ok` after update_subscription takes a seq slot: {"sid": 7, "seq": 41, "type": "ok"}
         if frame.sid is not None and frame.seq is not None:
             self._check_seq(frame.sid, frame.seq, recv_ns, out)
         out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, frame.sid, markets))
         return out
-
-    def _note_sid_market(self, sid: int, market: str) -> None:
-        markets = self._sid_markets.get(sid)
-        if markets is None:
-            markets = self._sid_markets[sid] = set()
-        markets.add(market)
 
     def _unsubscribed(self, frame: _Unsubscribed, recv_ns: int) -> list[Event]:
         out: list[Event] = []
@@ -469,9 +506,10 @@ class KalshiDecoder:
 
     def _kill_subscription(self, sid: int | None, recv_ns: int) -> list[BookInvalid]:
         # Codes 10/17/25 end the subscription (25 = we read too slowly and data was dropped), so
-        # its books get nothing more: {"type": "error", "msg": {"code": 25, "msg": "..."}}
+        # its books get nothing more: {"type": "error", "msg": {"code": 25, "msg": "..."}}.
+        # An error that names no sid may have killed any of them: invalidate every live one's.
         if sid is None:
-            markets = sorted(self._book_markets)
+            markets = sorted(self._loose_markets.union(*self._sid_markets.values()))
         else:
             markets = sorted(self._sid_markets.pop(sid, ()))
             self._last_seq.pop(sid, None)
