@@ -127,7 +127,7 @@ def ground_truth_table(scenario: Scenario, dislocations: list[Dislocation]) -> p
             "yes_ask": _dollars(d.yes_ask),
             "no_ask": _dollars(d.no_ask),
         }
-        for d in dislocations
+        for d in sorted(dislocations, key=lambda d: d.dislocation_id)
     ], schema=GROUND_TRUTH_SCHEMA)
 
 

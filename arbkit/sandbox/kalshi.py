@@ -11,7 +11,7 @@ for the connection's subscriptions. Each `sid` has its own `seq`: snapshots, del
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import orjson
 
@@ -65,7 +65,6 @@ class Subscription:
     use_yes_price: bool = False
     seq: int = 0
     all_markets: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class KalshiSession:

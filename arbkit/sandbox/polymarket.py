@@ -54,7 +54,9 @@ class PolymarketSession:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.subscribed = False
+        self.custom_features = False
         self.assets: set[str] = set()
+        self._tops: dict[int, tuple[int | None, int | None]] = {}
         self._yes: dict[int, bool] = {}  # pair -> YES token subscribed
         self._no: dict[int, bool] = {}
         self._tokens: dict[str, tuple[int, bool]] = {}
@@ -82,6 +84,7 @@ class PolymarketSession:
             if not isinstance(assets, list) or not all(isinstance(a, str) for a in assets):
                 return [], CLOSE_INVALID
             self.subscribed = True
+            self.custom_features = msg.get("custom_feature_enabled") is True
             return self._add(assets, msg.get("initial_dump", True)), None
         operation = msg.get("operation")
         if not self.subscribed:
@@ -89,6 +92,8 @@ class PolymarketSession:
         if operation in ("subscribe", "unsubscribe") and isinstance(assets, list):
             assets = [a for a in assets if isinstance(a, str)]
             if operation == "subscribe":
+                if msg.get("custom_feature_enabled") is True:
+                    self.custom_features = True
                 return self._add(assets, msg.get("initial_dump", True)), None
             for asset in assets:
                 self.assets.discard(asset)
@@ -136,9 +141,8 @@ class PolymarketSession:
 
     def books(self) -> list[bytes]:
         """One `book` frame per subscribed known asset, from the scenario's current state."""
-        return [orjson.dumps(self._book_event(pair, yes))
-                for asset in sorted(self.assets) if (known := self._tokens.get(asset))
-                for pair, yes in [known]]
+        known = [self._tokens[a] for a in sorted(self.assets) if a in self._tokens]
+        return [orjson.dumps(self._book_event(pair, yes)) for pair, yes in known]
 
     def on_items(self, t_ns: int, items: list[tuple], cache: dict | None = None) -> list[bytes]:
         """Encode one scenario step's Polymarket items for this connection's assets."""
@@ -155,16 +159,42 @@ class PolymarketSession:
                 continue
             if ts is None:
                 ts = str(t_ns // 1_000_000)
-            key = (item[2] if item[0] != "ptc" else -pair - 1, item[0], yes, no)
-            if cache is not None:
-                frame = cache.get(key)
-                if frame is not None:
-                    out.append(frame)
-                    continue
-            frames = self._encode(item, yes, no, ts)
-            if cache is not None and len(frames) == 1:
-                cache[key] = frames[0]
-            out.extend(frames)
+            if cache is None:
+                out.extend(self._encode(item, yes, no, ts))
+            else:
+                # Connections with the same assets share one encoding of the item.
+                key = (item[2] if item[0] != "ptc" else -pair - 1, item[0], yes, no)
+                frames = cache.get(key)
+                if frames is None:
+                    frames = cache[key] = self._encode(item, yes, no, ts)
+                out.extend(frames)
+            if self.custom_features and item[0] in ("pc", "pb"):
+                out.extend(self._best_bid_ask(item, yes, no, ts))
+        return out
+
+    def _best_bid_ask(self, item: tuple, yes: bool, no: bool, ts: str) -> list[bytes]:
+        """`best_bid_ask` frames when the pair's top of book moved (custom features only)."""
+        pair = item[1]
+        if item[0] == "pc":
+            top = (item[4], item[5])
+        else:
+            bids, asks = item[3], item[4]
+            top = (bids[-1][0] if bids else None, asks[0][0] if asks else None)
+        if self._tops.get(pair) == top:
+            return []
+        self._tops[pair] = top
+        spec = self.scenario.pairs[pair]
+        bid, ask = top
+        out = []
+        for wanted, asset, b, a in (
+            (yes, spec.polymarket_yes_token, bid, ask),
+            (no, spec.polymarket_no_token, None if ask is None else ONE - ask, None if bid is None else ONE - bid),
+        ):
+            if wanted:
+                out.append(orjson.dumps({
+                    "event_type": "best_bid_ask", "asset_id": asset, "market": spec.polymarket_condition_id,
+                    "best_bid": "" if b is None else _PRICES[b], "best_ask": "" if a is None else _PRICES[a],
+                    "spread": "" if a is None or b is None else _PRICES[a - b], "timestamp": ts}))
         return out
 
     def _encode(self, item: tuple, yes: bool, no: bool, ts: str) -> list[bytes]:

@@ -159,7 +159,6 @@ class Scenario:
         self.dislocations: list[Dislocation] = []
         self._active: dict[str, Dislocation] = {}
         self._serial = 0
-        self._trade_serial = 0
         self._gap_ns = max(1, int(1e9 / config.rate)) if config.rate > 0 else 10**15
         self._next = [self.epoch_ns + self._gap(), self.epoch_ns + self._gap()]
         self._heap: list[tuple[int, int, int, tuple]] = []
@@ -178,15 +177,6 @@ class Scenario:
             self.state[i].last_ticker = self._ticker_key(i)
 
     # ---- public read access -------------------------------------------------------------
-
-    def pair_index(self) -> dict[str, int]:
-        """Map every venue market name (Kalshi ticker, both token ids) to its pair index."""
-        index: dict[str, int] = {}
-        for spec in self.pairs:
-            index[spec.kalshi_ticker] = spec.index
-            index[spec.polymarket_yes_token] = spec.index
-            index[spec.polymarket_no_token] = spec.index
-        return index
 
     def book(self, venue: int, pair: int) -> tuple[dict[int, int], dict[int, int]]:
         """The venue's current YES book for a pair: (bids, asks) as {price ticks: hundredths}."""
@@ -412,7 +402,6 @@ class Scenario:
         book[price] = old - size
         side = ASK if taker_buy else BID
         if venue == KALSHI:
-            self._trade_serial += 1
             st.last_price = price
             st.volume += size
             self._k.append(("kt", pair, price, size, taker_buy))

@@ -304,7 +304,7 @@ class Sandbox:
         t, k_items, p_items = self.scenario.step()
         if k_items:
             for conn in self._conns:
-                if conn.venue == KALSHI and not conn.closing:
+                if conn.venue == KALSHI and not conn.stalled and not conn.closing:
                     conn.push(conn.session.on_items(t, k_items))
         if p_items:
             cache: dict = {}
@@ -501,7 +501,8 @@ class Sandbox:
             if fault == FAULT_STALL:
                 await asyncio.sleep(plan.stall_s)
                 conn.stalled = False
-                conn.push(conn.session.books())
+                # Fresh books, so a client that sat the stall out is consistent again.
+                conn.push(conn.session.snapshots() if conn.venue == KALSHI else conn.session.books())
 
     def _has_data(self, conn: _Conn) -> bool:
         if conn.venue == KALSHI:

@@ -200,3 +200,28 @@ def test_price_change_mirrors_each_yes_change_on_the_no_token(tmp_path, rsa_key)
             assert yes["size"] == no["size"]
             assert {yes["side"], no["side"]} == {"BUY", "SELL"}
         assert isinstance(frame["timestamp"], str)
+
+
+def test_custom_features_add_best_bid_ask_events_that_match_the_book(tmp_path, rsa_key):
+    async def body(custom: bool):
+        async with _sandbox(tmp_path / str(custom), rsa_key) as sb:
+            async with connect(sb.polymarket_url, max_queue=None) as ws:
+                await send_json(ws, _market(_assets(sb), custom_feature_enabled=custom))
+                frames = await receive_until_idle(ws, 0.2)
+                await sb.advance(1500)
+                frames += await receive_until_idle(ws)
+        return frames
+
+    decoder = PolymarketDecoder()
+    manager = BookManager()
+    tops = 0
+    for n, text in enumerate(run(body(True))):
+        manager.apply(decoder.decode(text.encode(), n))
+        obj = orjson.loads(text)
+        if isinstance(obj, dict) and obj["event_type"] == "best_bid_ask":
+            book = manager.get("polymarket", obj["asset_id"])
+            assert (parse_price(obj["best_bid"]) if obj["best_bid"] else None) == book.best_bid
+            assert (parse_price(obj["best_ask"]) if obj["best_ask"] else None) == book.best_ask
+            tops += 1
+    assert tops > 20
+    assert not any('"best_bid_ask"' in f for f in run(body(False)))
