@@ -104,13 +104,23 @@ def line(label: str, rows: int, wall: float, cpu: float) -> None:
     print(f"{label:<34} {rows / wall:>12,.0f} rows/s wall {rows / cpu:>12,.0f} rows/s cpu")
 
 
+def peak_rss_mb() -> float:
+    # ru_maxrss survives exec on Linux (it would report the parent's peak); VmHWM does not.
+    try:
+        for text in Path("/proc/self/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def read(root: Path) -> None:
     rows, wall, cpu = timed(lambda: sum(b.num_rows for b in iter_frame_batches(root)))
     line("read+merge iter_frame_batches", rows, wall, cpu)
     rows, wall, cpu = timed(lambda: sum(1 for _ in iter_frames(root)))
     line("read+merge iter_frames (Frame)", rows, wall, cpu)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"reader peak RSS {peak_mb:.0f} MB")
+    print(f"reader peak RSS {peak_rss_mb():.0f} MB")
 
 
 def main() -> None:
