@@ -60,6 +60,10 @@ def register(cli: click.Group) -> None:
         if not config.pairs:
             raise ConfigError(f"{config_path}: no [[pairs]] to replay")
         start_ns, end_ns = parse_time(start, "--start"), parse_time(end, "--end")
+        try:  # before the replay, so a bad --out costs no replay and is one line, not a traceback
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--out: cannot create run directory {out_dir}: {exc.strerror}") from None
         _, total = runner.count_frames(source)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
