@@ -14,6 +14,7 @@ BATCH_ROWS rows per open file, independent of file and recording size.
 from __future__ import annotations
 
 import glob
+import logging
 import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +38,8 @@ from arbkit.store.schema import FRAME_COLUMNS, SEALED_SCHEMA
 # improve above a few thousand rows.
 BATCH_ROWS = 4096
 _GLOB_CHARS = frozenset("*?[")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,6 +91,10 @@ def _distinct(pf: pq.ParquetFile, column: str) -> tuple[str, ...]:
     return tuple(sorted(str(v) for v in values if v is not None))
 
 
+class NotFramesError(RecordingError):
+    """A readable Parquet file without the frames columns."""
+
+
 def inspect_file(path: Path) -> FileInfo:
     """Read a Parquet file's footer; raise RecordingError if it is not a frames file."""
     try:
@@ -96,7 +103,7 @@ def inspect_file(path: Path) -> FileInfo:
         names = tuple(pf.schema_arrow.names)
         missing = [c for c in FRAME_COLUMNS if c not in names]
         if missing:
-            raise RecordingError(f"{path} is not a frames file: no column {missing[0]!r}")
+            raise NotFramesError(f"{path} is not a frames file: no column {missing[0]!r}")
         sessions: tuple[str, ...] | None = None
         kv = meta.metadata or {}
         if META_SESSION in kv:
@@ -168,8 +175,10 @@ def _files_for(path: Path, text: str) -> tuple[list[Path], str | None]:
     """Find the Parquet files a path names, and the single session it names, if it does."""
     if path.is_dir():
         # A recordings root keeps other Parquet beside frames/ (ground truth, runs): skip it.
-        frames = path / mf.FRAMES_DIR
-        return _parquet_under(frames if frames.is_dir() else path), None
+        if (path / mf.FRAMES_DIR).is_dir() or (path / mf.SESSIONS_DIR).is_dir():
+            frames = path / mf.FRAMES_DIR
+            return (_parquet_under(frames) if frames.is_dir() else []), None
+        return _parquet_under(path), None
     if path.is_file():
         if path.suffix == ".parquet":
             return [path], None
@@ -227,7 +236,14 @@ def resolve(path: str | os.PathLike[str]) -> list[SessionFiles]:
     text = os.fspath(path)
     p = Path(text).expanduser()
     files, only = _files_for(p, text)
-    infos = [inspect_file(f) for f in files]
+    infos = []
+    for f in files:
+        try:
+            infos.append(inspect_file(f))
+        except NotFramesError:
+            if p.is_file():
+                raise  # named explicitly: say why it cannot be replayed
+            log.info("skipping %s: not a frames file", f)
     by_session: dict[str, list[FileInfo]] = {}
     for info in infos:
         if info.rows == 0:

@@ -177,8 +177,25 @@ def test_an_unreadable_parquet_file_raises_recording_error_naming_it(tmp_path):
 def test_a_parquet_file_without_frames_columns_raises_recording_error(tmp_path):
     pq.write_table(pa.table({"a": [1]}), tmp_path / "other.parquet")
 
-    with pytest.raises(RecordingError, match="ingest_seq|session_id"):
+    with pytest.raises(RecordingError, match="other.parquet is not a frames file"):
+        iter_frames(tmp_path / "other.parquet")
+    with pytest.raises(RecordingError, match="no frames"):
         iter_frames(tmp_path)
+
+
+def test_other_parquet_beside_the_frames_is_skipped(tmp_path):
+    write_session(tmp_path, frames_table("s1", frame_rows(5)).to_batches(), config={})
+    pq.write_table(pa.table({"dislocation": [1]}), tmp_path / "ground_truth.parquet")
+    pq.write_table(pa.table({"pair": ["p"]}), tmp_path / "frames" / "notes.parquet")
+    (tmp_path / "loose").mkdir()
+    write_session(tmp_path / "loose", frames_table("s2", frame_rows(3)).to_batches(), config={})
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "loose" / "frames" / "x.parquet")
+
+    from_root = [f.ingest_seq for f in iter_frames(tmp_path)]
+    from_dir = [f.session_id for f in iter_frames(tmp_path / "loose" / "frames")]
+
+    assert from_root == list(range(5))
+    assert from_dir == ["s2"] * 3
 
 
 def test_a_file_out_of_ingest_order_raises_recording_error(tmp_path):
