@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -139,7 +140,7 @@ def test_flush_makes_frames_readable_in_the_journal_before_sealing(tmp_path):
     assert table.column("ingest_seq").to_pylist() == list(range(7))
 
 
-def test_duckdb_and_pyarrow_dataset_read_the_sealed_layout(tmp_path):
+def test_duckdb_polars_and_pyarrow_dataset_read_the_sealed_layout(tmp_path):
     record(tmp_path, frame_rows(40, "kpp"))
     pattern = (tmp_path / "frames" / "**" / "*.parquet").as_posix()
 
@@ -148,8 +149,12 @@ def test_duckdb_and_pyarrow_dataset_read_the_sealed_layout(tmp_path):
         "GROUP BY venue ORDER BY venue"
     ).fetchall()
     dataset = ds.dataset(tmp_path / "frames", partitioning="hive").to_table()
+    by_polars = (
+        pl.scan_parquet(pattern, hive_partitioning=True).group_by("venue").len().sort("venue").collect()
+    )
 
     assert counts == [("kalshi", 14), ("polymarket", 26)]
+    assert by_polars.rows() == counts
     assert dataset.num_rows == 40
     assert dataset.schema.field("venue").type == pa.string()
     assert set(dataset.column("date").to_pylist()) == {"2026-09-21"}
