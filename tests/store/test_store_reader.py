@@ -234,3 +234,16 @@ def test_any_interleaving_of_venue_files_reads_back_in_ingest_seq_order(
         zip(seqs, venues, (str(s).encode() for s in seqs))
     )
     assert pa.Table.from_batches(batches)["ingest_seq"].to_pylist() == seqs
+
+
+def test_a_file_corrupt_inside_its_data_raises_recording_error_while_reading(tmp_path):
+    write_session(tmp_path, frames_table("s1", frame_rows(2000)).to_batches(), config={})
+    victim = next((tmp_path / "frames").glob("*/venue=polymarket/*.parquet"))
+    data = bytearray(victim.read_bytes())
+    start = len(data) // 3  # inside the column data, far from the footer
+    data[start : start + 64] = bytes(64)
+    victim.write_bytes(bytes(data))
+
+    frames = iter_frames(tmp_path)
+    with pytest.raises(RecordingError, match=victim.name):
+        list(frames)
