@@ -5,29 +5,29 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
+from engine_recordings import MS, T0, Recording, config_text, standard_opening
 
 from arbkit.cli import cli
 from arbkit.runner.outputs import SCHEMAS, write_table
-
-MICRO = Decimal("0.000001")
-
 
 def tamper(run_dir, table: str, index: int, column: str, value) -> dict:
     """Rewrite one cell of a run table with the table's own schema; return the original row."""
     rows = pq.read_table(run_dir / f"{table}.parquet").to_pylist()
     original = dict(rows[index])
     rows[index][column] = value
-    # write_table takes engine units: micro-dollars and size millionths are ints.
-    units = {
-        f.name: (lambda v: None if v is None else int(v / MICRO))
-        for f in SCHEMAS[table] if str(f.type).startswith("decimal128(18, 6)")
-    }
+    # write_table takes engine units: ints of the column's last decimal place.
+    scales = {f.name: f.type.scale for f in SCHEMAS[table] if pa.types.is_decimal(f.type)}
     write_table(
         run_dir / f"{table}.parquet",
         table,
-        [{k: units[k](v) if k in units else v for k, v in row.items()} for row in rows],
+        [
+            {k: int(v.scaleb(scales[k])) if k in scales and v is not None else v
+             for k, v in row.items()}
+            for row in rows
+        ],
     )
     return original
 
@@ -101,4 +101,58 @@ def test_verify_fails_on_a_changed_risk_decision_reason_and_prints_the_frames_be
     assert f"'reason': '{original['reason']}'" in lines[2]
     frames = [line for line in lines if line.startswith("  frame: ")]
     assert frames, "the frames that led to the decision are printed"
+    assert f"'ingest_seq': {opened}," in frames[-1]
+
+
+def small_run_files(directory):
+    """A hand-built recording with one approved, filled window, and its config file."""
+    rec = Recording()
+    standard_opening(rec)
+    opened = rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.poly_change(T0 + 2_000 * MS, "BUY", "0.50", "0")
+    rec.write(directory / "rec")
+    (directory / "arbkit.toml").write_text(config_text())
+    return opened
+
+
+def test_a_run_of_a_relative_recording_path_verifies_from_another_directory(
+    tmp_path, monkeypatch
+):
+    # Arrange
+    work = tmp_path / "work"
+    work.mkdir()
+    small_run_files(work)
+    monkeypatch.chdir(work)
+    made = CliRunner().invoke(
+        cli, ["replay", "--from", "rec", "--config", "arbkit.toml", "--out", "run"]
+    )
+    monkeypatch.chdir(tmp_path)
+
+    # Act
+    result = CliRunner().invoke(cli, ["replay", "--verify", "work/run"])
+
+    # Assert
+    assert made.exit_code == 0, made.output
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_fails_on_a_changed_fill_and_prints_the_frames_behind_its_decision(tmp_path):
+    # Arrange
+    opened = small_run_files(tmp_path)
+    made = CliRunner().invoke(cli, [
+        "replay", "--from", str(tmp_path / "rec"), "--config", str(tmp_path / "arbkit.toml"),
+        "--out", str(tmp_path / "run"),
+    ])
+    tamper(tmp_path / "run", "fills", 1, "fee", Decimal("0.76"))
+
+    # Act
+    result = CliRunner().invoke(cli, ["replay", "--verify", str(tmp_path / "run")])
+
+    # Assert
+    assert made.exit_code == 0, made.output
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "DIFFERENT: fills row 1"
+    assert "'fee': Decimal('0.760000')" in lines[1] and "'fee': Decimal('0.750000')" in lines[2]
+    frames = [line for line in lines if line.startswith("  frame: ")]
     assert f"'ingest_seq': {opened}," in frames[-1]
