@@ -100,9 +100,11 @@ class SessionWriter:
         self._journal_dir = journal_dir(self._root, self.session_id)
         try:
             self._journal_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = lock_journal(self._journal_dir, blocking=True)
+            self._lock_fd = lock_journal(self._journal_dir, blocking=False)
         except OSError as exc:
             raise _storage_error(f"cannot create journal {self._journal_dir}", exc) from exc
+        if self._lock_fd is None:
+            raise StorageError(f"session {self.session_id} is already being recorded in {root}")
         try:
             mf.write_manifest(self._root, self._manifest)
         except StorageError:

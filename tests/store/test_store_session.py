@@ -289,3 +289,11 @@ def test_a_root_that_cannot_be_created_raises_storage_error(tmp_path):
 
     with pytest.raises(StorageError, match="journal"):
         SessionWriter(tmp_path / "file" / "recordings", config={})
+
+
+def test_a_session_id_already_being_recorded_is_refused(tmp_path):
+    first = SessionWriter(tmp_path, config={})
+
+    with pytest.raises(StorageError, match="already being recorded"):
+        SessionWriter(tmp_path, config={}, session_id=first.session_id)
+    first.close()
