@@ -28,7 +28,7 @@ def recover(root: str | os.PathLike[str]) -> list[str]:
     recovered = []
     for directory in sorted(p for p in journals.iterdir() if p.is_dir()):
         try:
-            fd = lock_journal(directory, blocking=False)
+            fd = lock_journal(directory)
         except OSError as exc:
             raise StorageError(f"cannot lock journal {directory}: {exc}") from exc
         if fd is None:

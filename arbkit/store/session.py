@@ -54,7 +54,7 @@ LOCK_NAME = ".lock"
 ROWS_PER_FILE = 2_000_000
 
 
-def lock_journal(directory: Path, *, blocking: bool) -> int | None:
+def lock_journal(directory: Path) -> int | None:
     """Take the exclusive liveness lock of a journal directory; return its fd, or None if held.
 
     The kernel releases the lock when the process dies (even on `kill -9`), which is how
@@ -64,7 +64,7 @@ def lock_journal(directory: Path, *, blocking: bool) -> int | None:
     if fcntl is None:
         return fd
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -100,7 +100,7 @@ class SessionWriter:
         self._journal_dir = journal_dir(self._root, self.session_id)
         try:
             self._journal_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = lock_journal(self._journal_dir, blocking=False)
+            self._lock_fd = lock_journal(self._journal_dir)
         except OSError as exc:
             raise _storage_error(f"cannot create journal {self._journal_dir}", exc) from exc
         if self._lock_fd is None:
