@@ -127,7 +127,6 @@ class SessionWriter:
         self._flushed_seq = 0
 
         self._segment = 0
-        self._segment_rows = 0
         self._journal: pa.NativeFile | None = None
         self._stream: pa.ipc.RecordBatchStreamWriter | None = None
         now = time.monotonic()
@@ -189,7 +188,6 @@ class SessionWriter:
                     exc,
                 )
                 raise self._error from exc
-            self._segment_rows += n
         if self._journal is not None and now - self._last_fsync >= self._flush_interval:
             self._fsync()
 
@@ -239,7 +237,6 @@ class SessionWriter:
         segment = self._segment
         self._close_journal()
         self._segment += 1
-        self._segment_rows = 0
         self._submit_seal(segment)
 
     def _close_journal(self) -> None:
