@@ -84,7 +84,8 @@ class Recording:
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self, t_ns: int, venue: str, conn_id: int = 1) -> int:
-        return self._add(t_ns, venue, "open", orjson.dumps({"url": f"ws://127.0.0.1/{venue}"}), conn_id)
+        url = orjson.dumps({"url": f"ws://127.0.0.1/{venue}"})
+        return self._add(t_ns, venue, "open", url, conn_id)
 
     def close(self, t_ns: int, venue: str, conn_id: int = 1) -> int:
         return self._add(
@@ -93,20 +94,29 @@ class Recording:
 
     # -- Kalshi ----------------------------------------------------------------------------
 
-    def kalshi_subscribe(self, t_ns: int, use_yes_price: bool | None = False) -> int:
+    def kalshi_subscribe(
+        self, t_ns: int, use_yes_price: bool | None = False, conn_id: int = 1
+    ) -> int:
         params: dict[str, Any] = {"channels": ["orderbook_delta"], "market_tickers": [TICKER]}
         if use_yes_price is not None:
             params["use_yes_price"] = use_yes_price
-        return self._add(t_ns, KALSHI, "out", orjson.dumps({"id": 1, "cmd": "subscribe", "params": params}))
+        command = orjson.dumps({"id": 1, "cmd": "subscribe", "params": params})
+        return self._add(t_ns, KALSHI, "out", command, conn_id)
 
     def kalshi_subscribed(self, t_ns: int) -> int:
         reply = {"id": 1, "type": "subscribed", "msg": {"channel": "orderbook_delta", "sid": SID}}
         return self._add(t_ns, KALSHI, "in", orjson.dumps(reply))
 
     def kalshi_snapshot(
-        self, t_ns: int, yes: list[tuple[str, str]], no: list[tuple[str, str]], seq: int | None = None
+        self,
+        t_ns: int,
+        yes: list[tuple[str, str]],
+        no: list[tuple[str, str]],
+        seq: int | None = None,
+        conn_id: int = 1,
     ) -> int:
-        """`yes`/`no`: (price, count) bids of each ladder (NO bids, or YES asks under use_yes_price)."""
+        """`yes`/`no`: (price, count) levels of each ladder (the NO ladder holds NO bids, or
+        YES asks when the session subscribed with use_yes_price)."""
         self.kalshi_seq = self.kalshi_seq + 1 if seq is None else seq
         frame = {
             "type": "orderbook_snapshot",
@@ -120,9 +130,11 @@ class Recording:
                 "no_dollars_fp": [list(level) for level in no],
             },
         }
-        return self._add(t_ns, KALSHI, "in", orjson.dumps(frame))
+        return self._add(t_ns, KALSHI, "in", orjson.dumps(frame), conn_id)
 
-    def kalshi_delta(self, t_ns: int, side: str, price: str, delta: str, seq: int | None = None) -> int:
+    def kalshi_delta(
+        self, t_ns: int, side: str, price: str, delta: str, seq: int | None = None
+    ) -> int:
         self.kalshi_seq = self.kalshi_seq + 1 if seq is None else seq
         frame = {
             "type": "orderbook_delta",
@@ -166,7 +178,9 @@ class Recording:
         }
         return self._add(t_ns, POLYMARKET, "in", orjson.dumps([event]))
 
-    def poly_change(self, t_ns: int, side: str, price: str, size: str, asset: str = YES_TOKEN) -> int:
+    def poly_change(
+        self, t_ns: int, side: str, price: str, size: str, asset: str = YES_TOKEN
+    ) -> int:
         """One era-3 `price_change` of one level (`size` is the new absolute size)."""
         event = {
             "event_type": "price_change",
@@ -180,6 +194,7 @@ class Recording:
         return self._add(t_ns, POLYMARKET, "in", orjson.dumps(event))
 
     def poly_text(self, t_ns: int, text: bytes = b"PONG") -> int:
+        """A non-JSON text frame (PONG by default): no book change."""
         return self._add(t_ns, POLYMARKET, "in", text)
 
     # -- writing ---------------------------------------------------------------------------
@@ -209,7 +224,9 @@ def standard_opening(rec: Recording, t_ns: int = T0, use_yes_price: bool | None 
     rec.poly_book(t_ns + 4 * MS, bids=[("0.40", "100")], asks=[("0.62", "100")])
 
 
-def run(rec: Recording, tmp_path: Path, config: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def run(
+    rec: Recording, tmp_path: Path, config: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Write the recording, replay it, and return every run table's rows."""
     root = rec.write(tmp_path / "rec")
     out = tmp_path / "run"

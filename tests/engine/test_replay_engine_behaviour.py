@@ -83,9 +83,9 @@ def test_money_columns_are_exact_decimals_and_fills_pay_each_venues_fee(tmp_path
     tables = run(rec, tmp_path)
 
     # Assert
-    schema = pq.read_schema(tmp_path / "run" / "opportunities.parquet")
-    assert schema.field("peak_profit").type == pa.decimal128(18, 6)
-    assert pq.read_schema(tmp_path / "run" / "fills.parquet").field("fee").type == pa.decimal128(18, 6)
+    money = pa.decimal128(18, 6)
+    assert pq.read_schema(tmp_path / "run" / "opportunities.parquet").field("peak_profit").type == money
+    assert pq.read_schema(tmp_path / "run" / "fills.parquet").field("fee").type == money
     fills = {f["venue"]: f for f in tables["fills"]}
     assert (fills[KALSHI]["price"], fills[KALSHI]["size"], fills[KALSHI]["fee"]) == (
         Decimal("0.45"), Decimal("100"), Decimal("1.74")
@@ -281,3 +281,70 @@ def test_use_yes_price_is_taken_from_the_recorded_subscribe_command(
         [window] = tables["opportunities"]
         assert (window["direction"], window["open_ingest_seq"]) == (BUY_KALSHI_YES, book)
         assert window["open_edge_at_min_size"] == Decimal("0.0225")
+
+
+def test_an_order_due_exactly_at_a_frames_time_executes_before_that_frame(tmp_path):
+    # Arrange: the book emptying frame arrives at the very nanosecond the Polymarket leg does.
+    rec = Recording()
+    standard_opening(rec)
+    open_edge(rec, T0 + 1 * SECOND)
+    rec.poly_book(T0 + 1 * SECOND + 100 * MS, bids=[], asks=[("0.62", "100")])
+
+    # Act
+    tables = run(rec, tmp_path, config_text(kalshi_ms=10, polymarket_ms=100))
+
+    # Assert
+    [trade] = tables["trades"]
+    assert (trade["kalshi_filled"], trade["polymarket_filled"], trade["action"]) == (
+        Decimal("100"), Decimal("100"), "none"
+    )
+
+
+def test_malformed_frames_are_counted_and_change_nothing_else(tmp_path):
+    # Arrange
+    clean, dirty = Recording(), Recording()
+    for rec in (clean, dirty):
+        standard_opening(rec)
+        open_edge(rec, T0 + 1 * SECOND)
+    dirty.poly_text(T0 + 1 * SECOND + 1 * MS, b'[{"event_type":"price_change","market":"0x')
+    dirty.rows.append((T0 + 1 * SECOND + 2 * MS, KALSHI, 1, "in", b'{"type":"orderbook_delta",'))
+    for rec in (clean, dirty):
+        rec.poly_change(T0 + 2 * SECOND, "BUY", "0.50", "0")
+
+    # Act
+    clean_tables = run(clean, tmp_path / "clean")
+    dirty_tables = run(dirty, tmp_path / "dirty")
+
+    # Assert
+    meta = orjson.loads((tmp_path / "dirty" / "run" / "run.json").read_bytes())
+    assert meta["decode_errors"] == 2
+    [window] = dirty_tables["opportunities"]
+    assert window["close_reason"] == "edge_gone"
+    assert window["close_ingest_seq"] == clean_tables["opportunities"][0]["close_ingest_seq"] + 2
+
+
+def test_after_a_reconnect_the_new_connections_snapshot_reopens_the_window(tmp_path):
+    # Arrange: the new connection's sid starts again at seq 1, which is no gap.
+    rec = Recording()
+    standard_opening(rec)
+    open_edge(rec, T0 + 1 * SECOND)
+    closed = rec.close(T0 + 2 * SECOND, KALSHI, conn_id=1)
+    rec.open(T0 + 3 * SECOND, KALSHI, conn_id=2)
+    rec.kalshi_subscribe(T0 + 3 * SECOND, conn_id=2)
+    snapshot = rec.kalshi_snapshot(
+        T0 + 3 * SECOND + 5 * MS,
+        yes=[("0.4000", "100.00")],
+        no=[("0.5500", "100.00")],
+        seq=1,
+        conn_id=2,
+    )
+
+    # Act
+    tables = run(rec, tmp_path)
+
+    # Assert
+    first, second = tables["opportunities"]
+    assert (first["close_ingest_seq"], first["close_reason"]) == (closed, "book_invalid")
+    assert second["open_ingest_seq"] == snapshot
+    [kalshi_book] = [b for b in tables["book_health"] if b["venue"] == KALSHI]
+    assert kalshi_book["seq_gaps"] == 0 and kalshi_book["valid_at_end"]
