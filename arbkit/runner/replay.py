@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from arbkit.config import Config, config_to_dict
+from arbkit.core.frame import Frame
 from arbkit.engine import Engine
 from arbkit.errors import ConfigError, RecordingError
 from arbkit.runner.latency import latency_model
@@ -156,8 +158,8 @@ def verify(run_dir: Path) -> Difference | None:
                 a = old[i] if i < len(old) else None
                 b = new[i] if i < len(new) else None
                 if a != b:
-                    seq = _anchor_seq(a or b, (fresh, run_dir))
-                    return Difference(table, i, a, b, _frames_for(recording, seq))
+                    anchor = _anchor(a or b, (fresh, run_dir))
+                    return Difference(table, i, a, b, _frames_for(recording, anchor))
             if old_path.exists() != new_path.exists():
                 return Difference(table, 0, None, None, [])
     return None
@@ -167,17 +169,22 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return pq.read_table(path).to_pylist() if path.exists() else []
 
 
-def _anchor_seq(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> int | None:
-    """The ingest_seq of the frame a decision row goes back to.
+def _anchor(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> tuple[int, int] | None:
+    """The (ingest_seq, recv_ns) of the frame a decision row goes back to.
 
-    Opportunities name it; risk decisions and orders through their opportunity, fills through
-    their decision's. Looked up in the tables of `run_dirs`, first hit wins.
+    Opportunities name it (their opening frame); risk decisions and orders go through their
+    opportunity, fills through their decision's, looked up in the tables of `run_dirs` (first
+    hit wins). The time tells sessions apart, since each numbers its frames from 0.
     """
     if row is None:
         return None
-    seqs = [v for k, v in row.items() if k.endswith("ingest_seq") and isinstance(v, int)]
-    if seqs:
-        return min(seqs)
+    named = [
+        (v, row.get(k[: -len("ingest_seq")] + "ns"))
+        for k, v in row.items()
+        if k.endswith("ingest_seq") and isinstance(v, int)
+    ]
+    if named:
+        return min(named)
     opportunity = row.get("opportunity_id")
     decision = row.get("decision_id")
     for run_dir in run_dirs:
@@ -190,28 +197,35 @@ def _anchor_seq(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> int | N
         if opportunity is not None:
             for window in _rows(run_dir / "opportunities.parquet"):
                 if window["opportunity_id"] == opportunity:
-                    return window["open_ingest_seq"]
+                    return window["open_ingest_seq"], window["open_ns"]
     return None
 
 
-def _frames_for(source: str, target: int | None, context: int = 3) -> list[dict[str, Any]]:
-    """The frames up to and including ingest_seq `target` (the ones that led to a decision)."""
-    if target is None:
+def _frames_for(
+    source: str, anchor: tuple[int, int | None] | None, context: int = 3
+) -> list[dict[str, Any]]:
+    """The frame `anchor` names and the `context` frames before it in its session."""
+    if anchor is None:
         return []
-    frames = []
+    seq, ns = anchor
+    recent: deque[Frame] = deque(maxlen=context + 1)
+    session = None
     for frame in reader.iter_frames(source):
-        if target - context <= frame.ingest_seq <= target:
-            frames.append(
+        if frame.session_id != session:
+            session = frame.session_id
+            recent.clear()
+        recent.append(frame)
+        if frame.ingest_seq == seq and (ns is None or frame.recv_ns == ns):
+            return [
                 {
-                    "session_id": frame.session_id,
-                    "ingest_seq": frame.ingest_seq,
-                    "recv_ns": frame.recv_ns,
-                    "venue": frame.venue,
-                    "conn_id": frame.conn_id,
-                    "kind": frame.kind,
-                    "payload": frame.payload[:300].decode("utf-8", "replace"),
+                    "session_id": f.session_id,
+                    "ingest_seq": f.ingest_seq,
+                    "recv_ns": f.recv_ns,
+                    "venue": f.venue,
+                    "conn_id": f.conn_id,
+                    "kind": f.kind,
+                    "payload": f.payload[:300].decode("utf-8", "replace"),
                 }
-            )
-        elif frame.ingest_seq > target:
-            break
-    return frames
+                for f in recent
+            ]
+    return []

@@ -199,9 +199,9 @@ class Recording:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, root: Path) -> Path:
+    def write(self, root: Path, session_id: str = SESSION_ID) -> Path:
         """Write the rows as one sealed session under the recordings root `root`."""
-        writer = SessionWriter(root, config={"pairs": [PAIR]}, session_id=SESSION_ID)
+        writer = SessionWriter(root, config={"pairs": [PAIR]}, session_id=session_id)
         for t_ns, venue, conn_id, kind, payload in self.rows:
             writer.append(t_ns, t_ns - T0, venue, conn_id, kind, payload)
         writer.close()

@@ -156,3 +156,31 @@ def test_verify_fails_on_a_changed_fill_and_prints_the_frames_behind_its_decisio
     assert "'fee': Decimal('0.760000')" in lines[1] and "'fee': Decimal('0.750000')" in lines[2]
     frames = [line for line in lines if line.startswith("  frame: ")]
     assert f"'ingest_seq': {opened}," in frames[-1]
+
+
+def test_verify_prints_the_frames_of_the_session_the_changed_row_came_from(tmp_path):
+    # Arrange: two sessions a day apart with the same frames; both number them from 0.
+    day = 86_400_000 * MS
+    sessions = ("20260921T141320Z-aaaaaa", "20260922T141320Z-bbbbbb")
+    for i, session_id in enumerate(sessions):
+        rec = Recording()
+        standard_opening(rec, T0 + i * day)
+        rec.poly_change(T0 + i * day + 1_000 * MS, "BUY", "0.50", "100")
+        rec.poly_change(T0 + i * day + 2_000 * MS, "BUY", "0.50", "0")
+        rec.write(tmp_path / "rec", session_id)
+    (tmp_path / "arbkit.toml").write_text(config_text())
+    made = CliRunner().invoke(cli, [
+        "replay", "--from", str(tmp_path / "rec"), "--config", str(tmp_path / "arbkit.toml"),
+        "--out", str(tmp_path / "run"),
+    ])
+    original = tamper(tmp_path / "run", "opportunities", 1, "peak_profit", Decimal("9"))
+
+    # Act
+    result = CliRunner().invoke(cli, ["replay", "--verify", str(tmp_path / "run")])
+
+    # Assert
+    assert made.exit_code == 0, made.output
+    assert result.exit_code == 1
+    frames = [line for line in result.stderr.splitlines() if line.startswith("  frame: ")]
+    assert frames and all(f"'session_id': '{sessions[1]}'" in line for line in frames)
+    assert f"'recv_ns': {original['open_ns']}," in frames[-1]
