@@ -28,6 +28,9 @@ from engine_recordings import (
     standard_opening,
 )
 
+from arbkit.config import parse_config
+from arbkit.runner.replay import replay
+
 SECOND = 1_000 * MS
 IGNORED_FLAG = pytest.mark.xfail(
     strict=True,
@@ -348,3 +351,25 @@ def test_after_a_reconnect_the_new_connections_snapshot_reopens_the_window(tmp_p
     assert second["open_ingest_seq"] == snapshot
     [kalshi_book] = [b for b in tables["book_health"] if b["venue"] == KALSHI]
     assert kalshi_book["seq_gaps"] == 0 and kalshi_book["valid_at_end"]
+
+
+def test_a_session_that_ends_without_close_rows_leaves_no_book_valid_into_the_next(tmp_path):
+    # Arrange: the first session (a crash: no close rows) ends with a window open; the next
+    # session's first frame is a Polymarket book only, which cannot make a window on its own.
+    first, second = Recording(), Recording()
+    standard_opening(first)
+    open_edge(first, T0 + 1 * SECOND)
+    first.write(tmp_path / "rec", "20260921T141320Z-aaaaaa")
+    second.open(T0 + 60 * SECOND, POLYMARKET)
+    second.poly_subscribe(T0 + 60 * SECOND)
+    second.poly_book(T0 + 60 * SECOND + 1 * MS, bids=[("0.51", "100")], asks=[("0.62", "1")])
+    second.write(tmp_path / "rec", "20260921T141420Z-bbbbbb")
+
+    # Act
+    replay(tmp_path / "rec", parse_config(config_text()), tmp_path / "run")
+
+    # Assert
+    [window] = pq.read_table(tmp_path / "run" / "opportunities.parquet").to_pylist()
+    assert window["close_reason"] == "book_invalid"
+    assert window["close_ns"] == T0 + 60 * SECOND  # the next session's first frame
+    assert window["close_ingest_seq"] == 0
