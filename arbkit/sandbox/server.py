@@ -542,11 +542,14 @@ class Sandbox:
         raise ValueError(f"unknown fault {fault!r}")
 
 
-async def run_sandbox(workdir: Path | str, *, pairs: int = 4, seed: int = 0, rate: float = 200.0,
-                      faults: str | FaultPlan | None = "none", duration: float | None = None,
+async def run_sandbox(workdir: Path | str, pairs: int = 4, seed: int = 0, rate: float = 200.0,
+                      faults: str | FaultPlan | None = "none", duration: float | None = None, *,
                       kalshi_era: str = "c", stop: asyncio.Event | None = None,
                       on_ready=None) -> list[dict]:
-    """Serve until `stop` is set or `duration` seconds pass; return the connection stats."""
+    """Serve until `stop` is set or `duration` seconds pass; return the connection stats.
+
+    `on_ready(sandbox)` is called once both servers listen and the files are written.
+    """
     async with Sandbox(workdir, pairs=pairs, seed=seed, rate=rate, faults=faults,
                        kalshi_era=kalshi_era) as sandbox:
         if on_ready is not None:
