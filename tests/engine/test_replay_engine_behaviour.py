@@ -373,3 +373,25 @@ def test_a_session_that_ends_without_close_rows_leaves_no_book_valid_into_the_ne
     assert window["close_reason"] == "book_invalid"
     assert window["close_ns"] == T0 + 60 * SECOND  # the next session's first frame
     assert window["close_ingest_seq"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a connection first seen by an `in` frame (its `open` row is before --start, or the "
+    "recording has no lifecycle rows) counts as down forever: every decision is connection_down",
+)
+def test_a_replay_starting_after_the_connections_opened_still_trades(tmp_path):
+    # Arrange: both connections open at T0; at T0 + 10 s fresh snapshots re-seed the books.
+    rec = Recording()
+    standard_opening(rec)
+    rec.kalshi_snapshot(T0 + 10 * SECOND, yes=[("0.4000", "100.00")], no=[("0.5500", "100.00")])
+    rec.poly_book(T0 + 10 * SECOND, bids=[("0.40", "100")], asks=[("0.62", "100")])
+    open_edge(rec, T0 + 11 * SECOND)
+    root = rec.write(tmp_path / "rec")
+
+    # Act
+    replay(root, parse_config(config_text()), tmp_path / "run", start_ns=T0 + 5 * SECOND)
+
+    # Assert
+    [decision] = pq.read_table(tmp_path / "run" / "risk_decisions.parquet").to_pylist()
+    assert decision["reason"] == "approved"
