@@ -8,13 +8,11 @@ level, Polymarket C × 0.03 × p × (1 − p) rounded half-up to $0.00001.
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 import pytest
 
 from arbkit.core.book import BookManager
-from arbkit.core.events import ASK, BID, KALSHI, POLYMARKET, BookSnapshot, LevelDelta
-from arbkit.core.fees import FeeSchedule
+from arbkit.core.events import ASK, BID, KALSHI, POLYMARKET, LevelDelta
 from arbkit.core.fills import (
     FillSimulator,
     PaperFill,
@@ -22,51 +20,11 @@ from arbkit.core.fills import (
     TradeOutcome,
     limit_for,
 )
-from arbkit.core.fixedpoint import SIZE_SCALE, parse_price
 from arbkit.core.latency import ConstantLatency
-from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, BUY_POLY_YES_KALSHI_NO, PairBooks, PairSpec
+from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, BUY_POLY_YES_KALSHI_NO, PairBooks
 from arbkit.core.risk import RiskDecision
 
-C = SIZE_SCALE
-MS = 1_000_000
-T0 = 1_790_000_000 * 10**9
-KT = "KX-A"
-YT = "tok-yes"
-NT = "tok-no"
-
-
-def p(text: str) -> int:
-    return parse_price(text)
-
-
-def usd(text: str) -> int:
-    return int(Decimal(text) * 1_000_000)
-
-
-def spec() -> PairSpec:
-    return PairSpec("pair-a", KT, YT, NT, FeeSchedule(Decimal("1"), Decimal("0.03")))
-
-
-def snap(books: BookManager, venue: str, market: str, bids, asks, ns: int) -> None:
-    books.apply(
-        [
-            BookSnapshot(
-                venue,
-                ns,
-                market,
-                [(p(pr), n * C) for pr, n in bids],
-                [(p(pr), n * C) for pr, n in asks],
-            )
-        ]
-    )
-
-
-def standard_books() -> BookManager:
-    """Kalshi YES 0.38 bid / 0.40 ask; Polymarket YES 0.55 bid / 0.57 ask (NO via YES bids)."""
-    books = BookManager()
-    snap(books, KALSHI, KT, [("0.38", 10)], [("0.40", 10)], T0)
-    snap(books, POLYMARKET, YT, [("0.55", 10)], [("0.57", 10)], T0)
-    return books
+from core_builders import KT, MS, NT, T0, YT, C, p, snap, spec, standard_books, usd
 
 
 def decision(size: int, decision_id: int = 1, direction: str = BUY_KALSHI_YES_POLY_NO):

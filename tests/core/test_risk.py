@@ -18,10 +18,10 @@ from arbkit.config import Detector as DetectorConfig
 from arbkit.config import Risk as RiskConfig
 from arbkit.core.book import BookManager
 from arbkit.core.detector import OPENED, Detector, DetectorEvent
-from arbkit.core.events import KALSHI, POLYMARKET, BookSnapshot, Resolution
+from arbkit.core.events import KALSHI, POLYMARKET, Resolution
 from arbkit.core.fees import FeeSchedule
 from arbkit.core.fills import FillSimulator, TradeOutcome
-from arbkit.core.fixedpoint import SIZE_SCALE, parse_price
+from arbkit.core.fixedpoint import SIZE_SCALE
 from arbkit.core.latency import ConstantLatency
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, PairSpec
 from arbkit.core.portfolio import NS_PER_DAY, Portfolio
@@ -44,40 +44,17 @@ from arbkit.core.risk import (
     RiskState,
 )
 
+from core_builders import KT, NT, YT, snap, usd
+
 C = SIZE_SCALE
 MS = 1_000_000
 S = 1_000_000_000
 DAY0 = 20_700 * NS_PER_DAY  # 2026-09-04T00:00Z, the start of a UTC day
 T0 = DAY0 + 12 * 3600 * S  # noon
-KT = "KX-A"
-YT = "tok-yes"
-NT = "tok-no"
-
-
-def p(text: str) -> int:
-    return parse_price(text)
-
-
-def usd(text: str) -> int:
-    return int(Decimal(text) * 1_000_000)
 
 
 def spec(multiplier: str = "0", rate: str = "0") -> PairSpec:
     return PairSpec("pair-a", KT, YT, NT, FeeSchedule(Decimal(multiplier), Decimal(rate)))
-
-
-def snap(books: BookManager, venue: str, market: str, bids, asks, ns: int) -> None:
-    books.apply(
-        [
-            BookSnapshot(
-                venue,
-                ns,
-                market,
-                [(p(pr), n * C) for pr, n in bids],
-                [(p(pr), n * C) for pr, n in asks],
-            )
-        ]
-    )
 
 
 def risk_config(**overrides) -> RiskConfig:
