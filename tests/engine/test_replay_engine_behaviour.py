@@ -20,6 +20,7 @@ import pytest
 from engine_recordings import (
     KALSHI,
     MS,
+    NO_TOKEN,
     POLYMARKET,
     T0,
     Recording,
@@ -395,3 +396,67 @@ def test_a_replay_starting_after_the_connections_opened_still_trades(tmp_path):
     # Assert
     [decision] = pq.read_table(tmp_path / "run" / "risk_decisions.parquet").to_pylist()
     assert decision["reason"] == "approved"
+
+
+def test_the_peak_is_the_frame_of_the_highest_best_trade_profit(tmp_path):
+    # Arrange: depth doubles on both sides, then shrinks back.
+    rec = Recording()
+    standard_opening(rec)
+    opened = open_edge(rec, T0 + 1 * SECOND)
+    rec.kalshi_delta(T0 + 1 * SECOND + 100 * MS, "no", "0.5500", "100.00")
+    peak = rec.poly_change(T0 + 1 * SECOND + 200 * MS, "BUY", "0.50", "200")
+    rec.poly_change(T0 + 1 * SECOND + 300 * MS, "BUY", "0.50", "150")
+
+    # Act
+    tables = run(rec, tmp_path)
+
+    # Assert
+    [window] = tables["opportunities"]
+    assert window["open_ingest_seq"] == opened and window["open_profit"] == Decimal("2.51")
+    assert window["peak_ingest_seq"] == peak
+    # 200 × 0.05 = 10.00 − ceil_cent(0.07 × 200 × 0.2475 = 3.465) = 3.47 − 0.03 × 200 × 0.25
+    # = 1.50: 5.03, i.e. 0.02515 per contract pair.
+    assert (window["peak_size"], window["peak_profit"], window["peak_edge"]) == (
+        Decimal("200"), Decimal("5.03"), Decimal("0.02515")
+    )
+
+
+def test_polymarket_no_asks_come_from_the_no_tokens_book_once_it_is_seeded(tmp_path):
+    # Arrange: the YES token's bid 0.55 would be a NO ask at 0.45, but the NO token's own book
+    # asks 0.60: only the NO book counts, so there is no edge until its ask drops to 0.50.
+    rec = Recording()
+    standard_opening(rec)
+    rec.poly_book(T0 + 10 * MS, bids=[("0.38", "100")], asks=[("0.60", "100")], asset=NO_TOKEN)
+    rec.poly_change(T0 + 1 * SECOND, "BUY", "0.55", "100")
+    opened = rec.poly_change(T0 + 2 * SECOND, "SELL", "0.50", "100", asset=NO_TOKEN)
+
+    # Act
+    tables = run(rec, tmp_path)
+
+    # Assert
+    [window] = tables["opportunities"]
+    assert window["open_ingest_seq"] == opened
+    assert window["polymarket_book"] == NO_TOKEN
+    assert window["open_edge_at_min_size"] == Decimal("0.0225")
+
+
+def test_a_dated_fee_override_closes_a_window_on_the_first_frame_after_it_takes_effect(tmp_path):
+    # Arrange: from T0 + 1.5 s Polymarket charges 0.2 × p × (1 − p): 0.05 a contract at 0.50,
+    # leaving 0.05 − 0.02 − 0.05 < 0.
+    config = config_text().replace(
+        "polymarket_fee_rate = 0.03\n",
+        "polymarket_fee_rate = 0.03\n"
+        "fee_overrides = [{since = 2026-09-21T14:13:21.5Z, polymarket_fee_rate = 0.2}]\n",
+    )
+    rec = Recording()
+    standard_opening(rec)
+    open_edge(rec, T0 + 1 * SECOND)
+    rec.poly_text(T0 + 1 * SECOND + 400 * MS)
+    after = rec.poly_text(T0 + 1 * SECOND + 600 * MS)
+
+    # Act
+    tables = run(rec, tmp_path, config)
+
+    # Assert
+    [window] = tables["opportunities"]
+    assert (window["close_ingest_seq"], window["close_reason"]) == (after, "edge_gone")
