@@ -26,20 +26,12 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from arbkit.core.events import (
-    KALSHI,
-    POLYMARKET,
-    BookSnapshot,
-    LevelDelta,
-    SeqGap,
-    SubscriptionAck,
-    SubscriptionError,
-)
+from arbkit.core.events import KALSHI, POLYMARKET
 from arbkit.core.frame import KIND_CLOSE, KIND_ERROR, KIND_IN, KIND_OPEN, KIND_OUT, Frame
 from arbkit.errors import ConfigError, CredentialsError, UserError
 from arbkit.venues.kalshi import commands as kalshi_commands
 from arbkit.venues.kalshi.auth import WS_PATH, sign_headers
-from arbkit.venues.kalshi.decode import TERMINAL_ERROR_CODES, KalshiDecoder
+from arbkit.venues.kalshi.decode import TERMINAL_ERROR_CODES
 from arbkit.venues.polymarket import commands as polymarket_commands
 
 log = logging.getLogger(__name__)
@@ -52,6 +44,9 @@ MARKET_NOT_FOUND = 16
 _ERROR_TEXT_LIMIT = 300
 
 FrameCallback = Callable[[Frame], None]
+
+_time_ns = time.time_ns
+_monotonic_ns = time.monotonic_ns
 
 
 class Ingest:
@@ -75,8 +70,8 @@ class Ingest:
 
     def __call__(self, venue: str, conn_id: int, kind: str, payload: bytes) -> int:
         """Append one row stamped now and return its `ingest_seq`."""
-        recv_ns = time.time_ns()
-        mono_ns = time.monotonic_ns()
+        recv_ns = _time_ns()
+        mono_ns = _monotonic_ns()
         self.last_recv_ns = recv_ns
         self.last_mono_ns = mono_ns
         seq = self._append(recv_ns, mono_ns, venue, conn_id, kind, payload)
@@ -94,15 +89,17 @@ class VenueStats:
     connections: int = 0  # configured concurrent connections (Polymarket shards)
     open: int = 0
     frames_in: int = 0
-    bytes_in: int = 0
     frames_out: int = 0
     reconnects: int = 0
     errors: int = 0
     last_error: str = ""
+    stopping: bool = False
 
     @property
     def state(self) -> str:
-        """`open`, `connecting`, or `k/n open` while some shards are down."""
+        """`open`, `connecting`, `k/n open` while some shards are down, or `stopped`."""
+        if self.stopping:
+            return "stopped" if self.open == 0 else "stopping"
         if self.connections and self.open == self.connections:
             return "open"
         if self.open == 0:
@@ -335,7 +332,6 @@ class VenueConnection:
                     break
                 ingest(venue, conn_id, KIND_IN, data)
                 stats.frames_in += 1
-                stats.bytes_in += len(data)
                 try:
                     on_message(ws, conn_id, data)
                 except UserError as exc:
@@ -383,25 +379,45 @@ class VenueConnection:
                 self.record_error(conn_id, "housekeeping", _describe(exc))
 
 
-class _ErrorEnvelope(msgspec.Struct):
-    class _Msg(msgspec.Struct):
-        sid: int | None = None
-        market_ticker: str | None = None
+class _Envelope(msgspec.Struct, gc=False):
+    """The fields of a Kalshi frame the recorder acts on; `msg` stays raw unless needed."""
 
+    type: str = ""
+    id: int | None = None
     sid: int | None = None
-    msg: _Msg | None = None
+    seq: int | None = None
+    msg: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
-_decode_error_envelope = msgspec.json.Decoder(_ErrorEnvelope).decode
+class _ReplyMsg(msgspec.Struct, gc=False):
+    channel: str | None = None
+    sid: int | None = None
+    code: int | None = None
+    msg: str | None = None
+    market_ticker: str | None = None
+
+
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_reply_decoder = msgspec.json.Decoder(_ReplyMsg)
+
+
+def _decode_reply(raw: msgspec.Raw) -> _ReplyMsg:
+    try:
+        return _reply_decoder.decode(raw)
+    except msgspec.DecodeError:  # e.g. `ok` to list_subscriptions carries a list
+        return _ReplyMsg()
+_SEQUENCED = frozenset({"orderbook_delta", "orderbook_snapshot", "ok", "unsubscribed", "error"})
 
 
 class KalshiConnection(VenueConnection):
     """Kalshi: signed handshake, one `orderbook_delta` subscription, seq-gap repair.
 
-    Frames go through a per-connection `KalshiDecoder` (the same one replay uses) so a gap is
-    seen exactly as replay will see it. On a gap the affected markets are asked for fresh
-    snapshots; if they do not come within `snapshot_timeout_s` the subscription is replaced.
-    Errors 10/17/25 end a subscription on the server: it is replaced at once.
+    Every frame's envelope (`type`, `id`, `sid`, `seq`) is read with a small msgspec struct —
+    a third of a full `KalshiDecoder` pass, which the engine does anyway — and `seq` is checked
+    per sid with the decoder's rule (any step other than +1 on a sequenced frame is a gap). On a
+    gap the sid's markets are asked for fresh snapshots (`get_snapshot`); if they do not all
+    come within `snapshot_timeout_s` the subscription is replaced. Errors 10/17/25 end a
+    subscription on the server: it is replaced at once. Error 16 (unknown market) is permanent.
     """
 
     venue = KALSHI
@@ -443,10 +459,10 @@ class KalshiConnection(VenueConnection):
         return None
 
     async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
-        self._decoder = KalshiDecoder(self.use_yes_price)
         self._req_ids = itertools.count(1)
         self._requested: dict[int, list[str]] = {}  # subscribe id -> channels asked for
         self._sid_channel: dict[int, str] = {}
+        self._last_seq: dict[int, int] = {}
         self._awaiting: dict[int, tuple[float, set[str]]] = {}  # sid -> (deadline, markets)
         await self._subscribe(ws, conn_id, [ORDERBOOK_CHANNEL])
         if self.extra_channels:
@@ -462,25 +478,36 @@ class KalshiConnection(VenueConnection):
         await self.send(ws, conn_id, self._subscribe_command(channels))
 
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
-        events = self._decoder.decode(data, self.ingest.last_recv_ns)
-        if len(events) == 1 and events[0].__class__ is LevelDelta:
+        try:
+            frame = _decode_envelope(data)
+        except msgspec.DecodeError:
+            return  # recorded as received; replay's decoder counts it
+        kind = frame.type
+        sid = frame.sid
+        seq = frame.seq
+        if sid is not None and seq is not None and kind in _SEQUENCED:
+            last = self._last_seq.get(sid)
+            self._last_seq[sid] = seq
+            if last is not None and seq != last + 1:
+                self._on_gap(ws, conn_id, sid, last + 1, seq)
+        if kind == "orderbook_delta":
             self._got_data = True
-            return
-        for event in events:
-            cls = event.__class__
-            if cls is LevelDelta:
-                self._got_data = True
-            elif cls is BookSnapshot:
-                self._got_data = True
-                self._snapshot_arrived(event.market)  # type: ignore[attr-defined]
-            elif cls is SeqGap:
-                self._on_gap(ws, conn_id, event)  # type: ignore[arg-type]
-            elif cls is SubscriptionAck:
-                if event.kind == "subscribed" and event.sid is not None:  # type: ignore[attr-defined]
-                    self._sid_channel[event.sid] = event.channel or ORDERBOOK_CHANNEL  # type: ignore[attr-defined]
-                    self._requested.pop(event.req_id, None)  # type: ignore[attr-defined]
-            elif cls is SubscriptionError:
-                self._on_error(ws, conn_id, event, data)  # type: ignore[arg-type]
+        elif kind == "orderbook_snapshot":
+            self._got_data = True
+            if self._awaiting and frame.msg:
+                market = _decode_reply(frame.msg).market_ticker
+                if market is not None:
+                    self._snapshot_arrived(market)
+        elif kind == "subscribed" and frame.msg:
+            reply = _decode_reply(frame.msg)
+            if reply.sid is not None:
+                self._sid_channel[reply.sid] = reply.channel or ORDERBOOK_CHANNEL
+            if frame.id is not None:
+                self._requested.pop(frame.id, None)
+        elif kind == "unsubscribed" and sid is not None:
+            self._last_seq.pop(sid, None)
+        elif kind == "error":
+            self._on_error(ws, conn_id, frame, _decode_reply(frame.msg) if frame.msg else _ReplyMsg())
 
     def _snapshot_arrived(self, market: str) -> None:
         for sid, (deadline, markets) in list(self._awaiting.items()):
@@ -488,38 +515,36 @@ class KalshiConnection(VenueConnection):
             if not markets:
                 del self._awaiting[sid]
 
-    def _on_gap(self, ws: ClientConnection, conn_id: int, gap: SeqGap) -> None:
+    def _on_gap(self, ws: ClientConnection, conn_id: int, sid: int, expected: int, got: int) -> None:
         self.gaps += 1
-        markets = set(gap.markets) or set(self.tickers)
-        log.info("kalshi sid %d seq gap (expected %d, got %d): asking for snapshots", gap.sid, gap.expected, gap.got)
-        if gap.sid in self._awaiting:
-            self._awaiting[gap.sid][1].update(markets)
+        if self._sid_channel.get(sid, ORDERBOOK_CHANNEL) != ORDERBOOK_CHANNEL:
             return
-        self._awaiting[gap.sid] = (time.monotonic() + self.snapshot_timeout_s, markets)
-        command = kalshi_commands.update_subscription(next(self._req_ids), gap.sid, "get_snapshot", sorted(markets))
+        log.info("kalshi sid %d seq gap (expected %d, got %d): asking for snapshots", sid, expected, got)
+        # One orderbook sid carries every configured ticker, so a gap invalidates them all.
+        if sid in self._awaiting:
+            self._awaiting[sid][1].update(self.tickers)
+            return
+        self._awaiting[sid] = (time.monotonic() + self.snapshot_timeout_s, set(self.tickers))
+        command = kalshi_commands.update_subscription(next(self._req_ids), sid, "get_snapshot", self.tickers)
         self.send_soon(ws, conn_id, command)
 
-    def _on_error(self, ws: ClientConnection, conn_id: int, error: SubscriptionError, data: bytes) -> None:
-        try:
-            envelope = _decode_error_envelope(data)
-        except msgspec.DecodeError:
-            envelope = _ErrorEnvelope()
-        msg = envelope.msg or _ErrorEnvelope._Msg()
+    def _on_error(self, ws: ClientConnection, conn_id: int, frame: _Envelope, error: _ReplyMsg) -> None:
         if error.code == MARKET_NOT_FOUND:
-            market = error.market or msg.market_ticker
+            market = error.market_ticker
             what = f"market {market!r}" if market else "one of the markets " + ", ".join(self.tickers)
             raise ConfigError(f"Kalshi does not know {what} (error 16 market not found): check kalshi_ticker in [[pairs]]")
         if error.code not in TERMINAL_ERROR_CODES:
-            log.warning("kalshi error %s: %s", error.code, error.message)
+            log.warning("kalshi error %s: %s", error.code, error.msg)
             return
-        log.info("kalshi error %s (%s): replacing the subscription", error.code, error.message)
-        sid = msg.sid if msg.sid is not None else envelope.sid
+        log.info("kalshi error %s (%s): replacing the subscription", error.code, error.msg)
+        sid = error.sid if error.sid is not None else frame.sid
         if sid is not None:
+            self._last_seq.pop(sid, None)
             self._replace(ws, conn_id, [sid], alive=False)
-        elif error.req_id in self._requested:
+        elif frame.id in self._requested:
             # Our subscribe itself failed: ask again for the same channels.
             self.resubscribes += 1
-            self.send_soon(ws, conn_id, self._subscribe_command(self._requested.pop(error.req_id)))
+            self.send_soon(ws, conn_id, self._subscribe_command(self._requested.pop(frame.id)))  # type: ignore[arg-type]
         else:
             self._replace(ws, conn_id, list(self._sid_channel), alive=True)
 
@@ -582,7 +607,7 @@ class PolymarketConnection(VenueConnection):
 
     async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
         now = time.monotonic()
-        self._last_data = now
+        self._last_data_ns = _monotonic_ns()
         # PING only after the subscription: a PING first gets the socket closed with 1008.
         await self.send(
             ws,
@@ -595,15 +620,14 @@ class PolymarketConnection(VenueConnection):
 
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
         # Book data is JSON (an object or an array of events); `PONG` and `INVALID OPERATION` are not.
-        first = data[:1]
-        if first == b"[" or first == b"{":
-            self._last_data = self.ingest.last_mono_ns / 1e9
+        if data and (data[0] == 0x5B or data[0] == 0x7B):
+            self._last_data_ns = self.ingest.last_mono_ns
             self._got_data = True
 
     def housekeeping(self, ws: ClientConnection, conn_id: int, now_mono: float) -> None:
         if self._close_cause is not None:
             return
-        if now_mono - self._last_data >= self.stale_after_s:
+        if now_mono - self._last_data_ns / 1e9 >= self.stale_after_s:
             self.stalls += 1
             self.close_soon(ws, f"stale: no book data for {self.stale_after_s:g}s")
             return

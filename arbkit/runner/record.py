@@ -202,6 +202,8 @@ class Recorder:
             failure = await self._wait(tasks + [ticker], stop)
         finally:
             stop.set()
+            for stats in self.stats.values():
+                stats.stopping = True
             if timer is not None:
                 timer.cancel()
             await self._drain(tasks)

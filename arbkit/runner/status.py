@@ -29,18 +29,17 @@ class StatusLine:
         self._last_time = time.monotonic()
 
     def render(self) -> str:
-        """One line: per venue state, frames/s, total frames and reconnects; then disk bytes."""
+        """One line: disk bytes, then per venue state, frames/s, frames and reconnects."""
         now = time.monotonic()
         elapsed = max(now - self._last_time, 1e-9)
-        parts = []
+        # Most important first: a narrow terminal cuts the end of the line.
+        parts = [f"disk {_human_bytes(self._bytes_on_disk())}"]
         for venue, s in self._stats.items():
             rate = (s.frames_in - self._last_counts.get(venue, 0)) / elapsed
             self._last_counts[venue] = s.frames_in
-            parts.append(
-                f"{venue} {s.state} {rate:,.0f}/s {s.frames_in:,} frames {s.reconnects} reconnects"
-            )
+            parts.append(f"{venue} {s.state} {rate:,.0f}/s ({s.frames_in:,} frames, {s.reconnects} reconnects)")
         self._last_time = now
-        return " | ".join(parts) + f" | disk {_human_bytes(self._bytes_on_disk())}"
+        return " · ".join(parts)
 
 
 async def show_status(line: StatusLine, stream: TextIO, interactive: bool, interval_s: float) -> None:
@@ -54,11 +53,14 @@ async def show_status(line: StatusLine, stream: TextIO, interactive: bool, inter
     from rich.live import Live
     from rich.text import Text
 
+    def text() -> Text:
+        return Text(line.render(), no_wrap=True, overflow="ellipsis")
+
     console = Console(file=stream)
-    with Live(Text(line.render()), console=console, auto_refresh=False, transient=False) as live:
+    with Live(text(), console=console, auto_refresh=False, transient=False) as live:
         try:
             while True:
                 await asyncio.sleep(interval_s)
-                live.update(Text(line.render(), no_wrap=True, overflow="ellipsis"), refresh=True)
+                live.update(text(), refresh=True)
         finally:
-            live.update(Text(line.render(), no_wrap=True, overflow="ellipsis"), refresh=True)
+            live.update(text(), refresh=True)

@@ -112,6 +112,6 @@ def test_status_line_shows_state_rate_frames_reconnects_and_disk_bytes():
 
     text = line.render()
 
+    assert text.startswith("disk 3.0 MB")
     assert "kalshi open" in text and "1,200 frames" in text
     assert "polymarket 1/2 open" in text and "2 reconnects" in text
-    assert "disk 3.0 MB" in text
