@@ -634,3 +634,38 @@ def test_an_invalid_book_ignores_every_level_update(reason, updates):
     assert (dict(book.bids), dict(book.asks), book.best_bid, book.best_ask, book.last_update_ns) == before
     assert (book.valid, book.invalid_reason) == (False, reason)
     assert book.ignored == len(updates)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["delta", "set"]),
+            sides,
+            st.integers(1, MAX_PRICE // 2),
+            st.integers(-2, 4).map(UNIT.__mul__),
+        ),
+        max_size=30,
+    )
+)
+def test_book_methods_and_the_manager_hot_path_agree(updates):
+    # Bids below and asks above the middle of the grid: these updates can never cross.
+    ops = [(kind, side, price if side == BID else MAX_PRICE + 1 - price, amount) for kind, side, price, amount in updates]
+    manager = BookManager()
+    seeded_kalshi_book(manager, bids=[(2, UNIT)], asks=[(MAX_PRICE - 1, UNIT)])
+    direct = Book(KALSHI, MARKET)
+    direct.apply_snapshot([(2, UNIT)], [(MAX_PRICE - 1, UNIT)], recv_ns=1)
+
+    for t, op in enumerate(ops, start=2):
+        manager.apply([to_event(op, t)])
+        _, side, price, amount = op
+        if op[0] == "delta":
+            direct.add_level(side, price, amount, t)
+        else:
+            direct.set_level(side, price, amount, t)
+
+    book = manager.get(KALSHI, MARKET)
+    assert (direct.valid, direct.invalid_reason) == (book.valid, book.invalid_reason)
+    assert (direct.bids, direct.asks) == (book.bids, book.asks)
+    assert (direct.best_bid, direct.best_ask) == (book.best_bid, book.best_ask)
+    assert (direct.last_update_ns, direct.updates, direct.ignored) == (book.last_update_ns, book.updates, book.ignored)
