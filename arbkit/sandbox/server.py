@@ -44,6 +44,7 @@ KALSHI = "kalshi"
 POLYMARKET = "polymarket"
 AUTH_WINDOW_MS = 10_000
 MAX_LAG_NS = 500_000_000  # paced mode: how far simulated time may fall behind real time
+ABRUPT_FLUSH_S = 10.0  # abrupt disconnect: longest wait for buffered frames to reach the client
 MAX_PENDING = 500_000  # frames queued for one connection before it is closed as too slow
 STEP_SLICE_S = 0.01  # paced mode: longest run of scenario steps before other tasks get a turn
 
@@ -153,8 +154,13 @@ class _Conn:
                         return
                     else:
                         # Flushes what is buffered, then closes TCP without a close frame: every
-                        # frame counted above reaches the client.
+                        # frame counted above reaches the client. Waiting for the socket to be
+                        # gone keeps websockets from queueing a close frame behind the flush.
                         ws.transport.close()
+                        try:
+                            await asyncio.wait_for(ws.wait_closed(), ABRUPT_FLUSH_S)
+                        except TimeoutError:
+                            ws.transport.abort()  # the client stopped reading altogether
                         return
         except ConnectionClosed:
             return

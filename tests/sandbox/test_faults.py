@@ -186,3 +186,31 @@ def test_fault_and_connection_logs_are_written_to_the_workdir(tmp_path, rsa_key)
     assert conns[0]["venue"] == "polymarket" and conns[0]["conn"] == 1
     assert conns[0]["frames_sent"] == received
     assert conns[0]["first_send_ns"] <= conns[0]["last_send_ns"]
+
+
+def test_abrupt_disconnect_behind_a_backlog_still_delivers_every_counted_frame_and_no_close_frame(
+        tmp_path, rsa_key):
+    plan = FaultPlan(first_delay_s=0.2, interval_s=0.0, burst_frames=20_000,
+                     kalshi=("burst", "abrupt_disconnect"), polymarket=())
+
+    async def body():
+        async with Sandbox(tmp_path, pairs=2, seed=8, rate=200, faults=plan, private_key=rsa_key) as sb:
+            ws = await connect(sb.kalshi_url, additional_headers=kalshi_headers(rsa_key, sb.key_id),
+                               max_queue=16)
+            await send_json(ws, {"id": 1, "cmd": "subscribe", "params": {
+                "channels": ["orderbook_delta"], "market_tickers": [p.kalshi_ticker for p in sb.scenario.pairs]}})
+            received = 0
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+                    received += 1
+                    if received % 2000 == 0:
+                        await asyncio.sleep(0.05)  # a slow reader keeps the server's buffer full
+            except ConnectionClosed as exc:
+                closed = exc
+            await asyncio.sleep(0.1)
+            return received, closed, sb.connection_stats()
+
+    received, closed, stats = run(body())
+    assert closed.rcvd is None
+    assert received == stats[0]["frames_sent"] > 20_000
