@@ -88,8 +88,9 @@ def test_money_columns_are_exact_decimals_and_fills_pay_each_venues_fee(tmp_path
 
     # Assert
     money = pa.decimal128(18, 6)
-    assert pq.read_schema(tmp_path / "run" / "opportunities.parquet").field("peak_profit").type == money
-    assert pq.read_schema(tmp_path / "run" / "fills.parquet").field("fee").type == money
+    run_dir = tmp_path / "run"
+    assert pq.read_schema(run_dir / "opportunities.parquet").field("peak_profit").type == money
+    assert pq.read_schema(run_dir / "fills.parquet").field("fee").type == money
     fills = {f["venue"]: f for f in tables["fills"]}
     assert (fills[KALSHI]["price"], fills[KALSHI]["size"], fills[KALSHI]["fee"]) == (
         Decimal("0.45"), Decimal("100"), Decimal("1.74")
@@ -414,8 +415,8 @@ def test_the_peak_is_the_frame_of_the_highest_best_trade_profit(tmp_path):
     [window] = tables["opportunities"]
     assert window["open_ingest_seq"] == opened and window["open_profit"] == Decimal("2.51")
     assert window["peak_ingest_seq"] == peak
-    # 200 × 0.05 = 10.00 − ceil_cent(0.07 × 200 × 0.2475 = 3.465) = 3.47 − 0.03 × 200 × 0.25
-    # = 1.50: 5.03, i.e. 0.02515 per contract pair.
+    # 200 × 0.05 = 10.00, minus ceil_cent(0.07 × 200 × 0.2475 = 3.465) = 3.47, minus
+    # 0.03 × 200 × 0.25 = 1.50: 5.03, i.e. 0.02515 per contract pair.
     assert (window["peak_size"], window["peak_profit"], window["peak_edge"]) == (
         Decimal("200"), Decimal("5.03"), Decimal("0.02515")
     )
