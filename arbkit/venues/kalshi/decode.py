@@ -9,7 +9,7 @@ NO bids become YES asks at 1 − p (or at p when the session subscribed with `us
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import msgspec
 
@@ -48,6 +48,7 @@ _REASON_LIMIT = 160
 _IntLevels = list[tuple[int, int]]
 # Era B `*_dollars` pairs carry integer counts, era C `*_dollars_fp` pairs count strings.
 _StrLevels = list[tuple[str, int | str]]
+_WireLevels = list[tuple[int | str, int | str]]
 
 
 class _Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
@@ -180,19 +181,18 @@ class _BadFrame(Exception):
 
 
 def _count(wire: int | str) -> int:
-    if wire.__class__ is int:
-        return wire * SIZE_SCALE  # type: ignore[operator]
-    text: str = wire  # type: ignore[assignment]
-    # Counts are fixed two-decimal strings ("31.54", "-25.00"); read those without the general parser.
-    if text[-3:-2] == ".":
-        digits = text[:-3] + text[-2:]
+    if isinstance(wire, int):
+        return wire * SIZE_SCALE
+    # Counts are fixed two-decimal strings ("31.54", "-25.00"): skip the general parser for those.
+    if wire[-3:-2] == ".":
+        digits = wire[:-3] + wire[-2:]
         if digits.isascii() and (digits.isdigit() or (digits[:1] == "-" and digits[1:].isdigit())):
             return int(digits) * _HUNDREDTH
-    return parse_size(text)
+    return parse_size(wire)
 
 
 def _price(wire: int | str) -> int:
-    ticks = wire * _CENT if wire.__class__ is int else parse_price(wire)  # type: ignore[operator,arg-type]
+    ticks = wire * _CENT if isinstance(wire, int) else parse_price(wire)
     if ticks < 0 or ticks > PRICE_ONE:
         raise _BadFrame(f"price {wire!r} outside [0, 1]")
     return ticks
@@ -215,7 +215,7 @@ def _learn_count(cache: dict[int | str, int], wire: int | str) -> int:
 
 
 def _levels(
-    levels: list[tuple[int | str, int | str]],
+    levels: _WireLevels,
     prices: dict[int | str, int],
     sizes: dict[int | str, int],
     complement: bool,
@@ -234,15 +234,15 @@ def _levels(
 
 def _ladder(
     fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None
-) -> list[tuple[int | str, int | str]]:
+) -> _WireLevels:
     # Transitional frames carry the same ladder up to three times; the newest field wins (§1.7):
     # {"yes": [[33, 75]], "yes_dollars": [["0.330", 75]], "yes_dollars_fp": [["0.3300", "75.00"]]}
     if fp is not None:
-        return fp  # type: ignore[return-value]
+        return cast(_WireLevels, fp)
     if dollars is not None:
-        return dollars  # type: ignore[return-value]
+        return cast(_WireLevels, dollars)
     if cents is not None:
-        return cents  # type: ignore[return-value]
+        return cast(_WireLevels, cents)
     # A side with no levels is left out entirely: {"market_ticker": "X", "yes": [[31, 20]]}
     return []
 
@@ -464,9 +464,8 @@ class KalshiDecoder:
                 markets = None if item.market_tickers is None else tuple(item.market_tickers)
                 if item.sid is not None and markets:
                     self._markets_on(item.sid).update(markets)
-                out.append(
-                    SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets)
-                )
+                ack = SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets)
+                out.append(ack)
             if not msg:
                 out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, None, ()))
             return out
