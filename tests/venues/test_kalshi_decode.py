@@ -274,6 +274,24 @@ def test_replies_fixture_decodes_to_acks_and_errors():
     ]
 
 
+def test_empty_subscription_list_is_one_ack_with_no_markets():
+    events = KalshiDecoder().decode(frame({"id": 6, "type": "ok", "msg": []}), T)
+
+    assert events == [SubscriptionAck(KALSHI, T, 6, "ok", None, None, ())]
+
+
+def test_markets_named_in_a_subscription_list_belong_to_their_sid():
+    decoder = KalshiDecoder()
+    listing = {"id": 6, "type": "ok",
+               "msg": [{"channel": "orderbook_delta", "sid": 7, "market_tickers": ["A", "B"]}]}
+    decoder.decode(frame(listing), T)
+    decoder.decode(delta_frame("A", 7, 1, "0.5000", "1.00", "yes"), T)
+
+    events = decoder.decode(delta_frame("A", 7, 3, "0.5000", "1.00", "yes"), T)
+
+    assert events[0] == SeqGap(KALSHI, T, 7, 2, 3, ("A", "B"))
+
+
 def test_error_carries_the_market_it_names():
     raw = frame({"id": 4, "type": "error",
                  "msg": {"code": 16, "msg": "Market not found", "market_ticker": "KXNOPE-1"}})

@@ -273,7 +273,11 @@ def _short(reason: str) -> str:
 
 
 class KalshiDecoder:
-    """Turn one Kalshi connection's frames into events, tracking `seq` per subscription."""
+    """Turn one Kalshi connection's frames into events, tracking `seq` per subscription.
+
+    `decode_errors` counts the frames that became `DecodeError` events. Such a frame does not
+    advance its sid's sequence, so the update it carried shows up as a gap on the next frame.
+    """
 
     def __init__(self, use_yes_price: bool = False) -> None:
         self.use_yes_price = use_yes_price
@@ -464,8 +468,8 @@ class KalshiDecoder:
                 markets = None if item.market_tickers is None else tuple(item.market_tickers)
                 if item.sid is not None and markets:
                     self._markets_on(item.sid).update(markets)
-                ack = SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", item.channel, item.sid, markets)
-                out.append(ack)
+                channel, sid = item.channel, item.sid
+                out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", channel, sid, markets))
             if not msg:
                 out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, None, ()))
             return out
