@@ -22,6 +22,7 @@ work competes for it. Both are best of --repeat.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -84,22 +85,32 @@ def recording(workdir: Path, frames: int, pairs: int, seed: int) -> Path:
     return path
 
 
+# Peak RSS of a child forked straight from this (large) process would count this process's
+# pages: Linux carries the pre-exec memory's high-water mark into ru_maxrss. So each replay is
+# started by a small fresh Python that waits for it and reports the child's own figures.
+_MEASURE = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps({"wall": time.perf_counter() - started, "status": os.waitstatus_to_exitcode(status),
+                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}))
+"""
+
+
 def time_cli(rec: Path, run_dir: Path, repeat: int) -> Timing:
-    """Run `arbkit replay` as a child process; wall, CPU and peak RSS from wait4."""
+    """Run `arbkit replay` as a child process; wall, CPU and peak RSS from its wait4."""
     timing = Timing()
     command = [*arbkit_command(), "replay", "--from", str(rec), "--config",
                str(rec / "arbkit.toml"), "--out", str(run_dir)]
     for _ in range(repeat):
         shutil.rmtree(run_dir, ignore_errors=True)
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            raise SystemExit(f"arbkit replay failed with exit code {child.returncode}")
-        # ru_maxrss is in KiB on Linux.
-        timing.add(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        measured = subprocess.run([sys.executable, "-c", _MEASURE, *command], check=True,
+                                  capture_output=True, text=True)
+        report = json.loads(measured.stdout)
+        if report["status"] != 0:
+            raise SystemExit(f"arbkit replay failed with exit code {report['status']}")
+        timing.add(report["wall"], report["cpu"], report["maxrss_kib"] / 1024)
     return timing
 
 
