@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from arbkit.errors import UserError
 from arbkit.sandbox.scenario import ONE, Dislocation, Scenario
 
 KEY_FILE = "kalshi-sandbox.pem"
@@ -35,6 +36,14 @@ GROUND_TRUTH_SCHEMA = pa.schema([
     pa.field("yes_ask", pa.string()),
     pa.field("no_ask", pa.string()),
 ])
+
+
+def make_folder(path: Path, what: str) -> None:
+    """Create a folder (and parents); a path the user cannot use is a UserError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot use {what} {path}: {exc.strerror or exc}") from None
 
 
 def new_private_key() -> rsa.RSAPrivateKey:

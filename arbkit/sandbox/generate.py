@@ -142,7 +142,7 @@ def generate_recording(out: Path | str, *, frames: int, pairs: int = 4, seed: in
     plus `out/arbkit.toml` and `out/ground_truth.parquet`. `progress(rows)` is called per batch."""
     started = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    files.make_folder(out, "output folder")
     cfg = ScenarioConfig(seed=seed, pairs=pairs, rate=rate)
     if epoch_ms is not None:
         cfg = replace(cfg, epoch_ms=epoch_ms)

@@ -181,8 +181,8 @@ class Sandbox:
     """Both sandbox venues on free loopback ports; an async context manager.
 
     `paced=True` runs the scenario in real time; `paced=False` moves it only on `advance()`.
-    `faults` is "none", "default" or a `FaultPlan`. With `write_files` the work folder gets the
-    key (0600), `arbkit.toml`, `ground_truth.parquet`, `connections.jsonl` and `faults.jsonl`.
+    `faults` is "none", "default" or a `FaultPlan`. The work folder gets the key (0600),
+    `arbkit.toml`, `ground_truth.parquet`, `connections.jsonl` and `faults.jsonl`.
     """
 
     def __init__(self, workdir: Path | str, *, pairs: int = 4, seed: int = 0, rate: float = 200.0,
@@ -230,7 +230,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """Generate the key, start both servers, write the config and ground truth."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        files.make_folder(self.workdir, "sandbox workdir")
         epoch_ms = self._epoch_ms if self._epoch_ms is not None else time.time_ns() // 1_000_000
         self.scenario = Scenario(replace(self._scenario_config, epoch_ms=epoch_ms))
         if self._private_key is None:

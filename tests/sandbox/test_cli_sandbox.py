@@ -132,3 +132,15 @@ def test_generate_a_million_frames_reads_back_with_duckdb(tmp_path):
     truth = duckdb.sql(f"select count(*), min(cast(gross_edge as decimal(10,4))) "
                        f"from '{tmp_path / 'ground_truth.parquet'}'").fetchall()[0]
     assert truth[0] >= 10 and truth[1] >= Decimal("0.04")
+
+
+@pytest.mark.parametrize("command", ["serve", "generate"])
+def test_an_unusable_folder_is_one_error_line_and_exit_code_2(tmp_path, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    option = "--workdir" if command == "serve" else "--out"
+    extra = ["--duration", "1"] if command == "serve" else ["--frames", "10"]
+    result = CliRunner().invoke(cli, ["sandbox", command, option, str(blocker / "x"), *extra])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("Error: cannot use")
+    assert "Traceback" not in result.output

@@ -10,6 +10,7 @@ from sandbox_helpers import kalshi_headers
 from websockets.sync.client import connect
 
 from arbkit.config import load_config
+from arbkit.errors import UserError
 from arbkit.sandbox import SandboxThread
 
 pytestmark = pytest.mark.e2e
@@ -41,5 +42,5 @@ def test_thread_serves_both_venues_and_counts_what_it_sent(tmp_path, rsa_key):
 def test_thread_start_fails_loudly_when_the_sandbox_cannot_start(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match="cannot use sandbox workdir"):
         SandboxThread(blocker / "workdir").start()
