@@ -55,7 +55,14 @@ def register(cli: click.Group) -> None:
         if not source or not config_path or not out_dir:
             raise UserError("replay needs --from PATH, --config FILE and --out RUN_DIR (or --verify RUN_DIR)")
         config = load_config(config_path)
-        names = [n.strip() for item in pairs for n in item.split(",") if n.strip()]
+        known = {p.name for p in config.pairs}
+        # A name that itself holds a comma ("Fed: hold, no change") is taken whole.
+        names = [
+            n.strip()
+            for item in pairs
+            for n in ([item] if item in known else item.split(","))
+            if n.strip()
+        ]
         config = runner.select_pairs(config, names)
         if not config.pairs:
             raise ConfigError(f"{config_path}: no [[pairs]] to replay")

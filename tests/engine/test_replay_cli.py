@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from engine_recordings import MS, PAIR, T0, Recording, config_text, standard_opening
 
 from arbkit.cli import cli
 from arbkit.config import load_config
@@ -201,3 +202,23 @@ def test_pairs_restricts_book_health_to_the_books_of_those_pairs(generated, tmp_
         [("kalshi", pair.kalshi_ticker), ("polymarket", pair.polymarket_yes_token),
          ("polymarket", pair.polymarket_no_token)]
     )
+
+
+def test_pairs_takes_a_name_holding_a_comma_whole(tmp_path):
+    # Arrange
+    rec = Recording()
+    standard_opening(rec)
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.write(tmp_path / "rec")
+    name = "Fed decision: hold, no change"
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text().replace(PAIR, name))
+
+    # Act
+    result = invoke("--from", str(tmp_path / "rec"), "--config", str(config),
+                    "--out", str(tmp_path / "run"), "--pairs", name)
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    [window] = pq.read_table(tmp_path / "run" / "opportunities.parquet").to_pylist()
+    assert window["pair"] == name
