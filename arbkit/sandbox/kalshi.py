@@ -65,6 +65,7 @@ class Subscription:
     use_yes_price: bool = False
     seq: int = 0
     all_markets: bool = False
+    skip_ticker_ack: bool = False
 
 
 class KalshiSession:
@@ -128,7 +129,8 @@ class KalshiSession:
         out: list[bytes] = []
         for channel in channels:
             sub = Subscription(self._next_sid, channel, list(markets or []), use_yes_price=use_yes,
-                               all_markets=markets is None)
+                               all_markets=markets is None,
+                               skip_ticker_ack=params.get("skip_ticker_ack") is True)
             self._next_sid += 1
             self.subs[sub.sid] = sub
             out.append(self._reply(req_id, "subscribed", {"channel": channel, "sid": sub.sid}))
@@ -197,15 +199,19 @@ class KalshiSession:
             sub.all_markets = False
         else:
             sub.markets = [m for m in sub.markets if m not in markets]
-        msg: dict = {"id": req_id, "sid": sid}
-        if sub.channel == "orderbook_delta":
-            sub.seq += 1
-            msg["seq"] = sub.seq
-        msg["type"] = "ok"
-        msg["msg"] = {"market_tickers": [self.scenario.pairs[m].kalshi_ticker for m in sub.markets]}
-        out = [orjson.dumps(msg)]
+        out = []
+        if not (sub.channel == "ticker" and sub.skip_ticker_ack):
+            msg: dict = {"id": req_id, "sid": sid}
+            if sub.channel == "orderbook_delta":
+                sub.seq += 1
+                msg["seq"] = sub.seq
+            msg["type"] = "ok"
+            msg["msg"] = {"market_tickers": [self.scenario.pairs[m].kalshi_ticker for m in sub.markets]}
+            out.append(orjson.dumps(msg))
         if sub.channel == "orderbook_delta":
             out.extend(self._snapshot(sub, pair) for pair in new)
+        elif sub.channel == "ticker" and params.get("send_initial_snapshot"):
+            out.extend(self._ticker_frame(sub, pair) for pair in new)
         self._reindex()
         return out
 

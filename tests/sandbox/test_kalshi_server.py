@@ -324,3 +324,24 @@ def test_server_pings_with_heartbeat_payload_on_its_interval(tmp_path, rsa_key):
     pings = run(body())
     assert 3 <= len(pings) <= 6
     assert set(pings) == {b"heartbeat"}
+
+
+def test_skip_ticker_ack_suppresses_the_ok_and_initial_snapshot_sends_tickers_for_added_markets(
+        tmp_path, rsa_key):
+    async def body(skip: bool):
+        async with _sandbox(tmp_path / str(skip), rsa_key) as sb:
+            t = _tickers(sb)
+            async with await _connect(sb, rsa_key) as ws:
+                await send_json(ws, {"id": 1, "cmd": "subscribe", "params": {
+                    "channels": ["ticker"], "market_tickers": [t[0]], "skip_ticker_ack": skip}})
+                await receive_until_idle(ws, 0.2)
+                await send_json(ws, {"id": 2, "cmd": "update_subscription", "params": {
+                    "sid": 1, "market_tickers": [t[1]], "action": "add_markets", "send_initial_snapshot": True}})
+                return t, [orjson.loads(f) for f in await receive_until_idle(ws, 0.2)]
+
+    t, acked = run(body(False))
+    _, skipped = run(body(True))
+    assert [f["type"] for f in acked] == ["ok", "ticker"]
+    assert acked[0]["msg"] == {"market_tickers": t[:2]} and "seq" not in acked[0]
+    assert [f["type"] for f in skipped] == ["ticker"]
+    assert skipped[0]["msg"]["market_ticker"] == t[1]
