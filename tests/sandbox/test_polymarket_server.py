@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 
 from arbkit.core.book import BookManager
 from arbkit.core.fixedpoint import SIZE_SCALE, parse_price, parse_size
-from arbkit.sandbox import Sandbox
+from arbkit.sandbox import Sandbox, ScenarioConfig
 from arbkit.sandbox.scenario import ONE, POLYMARKET
 from arbkit.venues.polymarket.decode import PolymarketDecoder
 
@@ -135,8 +135,10 @@ def test_unknown_asset_ids_simply_get_no_data(tmp_path, rsa_key):
 
 
 def test_book_and_price_changes_reproduce_the_scenario_books_with_matching_best_prices(tmp_path, rsa_key):
+    busy = ScenarioConfig(tick_change_every_s=3.0, trade_every_s=0.5)
+
     async def body():
-        async with _sandbox(tmp_path, rsa_key) as sb:
+        async with _sandbox(tmp_path, rsa_key, scenario_config=busy) as sb:
             async with connect(sb.polymarket_url, max_queue=None) as ws:
                 await send_json(ws, _market(_assets(sb)))
                 frames = await receive_until_idle(ws, 0.2)
@@ -164,7 +166,7 @@ def test_book_and_price_changes_reproduce_the_scenario_books_with_matching_best_
                     book = manager.get("polymarket", change["asset_id"])
                     assert (parse_price(change["best_bid"]) if change["best_bid"] else None) == book.best_bid
                     assert (parse_price(change["best_ask"]) if change["best_ask"] else None) == book.best_ask
-    assert {"book", "price_change"} <= kinds
+    assert kinds == {"book", "price_change", "last_trade_price", "tick_size_change"}
     assert decoder.decode_errors == 0
     for spec in specs:
         bids, asks = expected[spec.index]
