@@ -548,17 +548,41 @@ def _pylists(batch: pa.RecordBatch) -> list[list[Any]]:
     return columns
 
 
-def _frames(sessions: list[SessionFiles], plan: _Plan) -> Iterator[Frame]:
+def iter_frame_lists(
+    path: str | os.PathLike[str],
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    venues: Iterable[str] | None = None,
+    columns: Sequence[str] | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[list[Sequence[Any]]]:
+    """Yield a recording's frames in replay order as batches of Python column lists.
+
+    Each batch is one list per column of `columns` (default: the eight frames columns), rows
+    aligned, for driving a per-row loop without building `Frame` objects; strings repeat one
+    `str` object per distinct value. Filters and order as in iter_frame_batches.
+    """
+    plan = _plan(columns, start_ns, end_ns, venues, batch_rows, dictionary=True)
+    return _lists(resolve(path), plan)
+
+
+def _lists(sessions: list[SessionFiles], plan: _Plan) -> Iterator[list[Sequence[Any]]]:
     width = len(plan.columns)
     for session in sessions:
         for parts, order in _session_parts(session, plan):
             if order is None:
-                yield from map(Frame, *_pylists(parts[0])[:width])
+                yield _pylists(parts[0])[:width]
                 continue
             # Reordering Python lists is cheaper than an Arrow take that copies every payload.
             columns = [sum(lists, []) for lists in zip(*(_pylists(p)[:width] for p in parts))]
             if len(order) == 1:
-                yield Frame(*(c[0] for c in columns))
+                yield columns
                 continue
             pick = operator.itemgetter(*order.tolist())
-            yield from map(Frame, *(pick(c) for c in columns))
+            yield [pick(c) for c in columns]
+
+
+def _frames(sessions: list[SessionFiles], plan: _Plan) -> Iterator[Frame]:
+    for columns in _lists(sessions, plan):
+        yield from map(Frame, *columns)
