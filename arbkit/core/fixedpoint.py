@@ -20,9 +20,20 @@ _price_cache: dict[str, int] = {}
 _size_cache: dict[str, int] = {}
 
 
+_POWERS = tuple(10**n for n in range(_SIZE_PLACES + 1))
+
+
 def _parse_fixed(text: str, places: int) -> int:
     """Parse a plain decimal string into an integer scaled by 10**places, exactly."""
-    if not isinstance(text, str):
+    if text.__class__ is str:
+        # Fast path for what venues send ("0.4700", "1300.5", "-25.00"): one int() over the digits.
+        body = text[1:] if text[:1] == "-" else text
+        whole, _, frac = body.partition(".")
+        digits = whole + frac
+        if len(frac) <= places and digits.isascii() and digits.isdigit():
+            value = int(digits) * _POWERS[places - len(frac)]
+            return -value if body is not text else value
+    elif not isinstance(text, str):
         # Decoders catch ValueError for a malformed field; a JSON number or null is one too.
         raise ValueError(f"not a decimal string: {text!r}")
     body = text.strip()
