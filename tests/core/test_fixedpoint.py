@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,18 @@ def test_size_millionths_round_trip_through_decimal_and_text(size):
 @given(st.decimals(min_value=-10**6, max_value=10**6, places=4, allow_nan=False, allow_infinity=False))
 def test_any_four_place_decimal_parses_to_its_exact_tick_count(value):
     assert parse_price(format(value, "f")) * Decimal(1) == value * PRICE_SCALE
+
+
+PLAIN_DECIMAL = re.compile(r" *[-+]?(\d+\.?\d*|\.\d+) *")
+
+
+@given(st.text(alphabet="0123456789.-+ e", max_size=14))
+def test_a_string_parses_to_its_exact_value_or_is_rejected_when_not_plain_or_too_fine(text):
+    exact = Decimal(text.strip()) * SIZE_SCALE if PLAIN_DECIMAL.fullmatch(text) else None
+    representable = exact is not None and exact == exact.to_integral_value()
+
+    if representable:
+        assert parse_size(text) == exact
+    else:
+        with pytest.raises(ValueError):
+            parse_size(text)
