@@ -281,6 +281,15 @@ def run_decode_only(frames: list[Frame]) -> tuple[float, float, int]:
     return time.perf_counter() - wall, time.process_time() - cpu, events
 
 
+def run_parse_only(frames: list[Frame]) -> tuple[float, float]:
+    """Parse every payload with `orjson.loads` alone: the floor any Python decoder starts from."""
+    loads = orjson.loads
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _, payload, _ in frames:
+        loads(payload)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def run_decode_and_book(frames: list[Frame]) -> tuple[float, float, BookManager, dict[str, int]]:
     """Decode every frame and apply it to books; return (wall s, CPU s, manager, counts)."""
     decode = _decoders()
@@ -374,12 +383,14 @@ def main(argv: list[str] | None = None) -> int:
         decode_runs.append((wall, cpu))
         wall, cpu, manager, counts = run_decode_and_book(frames)
         both_runs.append((wall, cpu))
+    parse_wall, parse_cpu = _best([run_parse_only(frames) for _ in range(args.repeat)])
     dec_wall, dec_cpu = _best(decode_runs)
     both_wall, both_cpu = _best(both_runs)
     book_wall, book_cpu = run_book_only(frames)
     good, total = check_books(manager, gen)
 
     print(f"events decoded: {events:,} ({events / n:.2f}/frame); figures are frames/s, wall clock and CPU time")
+    print(f"orjson.loads     {_rate(n, parse_wall)}  (CPU time: {_rate(n, parse_cpu)})  reference floor")
     print(f"decode only      {_rate(n, dec_wall)}  (CPU time: {_rate(n, dec_cpu)})")
     print(f"decode + book    {_rate(n, both_wall)}  (CPU time: {_rate(n, both_cpu)})")
     print(f"book apply only  {_rate(n, book_wall)}  (CPU time: {_rate(n, book_cpu)})")
