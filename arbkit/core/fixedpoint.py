@@ -15,12 +15,10 @@ PRICE_ONE = PRICE_SCALE  # $1.00 in ticks: a binary contract's payout
 
 _PRICE_PLACES = 4
 _SIZE_PLACES = 6
+_POWERS = tuple(10**n for n in range(_SIZE_PLACES + 1))
 _CACHE_LIMIT = 200_000
 _price_cache: dict[str, int] = {}
 _size_cache: dict[str, int] = {}
-
-
-_POWERS = tuple(10**n for n in range(_SIZE_PLACES + 1))
 
 
 def _parse_fixed(text: str, places: int) -> int:
