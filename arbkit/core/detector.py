@@ -57,6 +57,8 @@ CLOSED = "closed"
 
 MAX_SCAN = 64
 
+_NEVER = 2**63 - 1
+
 _CENT_FINE = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
 _POLY_UNIT_FINE = 10 * FINE_PER_MICRO  # $0.00001 in fine units
 
@@ -325,10 +327,26 @@ class Detector:
         self._fee_next = 0
         self._open: dict[tuple[int, int], OpportunityWindow] = {}
         self._open_legs: dict[tuple[int, int], tuple[Book, Book]] = {}
+        # Open windows per pair: a pair with none can only open one, which top of book rules out
+        # on most frames without walking a ladder.
+        self._open_count = [0] * len(self.pairs)
+        # The last ladders sized per (pair, direction) and what they gave: (kalshi asks,
+        # polymarket asks, fees, profit at min_size, best trade). Ladders are replaced, never
+        # mutated, when their book side changes, so the same objects mean the same answer.
+        self._sized: dict[tuple[int, int], tuple[object, object, object, int | None, Sizing]] = {}
         # No open window can be stale at or before this instant (books only get fresher).
         self._stale_after_ns: int | None = None
+        self.next_tick_ns = _NEVER
+        self._set_next_tick()
         self._manager: BookManager | None = None
         self._views: list[PairBooks] = []
+
+    def _set_next_tick(self) -> None:
+        changes = self._fee_changes
+        due = changes[self._fee_next][0] if self._fee_next < len(changes) else _NEVER
+        if self._stale_after_ns is not None and self._stale_after_ns < due:
+            due = self._stale_after_ns + 1
+        self.next_tick_ns = due
 
     def pairs_for_market(self, venue: str, market: str) -> tuple[str, ...]:
         """Return the names of the pairs that read the book of (venue, market)."""
@@ -357,21 +375,49 @@ class Detector:
         event's market, and of each book `BookManager.invalidate_markets` invalidated); the
         order of names does not matter.
         """
-        views = self._bind(books)
-        events: list[DetectorEvent] = []
         index = self._index
         names = pair_names if isinstance(pair_names, Collection) else list(pair_names)
         if len(names) == 1:
-            order: Iterable[int] = (index[next(iter(names))],)
-        else:
-            order = sorted({index[n] for n in names})
-        for i in order:
+            return self.on_pairs_changed((index[next(iter(names))],), now_ns, ingest_seq, books)
+        return self.on_pairs_changed(sorted({index[n] for n in names}), now_ns, ingest_seq, books)
+
+    def on_pairs_changed(
+        self, indices: Iterable[int], now_ns: int, ingest_seq: int, books: BookManager
+    ) -> list[DetectorEvent]:
+        """`on_books_changed` by position in `pairs`: `indices` ascending, without repeats."""
+        views = self._bind(books)
+        events: list[DetectorEvent] = []
+        open_count = self._open_count
+        quick = self._quick_reject
+        limit = self.max_staleness_ns
+        for i in indices:
             view = views[i]
             view.refresh()
+            kalshi = view.kalshi
+            yes = view.poly_yes
             no = view.poly_no
-            no_side = no if no is not None and no.snapshots > 0 else view.poly_yes
-            self._evaluate(i, 0, view, view.kalshi, no_side, now_ns, ingest_seq, events)
-            self._evaluate(i, 1, view, view.kalshi, view.poly_yes, now_ns, ingest_seq, events)
+            no_side = no if no is not None and no.snapshots > 0 else yes
+            if open_count[i] or not quick:
+                self._evaluate(i, 0, view, kalshi, no_side, now_ns, ingest_seq, events)
+                self._evaluate(i, 1, view, kalshi, yes, now_ns, ingest_seq, events)
+                continue
+            # No window to close: a direction matters only if it can open, so first try the
+            # checks `_evaluate` would reject it with (any order gives the same answer).
+            if kalshi is None or not kalshi.valid or now_ns - kalshi.last_update_ns > limit:  # type: ignore[operator]
+                continue
+            if no_side is not None and no_side.valid and now_ns - no_side.last_update_ns <= limit:  # type: ignore[operator]
+                k_ask = kalshi.best_ask
+                if no_side is no:
+                    p_ask = no_side.best_ask
+                else:
+                    p_ask = None if no_side.best_bid is None else PRICE_ONE - no_side.best_bid
+                if k_ask is not None and p_ask is not None and k_ask + p_ask < PRICE_ONE:
+                    self._evaluate(i, 0, view, kalshi, no_side, now_ns, ingest_seq, events)
+            if yes is not None and yes.valid and now_ns - yes.last_update_ns <= limit:  # type: ignore[operator]
+                k_bid = kalshi.best_bid
+                p_ask = yes.best_ask
+                if k_bid is not None and p_ask is not None and PRICE_ONE - k_bid + p_ask < PRICE_ONE:
+                    self._evaluate(i, 1, view, kalshi, yes, now_ns, ingest_seq, events)
         return events
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
@@ -388,12 +434,12 @@ class Detector:
             while self._fee_next < len(changes) and changes[self._fee_next][0] <= now_ns:
                 due.add(changes[self._fee_next][1])
                 self._fee_next += 1
-            events.extend(
-                self.on_books_changed([self.pairs[i].name for i in due], now_ns, ingest_seq, books)
-            )
+            self._set_next_tick()
+            events.extend(self.on_pairs_changed(sorted(due), now_ns, ingest_seq, books))
         if self._stale_after_ns is not None and now_ns > self._stale_after_ns:
             limit = self.max_staleness_ns
             self._stale_after_ns = None
+            self._set_next_tick()
             for key, (kalshi, poly) in list(self._open_legs.items()):
                 if not kalshi.valid or not poly.valid:
                     reason = CLOSE_BOOK_INVALID
@@ -415,6 +461,8 @@ class Detector:
         due = oldest + self.max_staleness_ns  # type: ignore[operator]
         if self._stale_after_ns is None or due < self._stale_after_ns:
             self._stale_after_ns = due
+            if due < self.next_tick_ns:
+                self.next_tick_ns = due + 1
 
     def close_all(self, now_ns: int, ingest_seq: int) -> list[DetectorEvent]:
         """Close every open window with reason `end_of_data`."""
@@ -433,6 +481,7 @@ class Detector:
     ) -> DetectorEvent:
         del self._open[key]
         del self._open_legs[key]
+        self._open_count[key[0]] -= 1
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
@@ -481,12 +530,19 @@ class Detector:
         direction = DIRECTIONS[d]
         fees = spec.fees.for_time(now_ns)
         k_asks, p_asks = view.ladders(direction)
-        at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
+        sized = self._sized.get(key)
+        if sized is not None and sized[0] is k_asks and sized[1] is p_asks and sized[2] is fees:
+            at_min, sizing = sized[3], sized[4]
+        else:
+            at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
+            sizing = NO_TRADE
+            if at_min is not None and at_min * SIZE_SCALE >= self._threshold:
+                sizing = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+            self._sized[key] = (k_asks, p_asks, fees, at_min, sizing)
         if at_min is None or at_min * SIZE_SCALE < self._threshold:
             if window is not None:
                 events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             return
-        sizing = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
         if window is None:
             window = OpportunityWindow(
                 opportunity_id=opportunity_id(spec.name, direction, ingest_seq, now_ns),
@@ -509,6 +565,7 @@ class Detector:
             )
             self._open[key] = window
             self._open_legs[key] = (kalshi, poly)
+            self._open_count[i] += 1
             self._watch(kalshi, poly)
             events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
             return
