@@ -12,7 +12,7 @@ paper orders → (later) fills → portfolio.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -86,9 +86,15 @@ class Engine:
         self._connections: dict[tuple[str, str, int], _Connection] = {}
         self._session: str | None = None
         self._stats: dict[tuple[str, str], _BookStats] = {}
-        self._relevant = {
-            key for spec in self.detector.pairs for key in spec.markets()
-        }
+        # venue -> market -> indices (ascending) of the pairs reading that book.
+        self._pair_index: dict[str, dict[str, tuple[int, ...]]] = {}
+        for i, spec in enumerate(self.detector.pairs):
+            for venue, market in spec.markets():
+                known = self._pair_index.setdefault(venue, {}).get(market, ())
+                if i not in known:
+                    self._pair_index[venue][market] = (*known, i)
+        # Arrival time of the next queued paper order (kept in step with every submit and run).
+        self._due = _FOREVER
         self.frames = 0
         self.decode_errors = 0
         self.last_ns = 0
@@ -121,8 +127,7 @@ class Engine:
         """`process` without building a Frame: the replay hot path."""
         self.frames += 1
         outputs: list[Output] = []
-        due = self.fills.next_due_ns()
-        if due is not None and due <= recv_ns:
+        if self._due <= recv_ns:
             self._run_due(recv_ns, outputs)
         if session_id != self._session:
             self._new_session(session_id, recv_ns, ingest_seq, outputs)
@@ -141,9 +146,10 @@ class Engine:
             self._open(key, venue, recv_ns)
         elif kind == KIND_CLOSE:
             self._close(key, recv_ns, ingest_seq, outputs)
-        ticked = self.detector.on_tick(recv_ns, ingest_seq, self.books)
-        if ticked:
-            self._detector_events(ticked, outputs)
+        if recv_ns >= self.detector.next_tick_ns:
+            ticked = self.detector.on_tick(recv_ns, ingest_seq, self.books)
+            if ticked:
+                self._detector_events(ticked, outputs)
         return outputs
 
     def finish(self) -> list[Output]:
@@ -168,6 +174,8 @@ class Engine:
                 if row.__class__ is TradeOutcome:
                     finished = True
                     last = row.ns
+        due = self.fills.next_due_ns()
+        self._due = _FOREVER if due is None else due
         if finished:
             self._snapshot(last, outputs)
 
@@ -238,33 +246,61 @@ class Engine:
         events = conn.decoder.decode(payload, recv_ns)
         if not events:
             return
+        if len(events) == 1:
+            event: Any = events[0]
+            cls = event.__class__
+            if cls is LevelDelta or cls is LevelSet:
+                # The common frame: one level update, at most one set of pairs to re-evaluate.
+                market = event.market
+                conn.markets.add(market)
+                invalid = self.books.apply(events)
+                if invalid:
+                    self._book_events(invalid, recv_ns, ingest_seq, outputs)
+                pairs = self._pair_index.get(event.venue)
+                indices = None if pairs is None else pairs.get(market)
+                if indices is not None:
+                    ticked = self.detector.on_pairs_changed(indices, recv_ns, ingest_seq, self.books)
+                    if ticked:
+                        self._detector_events(ticked, outputs)
+                return
         markets = conn.markets
         changed: set[tuple[str, str]] = set()
         for event in events:
             cls = event.__class__
             if cls in _BOOK_EVENTS:
-                market = event.market  # type: ignore[attr-defined]
+                market = event.market
                 markets.add(market)
                 changed.add((event.venue, market))
             elif cls is DecodeError:
                 self.decode_errors += 1
             elif cls is SeqGap:
-                for market in event.markets:  # type: ignore[attr-defined]
+                for market in event.markets:
                     self._stat(event.venue, market).gaps += 1
             elif cls is Resolution:
-                self._resolution(event, outputs)  # type: ignore[arg-type]
+                self._resolution(event, outputs)
         invalid = self.books.apply(events)
         if invalid:
             self._book_events(invalid, recv_ns, ingest_seq, outputs)
-        relevant = self._relevant
-        pairs: set[str] = set()
-        for key in changed:
-            if key in relevant:
-                pairs.update(self.detector.pairs_for_market(*key))
-        if pairs:
-            self._detector_events(
-                self.detector.on_books_changed(pairs, recv_ns, ingest_seq, self.books), outputs
-            )
+        self._pairs_changed(changed, recv_ns, ingest_seq, outputs)
+
+    def _pairs_changed(
+        self, books: Iterable[tuple[str, str]], recv_ns: int, ingest_seq: int, outputs: list[Output]
+    ) -> None:
+        pair_index = self._pair_index
+        found: list[tuple[int, ...]] = []
+        for venue, market in books:
+            pairs = pair_index.get(venue)
+            indices = None if pairs is None else pairs.get(market)
+            if indices is not None:
+                found.append(indices)
+        if not found:
+            return
+        # Both tokens of a Polymarket pair usually change together: one tuple, no set needed.
+        first = found[0]
+        ordered = first if all(f == first for f in found) else sorted(set().union(*found))
+        ticked = self.detector.on_pairs_changed(ordered, recv_ns, ingest_seq, self.books)
+        if ticked:
+            self._detector_events(ticked, outputs)
 
     def _stat(self, venue: str, market: str) -> _BookStats:
         stats = self._stats.get((venue, market))
@@ -273,17 +309,12 @@ class Engine:
         return stats
 
     def _book_events(
-        self, invalid: Iterable[BookInvalid], recv_ns: int, ingest_seq: int, outputs: list[Output]
+        self, invalid: Sequence[BookInvalid], recv_ns: int, ingest_seq: int, outputs: list[Output]
     ) -> None:
-        pairs: set[str] = set()
         for event in invalid:
             stats = self._stat(event.venue, event.market)
             stats.invalid_reasons[event.reason] = stats.invalid_reasons.get(event.reason, 0) + 1
-            pairs.update(self.detector.pairs_for_market(event.venue, event.market))
-        if pairs:
-            self._detector_events(
-                self.detector.on_books_changed(pairs, recv_ns, ingest_seq, self.books), outputs
-            )
+        self._pairs_changed([(e.venue, e.market) for e in invalid], recv_ns, ingest_seq, outputs)
 
     def _resolution(self, event: Resolution, outputs: list[Output]) -> None:
         if self.portfolio.on_resolution(event):
@@ -309,6 +340,8 @@ class Engine:
         if decision.approved:
             for order in self.fills.submit(decision, pair_books, event.now_ns):
                 outputs.append((order.table, msgspec.structs.asdict(order)))
+            due = self.fills.next_due_ns()
+            self._due = _FOREVER if due is None else due
 
     def book_health(self) -> list[dict[str, Any]]:
         """One row per book: updates, snapshots, gaps, invalidations and their reasons."""
