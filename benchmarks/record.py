@@ -84,7 +84,7 @@ def polymarket_frames(n: int, seed: int = 2) -> list[bytes]:
         books.append({"event_type": "book", "asset_id": asset, "market": "0x" + hashlib.sha256(asset[:10].encode()).hexdigest(),
                       "bids": [{"price": f"0.{p:02d}", "size": f"{rng.randint(5, 5000)}"} for p in range(30, 45)],
                       "asks": [{"price": f"0.{p:02d}", "size": f"{rng.randint(5, 5000)}"} for p in range(60, 45, -1)],
-                      "timestamp": str(ts), "hash": "%040x" % rng.getrandbits(160)})
+                      "timestamp": str(ts), "hash": f"{rng.getrandbits(160):040x}"})
     out.append(json.dumps(books, separators=(",", ":")).encode())
     while len(out) < n:
         ts += rng.randint(0, 40)
@@ -96,9 +96,9 @@ def polymarket_frames(n: int, seed: int = 2) -> list[bytes]:
         side = rng.choice(("BUY", "SELL"))
         changes = [
             {"asset_id": yes, "price": f"0.{price:02d}", "size": size, "side": side,
-             "hash": "%040x" % rng.getrandbits(160), "best_bid": f"0.{bid:02d}", "best_ask": f"0.{ask:02d}"},
+             "hash": f"{rng.getrandbits(160):040x}", "best_bid": f"0.{bid:02d}", "best_ask": f"0.{ask:02d}"},
             {"asset_id": no, "price": f"0.{100 - price:02d}", "size": size, "side": "SELL" if side == "BUY" else "BUY",
-             "hash": "%040x" % rng.getrandbits(160), "best_bid": f"0.{100 - ask:02d}", "best_ask": f"0.{100 - bid:02d}"},
+             "hash": f"{rng.getrandbits(160):040x}", "best_bid": f"0.{100 - ask:02d}", "best_ask": f"0.{100 - bid:02d}"},
         ]
         out.append(json.dumps({"market": "0x" + hashlib.sha256(yes[:10].encode()).hexdigest(),
                                "price_changes": changes, "timestamp": str(ts), "event_type": "price_change"},
@@ -141,7 +141,7 @@ def _serve(port_queue: multiprocessing.Queue, n: int) -> None:
             streams[(path, deflate)] = build_stream(fs, deflate)
 
     async def skip_frame(reader: asyncio.StreamReader) -> None:
-        b0, b1 = await reader.readexactly(2)
+        _, b1 = await reader.readexactly(2)
         length = b1 & 0x7F
         if length == 126:
             (length,) = struct.unpack("!H", await reader.readexactly(2))
@@ -171,7 +171,7 @@ def _serve(port_queue: multiprocessing.Queue, n: int) -> None:
             writer.write(b"\x88\x02\x03\xe8")  # close 1000
             await writer.drain()
             await asyncio.wait_for(drain, 30)
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, KeyError, IndexError):
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, KeyError, IndexError):
             pass
         finally:
             writer.close()

@@ -27,7 +27,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from arbkit.core.events import KALSHI, POLYMARKET
-from arbkit.core.frame import KIND_CLOSE, KIND_ERROR, KIND_IN, KIND_OPEN, KIND_OUT, Frame
+from arbkit.core.frame import (
+    KIND_CLOSE,
+    KIND_ERROR,
+    KIND_IN,
+    KIND_OPEN,
+    KIND_OUT,
+    Frame,
+)
 from arbkit.errors import ConfigError, CredentialsError, UserError
 from arbkit.venues.kalshi import commands as kalshi_commands
 from arbkit.venues.kalshi.auth import WS_PATH, sign_headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -82,7 +83,7 @@ def test_kill_9_then_restart_seals_every_flushed_frame_of_the_killed_session(san
     assert len(sessions) == 2
     for session in sessions:
         seqs = [f.ingest_seq for f in frames if f.session_id == session]
-        assert all(b > a for a, b in zip(seqs, seqs[1:]))
+        assert all(b > a for a, b in itertools.pairwise(seqs))
     manifest = json.loads((root / "sessions" / f"{killed_session}.json").read_text())
     assert manifest["session_id"] == killed_session
 

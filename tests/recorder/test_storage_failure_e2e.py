@@ -9,8 +9,8 @@ import subprocess
 import pyarrow.parquet as pq
 import pytest
 
-from arbkit.store.recovery import recover
 from arbkit.store.reader import iter_frames
+from arbkit.store.recovery import recover
 
 LIMIT_BYTES = 256 * 1024
 
