@@ -18,6 +18,8 @@ from arbkit.sandbox.server import FaultPlan, SandboxThread
 from arbkit.store.reader import iter_frames
 
 RECORD_S = 35.0
+# One 35 s recording serves every test here: keep them on one xdist worker (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("recorder_faults")
 
 
 @pytest.fixture(scope="module")
