@@ -1,0 +1,190 @@
+"""The detector's shortcuts change no decision.
+
+`Detector.on_pairs_changed` rejects a pair with no open window on top of book before evaluating
+it, reuses the last sizing while a direction's ladders and fees are the same objects, and the
+engine calls `on_tick` only once `next_tick_ns` is reached. A reference detector without any of
+that (every direction fully evaluated, nothing reused, `on_tick` on every frame) must produce the
+same events on random streams of snapshots, level updates, invalidations, sequence gaps, fee
+changes and quiet spells long enough to go stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbkit.config import Detector as DetectorConfig
+from arbkit.config import FeeOverride, Pair
+from arbkit.core.book import BookManager
+from arbkit.core.detector import Detector
+from arbkit.core.events import (
+    ASK,
+    BID,
+    INVALID_CROSSED,
+    KALSHI,
+    POLYMARKET,
+    BookInvalid,
+    BookSnapshot,
+    LevelDelta,
+    LevelSet,
+    SeqGap,
+)
+from arbkit.core.fees import datetime_to_ns
+
+C = 1_000_000
+MS = 1_000_000
+T0 = 1_790_000_000 * 10**9
+FEE_SWITCH = dt.datetime.fromtimestamp(T0 // 10**9 + 3, tz=dt.UTC)
+STALE_MS = 500
+
+
+class FullDetector(Detector):
+    """Evaluates both directions of every named pair from scratch: the definition."""
+
+    def on_pairs_changed(self, indices, now_ns, ingest_seq, books):  # type: ignore[no-untyped-def]
+        views = self._bind(books)
+        events: list = []
+        for i in indices:
+            view = views[i]
+            view.refresh()
+            no = view.poly_no
+            no_side = no if no is not None and no.snapshots > 0 else view.poly_yes
+            self._sized.clear()
+            self._evaluate(i, 0, view, view.kalshi, no_side, now_ns, ingest_seq, events)
+            self._sized.clear()
+            self._evaluate(i, 1, view, view.kalshi, view.poly_yes, now_ns, ingest_seq, events)
+        return events
+
+
+def pairs() -> list[Pair]:
+    return [
+        Pair(
+            name=f"pair-{k}",
+            kalshi_ticker=f"K{k}",
+            polymarket_yes_token=f"Y{k}",
+            polymarket_no_token=f"N{k}",
+            kalshi_fee_multiplier=Decimal(1),
+            polymarket_fee_rate=Decimal("0.02"),
+            fee_overrides=[FeeOverride(since=FEE_SWITCH, kalshi_fee_multiplier=Decimal("0.5"))],
+        )
+        for k in range(2)
+    ]
+
+
+def ladder(rng: random.Random, best: int, step: int) -> list[tuple[int, int]]:
+    return [(best + step * 100 * i, rng.randint(1, 40) * C // 2) for i in range(rng.randint(0, 4))]
+
+
+def random_events(rng: random.Random, now: int) -> list:
+    """One frame's events: mostly level updates near a mid that sometimes leaves an arb."""
+    k = rng.randrange(2)
+    roll = rng.random()
+    kalshi, yes, no = f"K{k}", f"Y{k}", f"N{k}"
+    mid = 5000 + rng.choice((-300, 0, 0, 200))
+    if roll < 0.12:
+        market = rng.choice((kalshi, yes, no))
+        venue = KALSHI if market == kalshi else POLYMARKET
+        ask = 5000 + rng.choice((-400, -300, -200, 0, 200))
+        bid = ask - rng.choice((100, 200, 300))
+        return [BookSnapshot(venue, now, market, ladder(rng, bid, -1), ladder(rng, ask, 1))]
+    if roll < 0.14:
+        return [BookInvalid(rng.choice((KALSHI, POLYMARKET)), now, rng.choice((kalshi, yes, no)), INVALID_CROSSED)]
+    if roll < 0.15:
+        return [SeqGap(KALSHI, now, 1, 5, 9, (kalshi,))]
+    price = mid + rng.randint(-6, 6) * 100
+    side = rng.choice((BID, ASK))
+    if roll < 0.55:
+        return [LevelDelta(KALSHI, now, kalshi, side, price, rng.randint(-30, 30) * C)]
+    size = rng.choice((0, rng.randint(1, 40) * C))
+    events = [LevelSet(POLYMARKET, now, yes, side, price, size)]
+    if rng.random() < 0.7:  # the mirrored NO-token change that usually rides along
+        events.append(LevelSet(POLYMARKET, now, no, 1 - side, 10_000 - price, size))
+    return events
+
+
+def window_events(events: list) -> list:
+    return [
+        (e.kind, e.now_ns, e.ingest_seq, e.sizing, msgspec.structs.asdict(e.window)) for e in events
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32), min_edge=st.sampled_from(["0.01", "0.001", "0"]))
+def test_shortcuts_give_the_same_events_as_full_evaluation(seed, min_edge):
+    rng = random.Random(seed)
+    config = DetectorConfig(min_edge=Decimal(min_edge), min_size=Decimal(1), max_staleness_ms=STALE_MS)
+    fast, full = Detector(pairs(), config), FullDetector(pairs(), config)
+    fast_books, full_books = BookManager(), BookManager()
+    now = T0
+
+    for seq in range(600):
+        now += rng.choice((1, 5, 20, 80)) * MS if rng.random() < 0.97 else (STALE_MS + 100) * MS
+        events = random_events(rng, now)
+        got: list = []
+        want: list = []
+        for detector, books, out, engine_like in ((fast, fast_books, got, True), (full, full_books, want, False)):
+            invalid = books.apply(list(events))
+            touched = {(e.venue, m) for e in events for m in (e.markets if isinstance(e, SeqGap) else (e.market,))}
+            touched |= {(e.venue, e.market) for e in invalid}
+            names = sorted({n for key in touched for n in detector.pairs_for_market(*key)})
+            out += detector.on_books_changed(names, now, seq, books)
+            if not engine_like or now >= detector.next_tick_ns:
+                out += detector.on_tick(now, seq, books)
+
+        assert window_events(got) == window_events(want), seq
+    assert [w.opportunity_id for w in fast.open_windows()] == [w.opportunity_id for w in full.open_windows()]
+
+
+def test_the_random_streams_open_and_close_windows_for_every_reason():
+    # Guards the property test above against streams too tame to reach the shortcuts' edges.
+    reasons = set()
+    opened = 0
+    for seed in range(6):
+        rng = random.Random(seed)
+        config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=STALE_MS)
+        detector, books, now = FullDetector(pairs(), config), BookManager(), T0
+        for seq in range(600):
+            now += rng.choice((1, 5, 20, 80)) * MS if rng.random() < 0.97 else (STALE_MS + 100) * MS
+            events = random_events(rng, now)
+            invalid = books.apply(list(events))
+            touched = {(e.venue, m) for e in events for m in (e.markets if isinstance(e, SeqGap) else (e.market,))}
+            touched |= {(e.venue, e.market) for e in invalid}
+            names = sorted({n for key in touched for n in detector.pairs_for_market(*key)})
+            out = detector.on_books_changed(names, now, seq, books) + detector.on_tick(now, seq, books)
+            opened += sum(1 for e in out if e.kind == "opened")
+            reasons |= {e.window.close_reason for e in out if e.kind == "closed"}
+
+    assert opened >= 20
+    assert reasons == {"edge_gone", "book_invalid", "stale"}
+    assert datetime_to_ns(FEE_SWITCH) < now
+
+
+def test_a_fee_change_re_sizes_an_open_window_whose_ladders_did_not_change():
+    # Kalshi YES asks 10 @ 0.45 + Polymarket NO asks 10 @ 0.50: 0.05 gross per pair, so the window
+    # opens; at FEE_SWITCH the Kalshi multiplier halves while no ladder changes, so the same
+    # ladders must be sized again and the profit rises to a new peak on that frame.
+    config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=10_000)
+    detector, books = Detector(pairs(), config), BookManager()
+    start = T0 + 1000 * MS
+    switch = datetime_to_ns(FEE_SWITCH)
+    frames = [
+        (start, [BookSnapshot(KALSHI, start, "K0", [(4400, 10 * C)], [(4500, 10 * C)])]),
+        (start, [BookSnapshot(POLYMARKET, start, "N0", [(4800, 10 * C)], [(5000, 10 * C)])]),
+        (start, [BookSnapshot(POLYMARKET, start, "Y0", [(4900, 10 * C)], [(5100, 10 * C)])]),
+        # A Kalshi bid deep in the book: only the other direction's ladder changes.
+        (switch + MS, [LevelDelta(KALSHI, switch + MS, "K0", BID, 4000, 5 * C)]),
+    ]
+    out = []
+    for seq, (now, events) in enumerate(frames):
+        books.apply(events)
+        out += detector.on_books_changed(["pair-0"], now, seq, books)
+        if now >= detector.next_tick_ns:
+            out += detector.on_tick(now, seq, books)
+
+    assert [(e.kind, e.ingest_seq) for e in out] == [("opened", 1), ("peak", 3)]
+    assert out[1].sizing.profit > out[0].sizing.profit
