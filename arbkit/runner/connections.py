@@ -470,6 +470,7 @@ class KalshiConnection(VenueConnection):
         self._requested: dict[int, list[str]] = {}  # subscribe id -> channels asked for
         self._sid_channel: dict[int, str] = {}
         self._last_seq: dict[int, int] = {}
+        self._retired: set[int] = set()  # sids we dropped: their last frames are no gap to repair
         self._awaiting: dict[int, tuple[float, set[str]]] = {}  # sid -> (deadline, markets)
         await self._subscribe(ws, conn_id, [ORDERBOOK_CHANNEL])
         if self.extra_channels:
@@ -492,7 +493,7 @@ class KalshiConnection(VenueConnection):
         kind = frame.type
         sid = frame.sid
         seq = frame.seq
-        if sid is not None and seq is not None and kind in _SEQUENCED:
+        if sid is not None and seq is not None and kind in _SEQUENCED and sid not in self._retired:
             last = self._last_seq.get(sid)
             self._last_seq[sid] = seq
             if last is not None and seq != last + 1:
@@ -546,7 +547,6 @@ class KalshiConnection(VenueConnection):
         log.info("kalshi error %s (%s): replacing the subscription", error.code, error.msg)
         sid = error.sid if error.sid is not None else frame.sid
         if sid is not None:
-            self._last_seq.pop(sid, None)
             self._replace(ws, conn_id, [sid], alive=False)
         elif frame.id in self._requested:
             # Our subscribe itself failed: ask again for the same channels.
@@ -561,6 +561,8 @@ class KalshiConnection(VenueConnection):
         channels: list[str] = []
         for sid in sids:
             self._awaiting.pop(sid, None)
+            self._last_seq.pop(sid, None)
+            self._retired.add(sid)
             channel = self._sid_channel.pop(sid, ORDERBOOK_CHANNEL)
             if channel not in channels:
                 channels.append(channel)
