@@ -203,6 +203,7 @@ class VenueConnection:
         self._ws_options = ws_options
         self._close_cause: str | None = None
         self._got_data = False
+        self._pending_sends: set[asyncio.Task[None]] = set()
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -302,7 +303,7 @@ class VenueConnection:
             return
         self._close_cause = None
         self._got_data = False
-        self._pending_sends: set[asyncio.Task[None]] = set()
+        self._pending_sends = set()
         info: dict[str, Any] = {"url": self.url}
         local = ws.local_address
         if local:

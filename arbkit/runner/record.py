@@ -89,6 +89,7 @@ class Recorder:
         self.stats = {KALSHI: VenueStats(KALSHI), POLYMARKET: VenueStats(POLYMARKET)}
         self.connections: list[VenueConnection] = []
         self.session_id: str | None = None
+        self.writer: SessionWriter | None = None
         self._rng = random.Random(seed)
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -196,7 +197,7 @@ class Recorder:
         failure: BaseException | None = None
         tasks = [asyncio.create_task(c.run(), name=f"{c.venue}-{i}") for i, c in enumerate(self.connections)]
         ticker = asyncio.create_task(self._tick(writer), name="storage-tick")
-        status = self._start_status(writer)
+        status = self._start_status()
         timer = self._loop.call_later(self.duration_s, stop.set) if self.duration_s is not None else None
         try:
             failure = await self._wait(tasks + [ticker], stop)
@@ -243,7 +244,7 @@ class Recorder:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _seal(self, writer: Any, failure: BaseException | None) -> BaseException | None:
+    def _seal(self, writer: SessionWriter, failure: BaseException | None) -> BaseException | None:
         try:
             writer.close()
         except (StorageError, OSError) as exc:
@@ -253,7 +254,7 @@ class Recorder:
                 return exc if isinstance(exc, StorageError) else StorageError(f"sealing failed: {exc}")
         return failure
 
-    async def _tick(self, writer: Any) -> None:
+    async def _tick(self, writer: SessionWriter) -> None:
         while True:
             await asyncio.sleep(TICK_INTERVAL_S)
             try:
@@ -262,12 +263,14 @@ class Recorder:
                 raise StorageError(f"writing the recording failed: {exc}") from None
 
     def _bytes_on_disk(self) -> int:
+        if self.writer is None:
+            return 0
         try:
-            return int(self.writer.bytes_on_disk)
-        except (AttributeError, OSError):
+            return self.writer.bytes_on_disk
+        except OSError:
             return 0
 
-    def _start_status(self, writer: Any) -> asyncio.Task[None] | None:
+    def _start_status(self) -> asyncio.Task[None] | None:
         if self.status_stream is None:
             return None
         line = StatusLine(self.stats, self._bytes_on_disk)
