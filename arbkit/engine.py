@@ -42,7 +42,6 @@ from arbkit.venues import Decoder, make_decoder
 
 Output = tuple[str, dict[str, Any]]
 
-_BOOK_EVENTS = (BookSnapshot, LevelDelta, LevelSet)
 _FOREVER = 2**63 - 1
 
 
@@ -86,13 +85,18 @@ class Engine:
         self._connections: dict[tuple[str, str, int], _Connection] = {}
         self._session: str | None = None
         self._stats: dict[tuple[str, str], _BookStats] = {}
-        # venue -> market -> indices (ascending) of the pairs reading that book.
+        # venue -> market -> indices (ascending) of the pairs reading that book; equal tuples
+        # are one object, so books of the same pairs compare by identity.
         self._pair_index: dict[str, dict[str, tuple[int, ...]]] = {}
         for i, spec in enumerate(self.detector.pairs):
             for venue, market in spec.markets():
                 known = self._pair_index.setdefault(venue, {}).get(market, ())
                 if i not in known:
                     self._pair_index[venue][market] = (*known, i)
+        interned: dict[tuple[int, ...], tuple[int, ...]] = {}
+        for venue_pairs in self._pair_index.values():
+            for market, indices in venue_pairs.items():
+                venue_pairs[market] = interned.setdefault(indices, indices)
         # Arrival time of the next queued paper order (kept in step with every submit and run).
         self._due = _FOREVER
         self.frames = 0
@@ -246,31 +250,27 @@ class Engine:
         events = conn.decoder.decode(payload, recv_ns)
         if not events:
             return
-        if len(events) == 1:
-            event: Any = events[0]
-            cls = event.__class__
-            if cls is LevelDelta or cls is LevelSet:
-                # The common frame: one level update, at most one set of pairs to re-evaluate.
-                market = event.market
-                conn.markets.add(market)
-                invalid = self.books.apply(events)
-                if invalid:
-                    self._book_events(invalid, recv_ns, ingest_seq, outputs)
-                pairs = self._pair_index.get(event.venue)
-                indices = None if pairs is None else pairs.get(market)
-                if indices is not None:
-                    ticked = self.detector.on_pairs_changed(indices, recv_ns, ingest_seq, self.books)
-                    if ticked:
-                        self._detector_events(ticked, outputs)
-                return
         markets = conn.markets
-        changed: set[tuple[str, str]] = set()
+        pair_index = self._pair_index
+        # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
+        # changing both tokens of one pair); a set only when a frame reaches several pairs.
+        first: tuple[int, ...] | None = None
+        union: set[int] | None = None
+        event: Any
         for event in events:
             cls = event.__class__
-            if cls in _BOOK_EVENTS:
+            if cls is LevelDelta or cls is LevelSet or cls is BookSnapshot:
                 market = event.market
                 markets.add(market)
-                changed.add((event.venue, market))
+                venue_pairs = pair_index.get(event.venue)
+                indices = None if venue_pairs is None else venue_pairs.get(market)
+                if indices is not None and indices is not first:
+                    if first is None:
+                        first = indices
+                    else:
+                        if union is None:
+                            union = set(first)
+                        union.update(indices)
             elif cls is DecodeError:
                 self.decode_errors += 1
             elif cls is SeqGap:
@@ -281,7 +281,11 @@ class Engine:
         invalid = self.books.apply(events)
         if invalid:
             self._book_events(invalid, recv_ns, ingest_seq, outputs)
-        self._pairs_changed(changed, recv_ns, ingest_seq, outputs)
+        if first is not None:
+            ordered = first if union is None else sorted(union)
+            ticked = self.detector.on_pairs_changed(ordered, recv_ns, ingest_seq, self.books)
+            if ticked:
+                self._detector_events(ticked, outputs)
 
     def _pairs_changed(
         self, books: Iterable[tuple[str, str]], recv_ns: int, ingest_seq: int, outputs: list[Output]
