@@ -385,17 +385,22 @@ class Detector:
         self, indices: Iterable[int], now_ns: int, ingest_seq: int, books: BookManager
     ) -> list[DetectorEvent]:
         """`on_books_changed` by position in `pairs`: `indices` ascending, without repeats."""
-        views = self._bind(books)
+        views = self._views if books is self._manager else self._bind(books)
         events: list[DetectorEvent] = []
         open_count = self._open_count
         quick = self._quick_reject
         limit = self.max_staleness_ns
         for i in indices:
             view = views[i]
-            view.refresh()
             kalshi = view.kalshi
             yes = view.poly_yes
             no = view.poly_no
+            if kalshi is None or yes is None or no is None:
+                # Held once found (a manager never replaces a Book): look up only until then.
+                view.refresh()
+                kalshi = view.kalshi
+                yes = view.poly_yes
+                no = view.poly_no
             no_side = no if no is not None and no.snapshots > 0 else yes
             if open_count[i] or not quick:
                 self._evaluate(i, 0, view, kalshi, no_side, now_ns, ingest_seq, events)
