@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -231,6 +231,50 @@ def best_trade(
     return _sizing(best_n * step, best_f)
 
 
+def profit_bound_fine(
+    kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
+) -> int:
+    """Return an upper bound, in fine units, on the profit of buying any size on both ladders.
+
+    Fees are taken unrounded: Kalshi's rounding up never undercuts that, Polymarket's rounding
+    half-up by at most half a $0.00001 unit per level filled. Each stretch where both ladders
+    stay on one level adds its size times its net margin per contract when that is positive;
+    past the first stretch whose asks sum to $1 or more no margin is positive.
+    """
+    if not kalshi_asks or not poly_asks:
+        return 0
+    k_num, k_den, p_num, p_den = fees.k_num, fees.k_den, fees.p_num, fees.p_den
+    den = k_den * p_den
+    k_scale = _CENT_FINE * k_num * p_den
+    p_scale = _POLY_UNIT_FINE * p_num * k_den
+    total = 0  # scaled by den
+    ki = pi = 0
+    kp, k_left = kalshi_asks[0]
+    pp, p_left = poly_asks[0]
+    while True:
+        gross = PRICE_ONE - kp - pp
+        if gross <= 0:
+            break
+        net = gross * den - k_scale * kp * (PRICE_ONE - kp) - p_scale * pp * (PRICE_ONE - pp)
+        length = k_left if k_left < p_left else p_left
+        if net > 0:
+            total += net * length
+        k_left -= length
+        p_left -= length
+        if not k_left:
+            ki += 1
+            if ki == len(kalshi_asks):
+                break
+            kp, k_left = kalshi_asks[ki]
+        if not p_left:
+            pi += 1
+            if pi == len(poly_asks):
+                break
+            pp, p_left = poly_asks[pi]
+    slack = len(poly_asks) * _POLY_UNIT_FINE // 2 if p_num else 0
+    return -(-total // den) + slack
+
+
 class OpportunityWindow(msgspec.Struct, kw_only=True):
     """One opportunity window; updated in place while open (peak, then close fields).
 
@@ -330,10 +374,11 @@ class Detector:
         # Open windows per pair: a pair with none can only open one, which top of book rules out
         # on most frames without walking a ladder.
         self._open_count = [0] * len(self.pairs)
-        # The last ladders sized per (pair, direction) and what they gave: (kalshi asks,
-        # polymarket asks, fees, profit at min_size, best trade). Ladders are replaced, never
-        # mutated, when their book side changes, so the same objects mean the same answer.
-        self._sized: dict[tuple[int, int], tuple[object, object, object, int | None, Sizing]] = {}
+        # The last ladders sized per (pair, direction): [kalshi asks, polymarket asks, fees,
+        # profit at min_size, best trade, profit bound (micro-dollars)], the last two None until
+        # needed. Ladders are replaced, never mutated, when their book side changes, so the same
+        # objects mean the same answer.
+        self._sized: dict[tuple[int, int], list[Any]] = {}
         # No open window can be stale at or before this instant (books only get fresher).
         self._stale_after_ns: int | None = None
         self.next_tick_ns = _NEVER
@@ -536,54 +581,61 @@ class Detector:
         fees = spec.fees.for_time(now_ns)
         k_asks, p_asks = view.ladders(direction)
         sized = self._sized.get(key)
-        if sized is not None and sized[0] is k_asks and sized[1] is p_asks and sized[2] is fees:
-            at_min, sizing = sized[3], sized[4]
-        else:
+        if sized is None or sized[0] is not k_asks or sized[1] is not p_asks or sized[2] is not fees:
             at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
-            sizing = NO_TRADE
-            if at_min is not None and at_min * SIZE_SCALE >= self._threshold:
-                sizing = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
-            self._sized[key] = (k_asks, p_asks, fees, at_min, sizing)
+            sized = self._sized[key] = [k_asks, p_asks, fees, at_min, None, None]
+        at_min = sized[3]
         if at_min is None or at_min * SIZE_SCALE < self._threshold:
             if window is not None:
                 events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             return
-        if window is None:
-            window = OpportunityWindow(
-                opportunity_id=opportunity_id(spec.name, direction, ingest_seq, now_ns),
-                pair=spec.name,
-                direction=direction,
-                open_ns=now_ns,
-                open_ingest_seq=ingest_seq,
-                open_edge_at_min_size=_sizing(self.min_size, at_min).edge,
-                open_size=sizing.size,
-                open_profit=sizing.profit,
-                open_edge=sizing.edge,
-                kalshi_staleness_ns=k_stale,
-                polymarket_staleness_ns=p_stale,
-                polymarket_book=poly.market,
-                peak_ns=now_ns,
-                peak_ingest_seq=ingest_seq,
-                peak_size=sizing.size,
-                peak_profit=sizing.profit,
-                peak_edge=sizing.edge,
-            )
-            self._open[key] = window
-            self._open_legs[key] = (kalshi, poly)
-            self._open_count[i] += 1
-            self._watch(kalshi, poly)
-            events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+        sizing = sized[4]
+        if window is not None:
+            if self._open_legs[key][1] is not poly:  # the NO token's book became the source
+                self._open_legs[key] = (kalshi, poly)
+                self._watch(kalshi, poly)
+            if sizing is None:
+                # Only a new peak needs the best trade; a bound at or under the peak rules it out.
+                bound = sized[5]
+                if bound is None:
+                    bound = sized[5] = profit_bound_fine(k_asks, p_asks, fees) // FINE_PER_MICRO
+                if bound <= window.peak_profit:
+                    return
+                sizing = sized[4] = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+            if sizing.profit > window.peak_profit:
+                window.peak_ns = now_ns
+                window.peak_ingest_seq = ingest_seq
+                window.peak_size = sizing.size
+                window.peak_profit = sizing.profit
+                window.peak_edge = sizing.edge
+                events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
             return
-        if self._open_legs[key][1] is not poly:  # the NO token's book became the source
-            self._open_legs[key] = (kalshi, poly)
-            self._watch(kalshi, poly)
-        if sizing.profit > window.peak_profit:
-            window.peak_ns = now_ns
-            window.peak_ingest_seq = ingest_seq
-            window.peak_size = sizing.size
-            window.peak_profit = sizing.profit
-            window.peak_edge = sizing.edge
-            events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+        if sizing is None:
+            sizing = sized[4] = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+        window = OpportunityWindow(
+            opportunity_id=opportunity_id(spec.name, direction, ingest_seq, now_ns),
+            pair=spec.name,
+            direction=direction,
+            open_ns=now_ns,
+            open_ingest_seq=ingest_seq,
+            open_edge_at_min_size=_sizing(self.min_size, at_min).edge,
+            open_size=sizing.size,
+            open_profit=sizing.profit,
+            open_edge=sizing.edge,
+            kalshi_staleness_ns=k_stale,
+            polymarket_staleness_ns=p_stale,
+            polymarket_book=poly.market,
+            peak_ns=now_ns,
+            peak_ingest_seq=ingest_seq,
+            peak_size=sizing.size,
+            peak_profit=sizing.profit,
+            peak_edge=sizing.edge,
+        )
+        self._open[key] = window
+        self._open_legs[key] = (kalshi, poly)
+        self._open_count[i] += 1
+        self._watch(kalshi, poly)
+        events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
 
 
 __all__ = [
@@ -605,5 +657,6 @@ __all__ = [
     "best_trade",
     "edge_at",
     "opportunity_id",
+    "profit_bound_fine",
     "profit_fine_at",
 ]

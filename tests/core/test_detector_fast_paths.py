@@ -1,11 +1,12 @@
 """The detector's shortcuts change no decision.
 
 `Detector.on_pairs_changed` rejects a pair with no open window on top of book before evaluating
-it, reuses the last sizing while a direction's ladders and fees are the same objects, and the
-engine calls `on_tick` only once `next_tick_ns` is reached. A reference detector without any of
-that (every direction fully evaluated, nothing reused, `on_tick` on every frame) must produce the
-same events on random streams of snapshots, level updates, invalidations, sequence gaps, fee
-changes and quiet spells long enough to go stale.
+it, reuses the last sizing while a direction's ladders and fees are the same objects, sizes an
+open window only when `profit_bound_fine` allows a new peak, and the engine calls `on_tick` only
+once `next_tick_ns` is reached. A reference detector without any of that (every direction fully
+evaluated and sized, nothing reused, `on_tick` on every frame) must produce the same events on
+random streams of snapshots, level updates, invalidations, sequence gaps, fee changes and quiet
+spells long enough to go stale; and the bound must hold for every size.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from hypothesis import strategies as st
 
 from arbkit.config import Detector as DetectorConfig
 from arbkit.config import FeeOverride, Pair
+from arbkit.core import detector as detector_module
 from arbkit.core.book import BookManager
-from arbkit.core.detector import Detector
+from arbkit.core.detector import Detector, best_trade, profit_bound_fine, profit_fine_at
 from arbkit.core.events import (
     ASK,
     BID,
@@ -34,7 +36,7 @@ from arbkit.core.events import (
     LevelSet,
     SeqGap,
 )
-from arbkit.core.fees import datetime_to_ns
+from arbkit.core.fees import FINE_PER_MICRO, FeeParams, datetime_to_ns
 
 C = 1_000_000
 MS = 1_000_000
@@ -44,20 +46,27 @@ STALE_MS = 500
 
 
 class FullDetector(Detector):
-    """Evaluates both directions of every named pair from scratch: the definition."""
+    """Evaluates both directions of every named pair from scratch, sizing every time: the
+    definition."""
 
     def on_pairs_changed(self, indices, now_ns, ingest_seq, books):  # type: ignore[no-untyped-def]
         views = self._bind(books)
         events: list = []
-        for i in indices:
-            view = views[i]
-            view.refresh()
-            no = view.poly_no
-            no_side = no if no is not None and no.snapshots > 0 else view.poly_yes
-            self._sized.clear()
-            self._evaluate(i, 0, view, view.kalshi, no_side, now_ns, ingest_seq, events)
-            self._sized.clear()
-            self._evaluate(i, 1, view, view.kalshi, view.poly_yes, now_ns, ingest_seq, events)
+        bound = detector_module.profit_bound_fine
+        # No bound: every open window is sized on every evaluation.
+        detector_module.profit_bound_fine = lambda *args: 2**200
+        try:
+            for i in indices:
+                view = views[i]
+                view.refresh()
+                no = view.poly_no
+                no_side = no if no is not None and no.snapshots > 0 else view.poly_yes
+                self._sized.clear()
+                self._evaluate(i, 0, view, view.kalshi, no_side, now_ns, ingest_seq, events)
+                self._sized.clear()
+                self._evaluate(i, 1, view, view.kalshi, view.poly_yes, now_ns, ingest_seq, events)
+        finally:
+            detector_module.profit_bound_fine = bound
         return events
 
 
@@ -188,3 +197,41 @@ def test_a_fee_change_re_sizes_an_open_window_whose_ladders_did_not_change():
 
     assert [(e.kind, e.ingest_seq) for e in out] == [("opened", 1), ("peak", 3)]
     assert out[1].sizing.profit > out[0].sizing.profit
+
+
+@st.composite
+def ladder_pairs(draw):
+    def levels(best, sizes):
+        count = draw(st.integers(1, 6))
+        prices = sorted(draw(st.sets(st.integers(0, 40), min_size=count, max_size=count)))
+        return [(best + 25 * k, draw(sizes)) for k in prices]
+
+    kalshi_best = draw(st.integers(1, 9_900))
+    gross = draw(st.integers(-50, 600))
+    poly_best = max(1, min(9_999, 10_000 - kalshi_best - gross))
+    # Sizes down to one millionth, where Polymarket's half-up rounding can take a fee to zero.
+    sizes = st.one_of(st.integers(1, 60), st.integers(1, 12_000_000), st.integers(1, 12).map(lambda n: n * C))
+    return levels(kalshi_best, sizes), levels(poly_best, sizes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ladders=ladder_pairs(),
+    multiplier=st.sampled_from(["0", "0.5", "1", "1.3"]),
+    rate=st.sampled_from(["0", "0.0123", "0.03", "0.07", "0.25"]),
+    data=st.data(),
+)
+def test_the_profit_bound_is_never_below_the_profit_of_any_size(ladders, multiplier, rate, data):
+    kalshi, poly = ladders
+    fees = FeeParams(Decimal(multiplier), Decimal(rate))
+    depth = min(sum(s for _, s in kalshi), sum(s for _, s in poly))
+    edges = sorted({sum(s for _, s in lv[:k]) for lv in ladders for k in range(len(lv) + 1)})
+    sizes = {e + d for e in edges for d in (-1, 1, 7, C // 100, C)}
+    sizes |= set(data.draw(st.lists(st.integers(1, depth), max_size=30)))
+
+    bound = profit_bound_fine(kalshi, poly, fees)
+
+    for size in sorted(s for s in sizes if 0 < s <= depth):
+        assert profit_fine_at(size, kalshi, poly, fees) <= bound, size
+    for step in (C, C // 100):
+        assert best_trade(kalshi, poly, fees, step=step).profit <= bound // FINE_PER_MICRO
