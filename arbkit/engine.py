@@ -128,32 +128,55 @@ class Engine:
         kind: str,
         payload: bytes,
     ) -> list[Output]:
-        """`process` without building a Frame: the replay hot path."""
-        self.frames += 1
+        """`process` without building a Frame."""
+        return self.process_rows(
+            (session_id,), (ingest_seq,), (recv_ns,), (venue,), (conn_id,), (kind,), (payload,)
+        )
+
+    def process_rows(
+        self,
+        session_ids: Sequence[str],
+        ingest_seqs: Sequence[int],
+        recv_ns: Sequence[int],
+        venues: Sequence[str],
+        conn_ids: Sequence[int],
+        kinds: Sequence[str],
+        payloads: Sequence[bytes],
+    ) -> list[Output]:
+        """Process consecutive recorded rows given as aligned columns: the replay hot path.
+
+        Return the output rows they caused, in order, as `process` on each row in turn would.
+        """
         outputs: list[Output] = []
-        if self._due <= recv_ns:
-            self._run_due(recv_ns, outputs)
-        if session_id != self._session:
-            self._new_session(session_id, recv_ns, ingest_seq, outputs)
-        self.last_ns = recv_ns
-        self.last_ingest_seq = ingest_seq
-        key = (session_id, venue, conn_id)
-        if kind == KIND_IN:
-            conn = self._connections.get(key)
-            if conn is None:
-                conn = self._open(key, venue, None)
-            self._received(conn, payload, recv_ns, ingest_seq, outputs)
-        elif kind == KIND_OUT:
-            conn = self._connections.get(key) or self._open(key, venue, None)
-            self._sent(conn, payload)
-        elif kind == KIND_OPEN:
-            self._open(key, venue, recv_ns)
-        elif kind == KIND_CLOSE:
-            self._close(key, recv_ns, ingest_seq, outputs)
-        if recv_ns >= self.detector.next_tick_ns:
-            ticked = self.detector.on_tick(recv_ns, ingest_seq, self.books)
-            if ticked:
-                self._detector_events(ticked, outputs)
+        connections = self._connections
+        detector = self.detector
+        received = self._received
+        rows = zip(session_ids, ingest_seqs, recv_ns, venues, conn_ids, kinds, payloads)
+        for session_id, ingest_seq, now_ns, venue, conn_id, kind, payload in rows:
+            self.frames += 1
+            if self._due <= now_ns:
+                self._run_due(now_ns, outputs)
+            if session_id != self._session:
+                self._new_session(session_id, now_ns, ingest_seq, outputs)
+            self.last_ns = now_ns
+            self.last_ingest_seq = ingest_seq
+            if kind == KIND_IN:
+                conn = connections.get((session_id, venue, conn_id))
+                if conn is None:
+                    conn = self._open((session_id, venue, conn_id), venue, None)
+                received(conn, payload, now_ns, ingest_seq, outputs)
+            elif kind == KIND_OUT:
+                key = (session_id, venue, conn_id)
+                conn = connections.get(key) or self._open(key, venue, None)
+                self._sent(conn, payload)
+            elif kind == KIND_OPEN:
+                self._open((session_id, venue, conn_id), venue, now_ns)
+            elif kind == KIND_CLOSE:
+                self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
+            if now_ns >= detector.next_tick_ns:
+                ticked = detector.on_tick(now_ns, ingest_seq, self.books)
+                if ticked:
+                    self._detector_events(ticked, outputs)
         return outputs
 
     def finish(self) -> list[Output]:
