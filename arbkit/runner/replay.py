@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 DECISION_TABLES = ("opportunities", "risk_decisions", "orders", "fills")
 _PROGRESS_EVERY = 65_536
-# The frames columns `Engine.process_row` takes, in its argument order (no Frame objects).
+# The frames columns `Engine.process_rows` takes, in its argument order (no Frame objects).
 _ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
 
 
@@ -75,14 +75,12 @@ def replay(
     engine = Engine(config, latency=latency_model(config, source))
     outputs = RunOutputs()
     add = outputs.add
-    process_row = engine.process_row
+    process_rows = engine.process_rows
     done = 0
     reported = 0
     batches = reader.iter_frame_lists(source, start_ns=start_ns, end_ns=end_ns, columns=_ROW_COLUMNS)
     for batch in batches:
-        for out in map(process_row, *batch):
-            if out:
-                add(out)
+        add(process_rows(*batch))
         done += len(batch[0])
         if progress is not None and done - reported >= _PROGRESS_EVERY:
             progress(done)
