@@ -28,7 +28,7 @@ from arbkit.core.pairs import DIRECTIONS
 from arbkit.engine import Engine
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
-from arbkit.runner.record import RecordSummary, Recorder, _with_signals
+from arbkit.runner.record import Recorder, RecordSummary, run_recorder
 
 RECORDING_DIR = "recording"
 _REFRESH_S = 0.25
@@ -90,11 +90,11 @@ class PaperSession:
             with Live(self.render(), console=self.console, auto_refresh=False, transient=False) as live:
                 self._live = live
                 try:
-                    summary = asyncio.run(_with_signals(self.recorder))
+                    summary = asyncio.run(run_recorder(self.recorder))
                 finally:
                     self._live = None
         else:
-            summary = asyncio.run(_with_signals(self.recorder))
+            summary = asyncio.run(run_recorder(self.recorder))
         self.outputs.add(self.engine.finish())
         self.outputs.rows["book_health"] = self.engine.book_health()
         meta = {

@@ -278,7 +278,8 @@ class Recorder:
         return asyncio.create_task(show_status(line, self.status_stream, self.status_interactive, interval))
 
 
-async def _with_signals(recorder: Recorder) -> RecordSummary:
+async def run_recorder(recorder: Recorder) -> RecordSummary:
+    """Run `recorder` until stopped, with SIGINT/SIGTERM asking it to stop and seal."""
     loop = asyncio.get_running_loop()
     installed = []
     if threading.current_thread() is threading.main_thread():
@@ -313,4 +314,4 @@ def record(
         status_stream=status_stream,
         status_interactive=interactive,
     )
-    return asyncio.run(_with_signals(recorder))
+    return asyncio.run(run_recorder(recorder))
