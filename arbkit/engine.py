@@ -46,13 +46,18 @@ _FOREVER = 2**63 - 1
 
 
 class _Connection:
-    __slots__ = ("venue", "decoder", "markets", "open_ns")
+    __slots__ = ("venue", "decoder", "markets", "open_ns", "pairs")
 
-    def __init__(self, venue: str, decoder: Decoder, open_ns: int | None) -> None:
+    def __init__(
+        self, venue: str, decoder: Decoder, open_ns: int | None, pairs: dict[str, tuple[int, ...]]
+    ) -> None:
         self.venue = venue
         self.decoder = decoder
         self.markets: set[str] = set()
         self.open_ns = open_ns
+        # market -> indices of the pairs reading its book, for this venue (a decoder's events
+        # are all of its own venue).
+        self.pairs = pairs
 
 
 class _BookStats:
@@ -225,7 +230,8 @@ class Engine:
 
     def _open(self, key: tuple[str, str, int], venue: str, open_ns: int | None) -> _Connection:
         use_yes_price = self.config.venues.kalshi.use_yes_price if venue == KALSHI else False
-        conn = _Connection(venue, make_decoder(venue, use_yes_price), open_ns)
+        decoder = make_decoder(venue, use_yes_price)
+        conn = _Connection(venue, decoder, open_ns, self._pair_index.get(venue, {}))
         self._connections[key] = conn
         return conn
 
@@ -274,7 +280,7 @@ class Engine:
         if not events:
             return
         markets = conn.markets
-        pair_index = self._pair_index
+        pairs = conn.pairs
         # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
         # changing both tokens of one pair); a set only when a frame reaches several pairs.
         first: tuple[int, ...] | None = None
@@ -285,8 +291,7 @@ class Engine:
             if cls is LevelDelta or cls is LevelSet or cls is BookSnapshot:
                 market = event.market
                 markets.add(market)
-                venue_pairs = pair_index.get(event.venue)
-                indices = None if venue_pairs is None else venue_pairs.get(market)
+                indices = pairs.get(market)
                 if indices is not None and indices is not first:
                     if first is None:
                         first = indices
