@@ -153,35 +153,54 @@ class Engine:
         Return the output rows they caused, in order, as `process` on each row in turn would.
         """
         outputs: list[Output] = []
+        if not payloads:
+            return outputs
         connections = self._connections
         detector = self.detector
         received = self._received
+        # The connection of the previous received row: consecutive rows mostly share it (the
+        # reader repeats one str object per distinct value, so identity is a cheap match).
+        last_conn: _Connection | None = None
+        last_session = last_venue = last_conn_id = None
         rows = zip(session_ids, ingest_seqs, recv_ns, venues, conn_ids, kinds, payloads)
         for session_id, ingest_seq, now_ns, venue, conn_id, kind, payload in rows:
-            self.frames += 1
             if self._due <= now_ns:
                 self._run_due(now_ns, outputs)
             if session_id != self._session:
                 self._new_session(session_id, now_ns, ingest_seq, outputs)
-            self.last_ns = now_ns
-            self.last_ingest_seq = ingest_seq
+                last_conn = None
             if kind == KIND_IN:
-                conn = connections.get((session_id, venue, conn_id))
-                if conn is None:
-                    conn = self._open((session_id, venue, conn_id), venue, None)
+                if (
+                    last_conn is not None
+                    and venue is last_venue
+                    and conn_id == last_conn_id
+                    and session_id is last_session
+                ):
+                    conn = last_conn
+                else:
+                    conn = connections.get((session_id, venue, conn_id))
+                    if conn is None:
+                        conn = self._open((session_id, venue, conn_id), venue, None)
+                    last_conn, last_session, last_venue, last_conn_id = conn, session_id, venue, conn_id
                 received(conn, payload, now_ns, ingest_seq, outputs)
-            elif kind == KIND_OUT:
-                key = (session_id, venue, conn_id)
-                conn = connections.get(key) or self._open(key, venue, None)
-                self._sent(conn, payload)
-            elif kind == KIND_OPEN:
-                self._open((session_id, venue, conn_id), venue, now_ns)
-            elif kind == KIND_CLOSE:
-                self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
+            else:
+                last_conn = None
+                if kind == KIND_OUT:
+                    key = (session_id, venue, conn_id)
+                    conn = connections.get(key) or self._open(key, venue, None)
+                    self._sent(conn, payload)
+                elif kind == KIND_OPEN:
+                    self._open((session_id, venue, conn_id), venue, now_ns)
+                elif kind == KIND_CLOSE:
+                    self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
             if now_ns >= detector.next_tick_ns:
                 ticked = detector.on_tick(now_ns, ingest_seq, self.books)
                 if ticked:
                     self._detector_events(ticked, outputs)
+        # Nothing reads these while a batch runs: set them once for its last row.
+        self.frames += len(payloads)
+        self.last_ns = now_ns
+        self.last_ingest_seq = ingest_seq
         return outputs
 
     def finish(self) -> list[Output]:
