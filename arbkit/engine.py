@@ -346,9 +346,9 @@ class Engine:
                 found.append(indices)
         if not found:
             return
-        # Both tokens of a Polymarket pair usually change together: one tuple, no set needed.
+        # Books of the same pairs share one interned tuple: no set needed then.
         first = found[0]
-        ordered = first if all(f == first for f in found) else sorted(set().union(*found))
+        ordered = first if all(f is first for f in found) else sorted(set().union(*found))
         ticked = self.detector.on_pairs_changed(ordered, recv_ns, ingest_seq, self.books)
         if ticked:
             self._detector_events(ticked, outputs)

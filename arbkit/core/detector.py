@@ -381,6 +381,8 @@ class Detector:
         self._sized: dict[tuple[int, int], list[Any]] = {}
         # No open window can be stale at or before this instant (books only get fresher).
         self._stale_after_ns: int | None = None
+        # `on_tick` can do nothing for a frame before this time (no fee change due, no open
+        # window possibly stale), so a caller may skip it until then.
         self.next_tick_ns = _NEVER
         self._set_next_tick()
         self._manager: BookManager | None = None
