@@ -8,19 +8,22 @@ Layout (DESIGN §3) under a recordings root:
 
 `date` is the UTC date of the file's first frame; `venue` is also a column inside every file.
 
-`append` only buffers; `tick` (call it about every 100 ms) writes the buffer to the journal once
-per flush interval (write + OS flush + fsync), so `kill -9` loses at most one interval. Every
-`rotation_s` the journal segment is closed and sealed on a background thread so the receive path
-never waits for JSON parsing or compression; `close` seals the rest and completes the manifest.
+`append` only buffers; `tick` (call it about every 100 ms) hands the buffer to a writer thread
+once per flush interval, which appends it to the journal as one batch (write + OS flush + fsync),
+so `kill -9` loses at most the interval being written. Every `rotation_s` the journal segment is
+closed and sealed on a background thread so the receive path never waits for JSON parsing or
+compression; `close` seals the rest and completes the manifest.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import logging
 import os
 import threading
 import time
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,12 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".lock"
 ROWS_PER_FILE = 2_000_000
+# String and binary columns have int32 offsets: a flush holding more payload than this, or more
+# rows than the repeated strings of MAX_BATCH_ROWS rows fit (MAX_LABEL_BYTES each), becomes several batches.
+MAX_BATCH_PAYLOAD = 2**31 - 1
+MAX_BATCH_ROWS = 2**20
+MAX_LABEL_BYTES = 1024
+_RECYCLE_PAYLOAD_BYTES = 256 * 2**20
 
 
 def lock_journal(directory: Path) -> int | None:
@@ -75,10 +84,40 @@ def _storage_error(what: str, exc: BaseException) -> StorageError:
     return StorageError(f"{what}: {exc}")
 
 
+def _strings(values: list[bytes], counts: np.ndarray) -> pa.Array:
+    """A string column holding `values[i]` `counts[i]` times in a row, built without per-row work."""
+    lengths = np.repeat(np.array([len(v) for v in values], np.int64), counts)
+    offsets = np.zeros(len(lengths) + 1, np.int32)
+    offsets[1:] = np.cumsum(lengths)
+    data = b"".join(v * int(c) for v, c in zip(values, counts, strict=True))
+    return pa.Array.from_buffers(pa.string(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+class _Pending:
+    """One flush interval of frames as raw column buffers.
+
+    `append` copies each frame into these (two int64 arrays, a length array and one growing
+    payload buffer) and keeps no Python object per frame, so a flush wraps them as Arrow arrays
+    without converting anything. Connection columns are stored as runs: consecutive rows from
+    one (venue, conn_id, kind) share one entry.
+    """
+
+    __slots__ = ("lengths", "mono", "payload", "recv", "runs")
+
+    def __init__(self, payload: io.BytesIO) -> None:
+        self.recv: array[int] = array("q")
+        self.mono: array[int] = array("q")
+        self.lengths: array[int] = array("q")
+        self.payload = payload
+        self.runs: list[tuple[int, str, int, str]] = []
+
+
 class SessionWriter:
     """Record one session's frames under a recordings root (see the module docstring).
 
-    Not thread-safe: call `append`, `tick`, `flush` and `close` from one thread.
+    Not thread-safe: call `append`, `tick`, `flush` and `close` from one thread. Journal file
+    writes and fsyncs run on a private writer thread (they release the GIL, so the receive path
+    keeps running); `flush` waits for them, `tick` does not.
     """
 
     def __init__(
@@ -93,6 +132,9 @@ class SessionWriter:
         self._root = Path(root)
         start_ns = time.time_ns()
         self.session_id = session_id or mf.new_session_id(start_ns)
+        self._session_bytes = self.session_id.encode()
+        if len(self._session_bytes) > MAX_LABEL_BYTES:
+            raise ValueError(f"session ids are limited to {MAX_LABEL_BYTES} bytes")
         self._flush_interval = flush_interval_s
         self._rotation = rotation_s
         self._manifest = mf.new_manifest(self.session_id, start_ns, config)
@@ -111,29 +153,26 @@ class SessionWriter:
             self._release_lock(remove=False)
             raise
 
-        self._recv: list[int] = []
-        self._mono: list[int] = []
-        self._venue: list[str] = []
-        self._conn: list[int] = []
-        self._kind: list[str] = []
-        self._payload: list[bytes] = []
-        self._add_recv = self._recv.append
-        self._add_mono = self._mono.append
-        self._add_venue = self._venue.append
-        self._add_conn = self._conn.append
-        self._add_kind = self._kind.append
-        self._add_payload = self._payload.append
+        self._spare_payloads: list[io.BytesIO] = []
+        self._use(_Pending(io.BytesIO()))
         self._next_seq = 0
         self._flushed_seq = 0
 
+        # Owned by the writer thread (the loop thread reads them only once it is idle).
         self._segment = 0
         self._journal: pa.NativeFile | None = None
         self._stream: pa.ipc.RecordBatchStreamWriter | None = None
+        self._journal_bytes = 0
+        self._unsynced = False
         now = time.monotonic()
         self._last_flush = now
         self._last_fsync = now
         self._segment_start = now
 
+        self._io = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"journal-{self.session_id}"
+        )
+        self._last_io: concurrent.futures.Future[None] | None = None
         self._sealer = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"seal-{self.session_id}"
         )
@@ -148,15 +187,49 @@ class SessionWriter:
         self, recv_ns: int, mono_ns: int, venue: str, conn_id: int, kind: str, payload: bytes
     ) -> int:
         """Buffer one frame or connection event; return its session-wide `ingest_seq`."""
-        self._add_recv(recv_ns)
-        self._add_mono(mono_ns)
-        self._add_venue(venue)
-        self._add_conn(conn_id)
-        self._add_kind(kind)
-        self._add_payload(payload)
+        # Identity, not equality: the caller passes the same str objects row after row.
+        if kind is not self._run_kind or venue is not self._run_venue or conn_id != self._run_conn:
+            self._start_run(venue, conn_id, kind)
+        try:
+            self._add_recv(recv_ns)
+            self._add_mono(mono_ns)
+            self._add_length(self._write_payload(payload))
+        except BaseException:
+            self._drop_partial_row()
+            raise
         seq = self._next_seq
         self._next_seq = seq + 1
         return seq
+
+    def _use(self, pending: _Pending) -> None:
+        self._pending = pending
+        self._add_recv = pending.recv.append
+        self._add_mono = pending.mono.append
+        self._add_length = pending.lengths.append
+        self._write_payload = pending.payload.write
+        self._run_venue: str | None = None
+        self._run_conn = 0
+        self._run_kind: str | None = None
+
+    def _start_run(self, venue: str, conn_id: int, kind: str) -> None:
+        if not (isinstance(venue, str) and isinstance(kind, str) and isinstance(conn_id, int)):
+            raise TypeError(f"venue and kind must be str and conn_id int, not {venue!r}, {conn_id!r}, {kind!r}")
+        if not -(2**31) <= conn_id < 2**31:
+            raise ValueError(f"conn_id {conn_id} does not fit int32")
+        if max(len(venue.encode()), len(kind.encode())) > MAX_LABEL_BYTES:
+            raise ValueError(f"venue and kind are limited to {MAX_LABEL_BYTES} bytes")
+        runs = self._pending.runs
+        if not runs or runs[-1][1:] != (venue, conn_id, kind):
+            runs.append((len(self._pending.lengths), venue, conn_id, kind))
+        self._run_venue, self._run_conn, self._run_kind = venue, conn_id, kind
+
+    def _drop_partial_row(self) -> None:
+        # A rejected frame (say, a payload that is not bytes) must not leave its columns ragged.
+        pending = self._pending
+        n = len(pending.lengths)
+        del pending.recv[n:]
+        del pending.mono[n:]
+        pending.payload.seek(sum(pending.lengths))
 
     def tick(self) -> None:
         """Flush when the flush interval has passed and rotate when the rotation period has."""
@@ -164,53 +237,120 @@ class SessionWriter:
             raise self._error
         now = time.monotonic()
         if now - self._last_flush >= self._flush_interval:
-            self.flush()
+            self._flush_soon()
         if now - self._segment_start >= self._rotation:
             self.rotate()
 
     def flush(self) -> None:
-        """Write buffered frames to the journal and hand them to the OS (fsync once per interval)."""
+        """Write buffered frames to the journal and wait until the OS has them (fsync once per interval)."""
+        self._flush_soon()
+        self._wait_io()
+
+    def _flush_soon(self) -> None:
+        """Hand buffered frames to the writer thread; a later `tick`/`flush` reports its errors."""
         self._check_open()
-        now = time.monotonic()
-        self._last_flush = now
-        n = self._next_seq - self._flushed_seq
+        self._last_flush = time.monotonic()
+        pending = self._pending
+        n = len(pending.lengths)
         if n:
-            batch = self._take_batch(n)
+            spare = self._spare_payloads.pop() if self._spare_payloads else io.BytesIO()
+            self._use(_Pending(spare))
+            base = self._flushed_seq
+            self._flushed_seq = base + n
+            view = pending.payload.getbuffer()
+            job = (self._batches(pending, view, base, n), pending.payload, view)
+        else:
+            job = ([], None, None)
+        self._last_io = self._io.submit(self._write, *job)
+        self._last_io.add_done_callback(self._background_done)
+
+    def _batches(self, pending: _Pending, view: memoryview, base: int, n: int) -> list[pa.RecordBatch]:
+        runs = pending.runs
+        counts = np.diff(np.fromiter((r[0] for r in runs), np.int64, len(runs)), append=n)
+        run_of_row = np.repeat(np.arange(len(runs)), counts)
+        venues = [r[1].encode() for r in runs]
+        kinds = [r[3].encode() for r in runs]
+        conn_ids = np.repeat(np.array([r[2] for r in runs], np.int32), counts)
+        recv = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(pending.recv)])
+        mono = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(pending.mono)])
+        data = pa.py_buffer(view)
+        ends = np.cumsum(np.frombuffer(pending.lengths, np.int64))
+        batches = []
+        start = 0
+        while start < n:
+            # Usually one batch; more when a flush holds more than int32 offsets can reach.
+            first = int(ends[start - 1]) if start else 0
+            stop = min(int(np.searchsorted(ends, first + MAX_BATCH_PAYLOAD, side="right")), start + MAX_BATCH_ROWS)
+            if stop == start:
+                raise StorageError(f"a frame of {int(ends[start]) - first} bytes is too large to record")
+            rows = stop - start
+            in_chunk = counts if rows == n else np.bincount(run_of_row[start:stop], minlength=len(runs))
+            offsets = np.zeros(rows + 1, np.int32)
+            offsets[1:] = ends[start:stop] - first
+            columns = [
+                _strings([self._session_bytes], np.array([rows])),
+                pa.array(np.arange(base + start, base + stop, dtype=np.int64)),
+                recv.slice(start, rows),
+                mono.slice(start, rows),
+                _strings(venues, in_chunk),
+                pa.array(conn_ids[start:stop]),
+                _strings(kinds, in_chunk),
+                pa.Array.from_buffers(
+                    pa.binary(), rows, [None, pa.py_buffer(offsets), data.slice(first, int(ends[stop - 1]) - first)]
+                ),
+            ]
+            batches.append(pa.RecordBatch.from_arrays(columns, schema=FRAMES_SCHEMA))
+            start = stop
+        return batches
+
+    # -- writer thread ------------------------------------------------------------------------
+
+    def _write(self, batches: list[pa.RecordBatch], payload: io.BytesIO | None, view: memoryview | None) -> None:
+        try:
+            if self._error is None:
+                self._write_batches(batches)
+        except StorageError as exc:
+            # Nothing is written after a failed write: the journal stays readable up to the last good batch.
+            self._error = exc
+        finally:
+            batches.clear()
+            if payload is not None and view is not None:
+                self._recycle(payload, view)
+
+    def _write_batches(self, batches: list[pa.RecordBatch]) -> None:
+        if batches:
             try:
                 if self._stream is None:
                     self._open_journal()
                 assert self._stream is not None and self._journal is not None
-                self._stream.write_batch(batch)
+                for batch in batches:
+                    self._stream.write_batch(batch)
                 self._journal.flush()
+                self._journal_bytes = self._journal.tell()
             except (OSError, pa.ArrowException) as exc:
-                self._error = _storage_error(
-                    f"cannot write journal {segment_path(self._root, self.session_id, self._segment)}",
-                    exc,
-                )
-                raise self._error from exc
-        if self._journal is not None and now - self._last_fsync >= self._flush_interval:
+                path = segment_path(self._root, self.session_id, self._segment)
+                raise _storage_error(f"cannot write journal {path}", exc) from exc
+            self._unsynced = True
+        if self._unsynced and time.monotonic() - self._last_fsync >= self._flush_interval:
             self._fsync()
 
-    def _take_batch(self, n: int) -> pa.RecordBatch:
-        base = self._flushed_seq
-        batch = pa.RecordBatch.from_arrays(
-            [
-                pa.repeat(self.session_id, n),
-                pa.array(np.arange(base, base + n, dtype=np.int64)),
-                pa.array(self._recv, pa.int64()),
-                pa.array(self._mono, pa.int64()),
-                pa.array(self._venue, pa.string()),
-                pa.array(self._conn, pa.int32()),
-                pa.array(self._kind, pa.string()),
-                pa.array(self._payload, pa.binary()),
-            ],
-            schema=FRAMES_SCHEMA,
-        )
-        # Clear in place: the bound append methods keep pointing at these lists.
-        for column in (self._recv, self._mono, self._venue, self._conn, self._kind, self._payload):
-            column.clear()
-        self._flushed_seq = base + n
-        return batch
+    def _recycle(self, payload: io.BytesIO, view: memoryview) -> None:
+        # Reusing the payload buffer spares the page faults of a fresh one every flush. It is
+        # only reused once Arrow holds no view of it; a very large one is let go.
+        size = len(view)
+        try:
+            view.release()
+        except BufferError:
+            return
+        if size <= _RECYCLE_PAYLOAD_BYTES:
+            payload.seek(0)
+            self._spare_payloads.append(payload)
+
+    def _wait_io(self) -> None:
+        if self._last_io is not None:
+            self._last_io.result()
+        if self._error is not None:
+            raise self._error
 
     def _open_journal(self) -> None:
         path = segment_path(self._root, self.session_id, self._segment)
@@ -222,8 +362,8 @@ class SessionWriter:
         try:
             os.fsync(self._journal.fileno())
         except OSError as exc:
-            self._error = _storage_error("cannot fsync the journal", exc)
-            raise self._error from exc
+            raise _storage_error("cannot fsync the journal", exc) from exc
+        self._unsynced = False
         self._last_fsync = time.monotonic()
 
     # -- rotation and sealing -----------------------------------------------------------------
@@ -234,8 +374,11 @@ class SessionWriter:
         self._segment_start = time.monotonic()
         if self._stream is None:
             return
+        self._end_segment()
+
+    def _end_segment(self) -> None:
         segment = self._segment
-        self._close_journal()
+        self._io.submit(self._close_journal).result()
         self._segment += 1
         self._submit_seal(segment)
 
@@ -251,19 +394,22 @@ class SessionWriter:
             raise self._error from exc
         finally:
             self._stream = None
-        self._unsealed_bytes[self._segment] = segment_path(
-            self._root, self.session_id, self._segment
-        ).stat().st_size
+        size = segment_path(self._root, self.session_id, self._segment).stat().st_size
+        with self._manifest_lock:
+            self._unsealed_bytes[self._segment] = size
+            self._journal_bytes = 0
+        self._unsynced = False
         self._journal = None
 
     def _submit_seal(self, segment: int) -> None:
-        self._sealer.submit(self._seal, segment).add_done_callback(self._sealed)
+        self._sealer.submit(self._seal, segment).add_done_callback(self._background_done)
 
-    def _sealed(self, future: concurrent.futures.Future[None]) -> None:
+    def _background_done(self, future: concurrent.futures.Future[None]) -> None:
+        # Writer-thread and sealing failures surface at the next `tick`, `flush` or `close`.
         exc = future.exception()
         if exc is not None and self._error is None:
             self._error = (
-                exc if isinstance(exc, StorageError) else _storage_error("sealing failed", exc)
+                exc if isinstance(exc, StorageError) else _storage_error("background storage work failed", exc)
             )
 
     def _seal(self, segment: int) -> None:
@@ -299,14 +445,8 @@ class SessionWriter:
     @property
     def bytes_on_disk(self) -> int:
         """Bytes this session occupies on disk: sealed files plus journal segments."""
-        current = 0
-        if self._journal is not None:
-            try:
-                current = self._journal.tell()
-            except (OSError, ValueError):
-                current = 0
         with self._manifest_lock:
-            return self._sealed_bytes + sum(self._unsealed_bytes.values()) + current
+            return self._sealed_bytes + sum(self._unsealed_bytes.values()) + self._journal_bytes
 
     def close(self) -> None:
         """Flush, seal everything, and mark the manifest complete; raise StorageError on failure.
@@ -318,9 +458,7 @@ class SessionWriter:
         try:
             self.flush()
             if self._stream is not None:
-                segment = self._segment
-                self._close_journal()
-                self._submit_seal(segment)
+                self._end_segment()
             self._sealer.shutdown(wait=True)
             if self._error is not None:
                 raise self._error
@@ -331,6 +469,7 @@ class SessionWriter:
         finally:
             self._closed = True
             self.append = self._append_after_close  # type: ignore[method-assign]
+            self._io.shutdown(wait=True)
             self._sealer.shutdown(wait=True)
             if self._journal is not None:
                 try:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -140,6 +141,7 @@ def test_recover_on_a_root_without_journals_does_nothing(tmp_path):
 
 CHILD = """
 import sys
+import time
 sys.path.insert(0, sys.argv[3])
 from store_frames import frame_rows
 from arbkit.store import SessionWriter
@@ -176,3 +178,56 @@ def test_kill_9_loses_nothing_up_to_the_last_flush(tmp_path):
     assert [f.ingest_seq for f in frames] == list(range(len(frames)))
     assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows
     assert manifest_of(tmp_path)["status"] == "recovered"
+
+
+TICKING_CHILD = """
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from store_frames import frame_rows
+from arbkit.store import SessionWriter
+
+rows = frame_rows(200_000)
+writer = SessionWriter(sys.argv[1], config={}, session_id=sys.argv[2], flush_interval_s=0.02)
+while True:
+    for start in range(0, len(rows), 500):
+        for row in rows[start:start + 500]:
+            writer.append(*row)
+        writer.tick()
+        time.sleep(0.005)
+"""
+
+
+def _complete_batches(journal: Path) -> list[pa.RecordBatch]:
+    batches = []
+    try:
+        with pa.OSFile(str(journal)) as source:
+            reader = pa.ipc.open_stream(source)
+            while True:
+                batches.append(reader.read_next_batch())
+    except (StopIteration, OSError, pa.ArrowInvalid):
+        pass  # the end, a missing file or a torn tail: only complete batches count
+    return batches
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(60)
+def test_kill_9_during_background_flushes_recovers_every_complete_batch(tmp_path):
+    journal = tmp_path / "journal" / SESSION / "00000.arrows"
+    child = subprocess.Popen([sys.executable, "-c", TICKING_CHILD, str(tmp_path), SESSION, str(HERE)])
+    try:
+        deadline = time.monotonic() + 30
+        while len(_complete_batches(journal)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    flushed = sum(b.num_rows for b in _complete_batches(journal))
+    assert flushed > 0
+
+    assert recover(tmp_path) == [SESSION]
+
+    frames = list(iter_frames(tmp_path))
+    rows = frame_rows(len(frames))
+    assert len(frames) == flushed
+    assert [f.ingest_seq for f in frames] == list(range(len(frames)))
+    assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import duckdb
@@ -297,3 +298,118 @@ def test_a_session_id_already_being_recorded_is_refused(tmp_path):
     with pytest.raises(StorageError, match="already being recorded"):
         SessionWriter(tmp_path, config={}, session_id=first.session_id)
     first.close()
+
+
+def test_payload_buffers_reused_across_flushes_never_leak_an_earlier_flush_s_bytes(tmp_path):
+    long_frames = [(BASE_NS + i, i, "kalshi", 1, "in", bytes([65 + i % 26]) * 900) for i in range(50)]
+    short_frames = [(BASE_NS + 50 + i, 50 + i, "kalshi", 1, "in", b"%d" % i) for i in range(50)]
+    writer = SessionWriter(tmp_path, config={})
+
+    for batch in (long_frames, short_frames, long_frames[:3], short_frames[:7], [], short_frames):
+        for row in batch:
+            writer.append(*row)
+        writer.flush()
+    writer.close()
+
+    expected = long_frames + short_frames + long_frames[:3] + short_frames[:7] + short_frames
+    frames = list(iter_frames(tmp_path))
+    assert [f.payload for f in frames] == [row[5] for row in expected]
+    assert [f.ingest_seq for f in frames] == list(range(len(expected)))
+
+
+def test_connection_columns_follow_every_change_of_venue_connection_and_kind(tmp_path):
+    # Equal strings that are not the same object must read back like the same label.
+    rows = [
+        (BASE_NS + i, i, "".join(["kal", "shi"]) if i % 3 else "kalshi", i // 4, ("in", "out")[i % 5 == 0], b"x%d" % i)
+        for i in range(40)
+    ] + [(BASE_NS + 40 + i, 40 + i, ("kalshi", "polymarket")[i % 2], 7, "in", b"y%d" % i) for i in range(40)]
+
+    record(tmp_path, rows)
+
+    frames = list(iter_frames(tmp_path))
+    assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows
+
+
+def test_a_rejected_frame_leaves_no_trace_and_takes_no_ingest_seq(tmp_path):
+    rows = frame_rows(6)
+    writer = SessionWriter(tmp_path, config={})
+    seqs = [writer.append(*row) for row in rows[:3]]
+
+    with pytest.raises(TypeError):
+        writer.append(BASE_NS, 1, "kalshi", 0, "in", "text, not bytes")
+    with pytest.raises(TypeError):
+        writer.append(BASE_NS, None, "kalshi", 0, "in", b"no monotonic time")
+    with pytest.raises(ValueError, match="int32"):
+        writer.append(BASE_NS, 1, "kalshi", 2**40, "in", b"conn id too large")
+    seqs += [writer.append(*row) for row in rows[3:]]
+    writer.close()
+
+    assert seqs == list(range(6))
+    frames = list(iter_frames(tmp_path))
+    assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows
+
+
+def test_a_flush_beyond_the_batch_limits_is_split_into_batches_that_read_back_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("arbkit.store.session.MAX_BATCH_PAYLOAD", 5_000)
+    monkeypatch.setattr("arbkit.store.session.MAX_BATCH_ROWS", 40)
+    rows = frame_rows(300, "kpp")
+    writer = SessionWriter(tmp_path, config={})
+    for row in rows:
+        writer.append(*row)
+
+    writer.flush()
+    journal = tmp_path / "journal" / writer.session_id / "00000.arrows"
+    with pa.OSFile(str(journal)) as f:
+        batches = list(pa.ipc.open_stream(f))
+    writer.close()
+
+    assert len(batches) > 300 // 40
+    assert all(b.num_rows <= 40 and len(b.column("payload").buffers()[2]) <= 5_000 for b in batches)
+    frames = list(iter_frames(tmp_path))
+    assert [f.ingest_seq for f in frames] == list(range(300))
+    assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows
+
+
+def test_tick_writes_the_journal_in_the_background_at_every_flush_interval(tmp_path):
+    writer = SessionWriter(tmp_path, config={}, flush_interval_s=0.05)
+    journal = tmp_path / "journal" / writer.session_id / "00000.arrows"
+    rows = frame_rows(200)
+
+    deadline = time.monotonic() + 5
+    for i, row in enumerate(rows):
+        writer.append(*row)
+        if i % 50 == 49:
+            time.sleep(0.06)
+            writer.tick()
+    while time.monotonic() < deadline and _journal_rows(journal) < 200:
+        time.sleep(0.01)
+    in_journal = _journal_rows(journal)
+    writer.close()
+
+    assert in_journal == 200
+    assert [f.ingest_seq for f in iter_frames(tmp_path)] == list(range(200))
+
+
+def _journal_rows(journal: Path) -> int:
+    try:
+        with pa.OSFile(str(journal)) as f:
+            return sum(b.num_rows for b in pa.ipc.open_stream(f))
+    except (OSError, pa.ArrowInvalid):
+        return 0
+
+
+def test_a_background_write_error_surfaces_at_a_later_tick(tmp_path):
+    session_id = "20260921T141320Z-d15c01"
+    journal = tmp_path / "journal" / session_id
+    journal.mkdir(parents=True)
+    (journal / "00000.arrows").symlink_to("/dev/full")
+    writer = SessionWriter(tmp_path, config={}, session_id=session_id, flush_interval_s=0.0)
+    writer.append(*frame_rows(1)[0])
+
+    deadline = time.monotonic() + 5
+    with pytest.raises(StorageError, match="journal"):  # noqa: PT012 - the error comes from a later tick
+        while time.monotonic() < deadline:
+            writer.tick()
+            time.sleep(0.01)
+    with pytest.raises(StorageError):
+        writer.close()
