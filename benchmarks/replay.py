@@ -202,8 +202,8 @@ def main() -> None:
         ratio = e2e / (rows / bare.cpu)
         print(f"  e2e replay rate {e2e:,.0f} frames/s (cpu) >= {TARGET_RATE:,}: "
               f"{verdict(e2e >= TARGET_RATE)}")
-        print(f"  e2e replay / bare parse = {ratio:.2f} (cpu; wall "
-              f"{(frames / cli.wall) / (rows / bare.wall):.2f}) >= {TARGET_RATIO}: "
+        print(f"  e2e replay / bare parse = {ratio:.3f} (cpu; wall "
+              f"{(frames / cli.wall) / (rows / bare.wall):.3f}) >= {TARGET_RATIO}: "
               f"{verdict(ratio >= TARGET_RATIO)}")
         print(f"  replay peak RSS {cli.rss_mb:.0f} MB <= {TARGET_RSS_MB} MB: "
               f"{verdict(cli.rss_mb <= TARGET_RSS_MB)}")
