@@ -11,6 +11,7 @@ and jitter; only a permanent problem (credentials rejected, unknown market) ends
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -72,20 +73,28 @@ class Ingest:
         self._append = append
         self.session_id = session_id
         self.on_frame = on_frame
-        self.last_recv_ns = 0
-        self.last_mono_ns = 0
 
     def __call__(self, venue: str, conn_id: int, kind: str, payload: bytes) -> int:
         """Append one row stamped now and return its `ingest_seq`."""
         recv_ns = _time_ns()
         mono_ns = _monotonic_ns()
-        self.last_recv_ns = recv_ns
-        self.last_mono_ns = mono_ns
         seq = self._append(recv_ns, mono_ns, venue, conn_id, kind, payload)
         on_frame = self.on_frame
         if on_frame is not None:
             on_frame(Frame(self.session_id, seq, recv_ns, mono_ns, venue, conn_id, kind, payload))
         return seq
+
+    def receiver(self, venue: str, conn_id: int) -> Callable[[bytes], object]:
+        """Return the function that records each frame received on one connection (`in` rows)."""
+        if self.on_frame is not None:
+            return functools.partial(self, venue, conn_id, KIND_IN)
+        append = self._append
+
+        # The hot path of the recorder: one plain call per frame, nothing else to publish.
+        def receive(payload: bytes) -> object:
+            return append(_time_ns(), _monotonic_ns(), venue, conn_id, KIND_IN, payload)
+
+        return receive
 
 
 @dataclass
@@ -202,7 +211,8 @@ class VenueConnection:
         self._backoff = backoff
         self._ws_options = ws_options
         self._close_cause: str | None = None
-        self._got_data = False
+        self._got_data = False  # book data since the connection opened (Polymarket: since housekeeping)
+        self._healthy = False  # book data at some point on this connection
         self._pending_sends: set[asyncio.Task[None]] = set()
 
     # -- hooks -----------------------------------------------------------------------------
@@ -303,6 +313,7 @@ class VenueConnection:
             return
         self._close_cause = None
         self._got_data = False
+        self._healthy = False
         self._pending_sends = set()
         info: dict[str, Any] = {"url": self.url}
         local = ws.local_address
@@ -315,7 +326,7 @@ class VenueConnection:
             await self._serve(ws, conn_id)
         finally:
             self.stats.open -= 1
-        if self._got_data:
+        if self._got_data or self._healthy:
             self._backoff.reset()
 
     async def _serve(self, ws: ClientConnection, conn_id: int) -> None:
@@ -328,7 +339,7 @@ class VenueConnection:
         try:
             await self.after_open(ws, conn_id)
             recv = ws.recv
-            ingest = self.ingest
+            receive = self.ingest.receiver(self.venue, conn_id)
             stats = self.stats
             venue = self.venue
             on_message = self.on_message
@@ -338,7 +349,7 @@ class VenueConnection:
                 except ConnectionClosed as exc:
                     closed = exc
                     break
-                ingest(venue, conn_id, KIND_IN, data)
+                receive(data)
                 stats.frames_in += 1
                 try:
                     on_message(ws, conn_id, data)
@@ -415,17 +426,24 @@ def _decode_reply(raw: msgspec.Raw) -> _ReplyMsg:
     except msgspec.DecodeError:  # e.g. `ok` to list_subscriptions carries a list
         return _ReplyMsg()
 _SEQUENCED = frozenset({"orderbook_delta", "orderbook_snapshot", "ok", "unsubscribed", "error"})
+# How an orderbook_delta frame starts, up to its seq digits (compact, and as PROTOCOLS §1 prints it):
+# {"type":"orderbook_delta","sid":7,"seq":2,"msg":{...}}
+_DELTA_HEADS = (b'{"type":"orderbook_delta","sid":%d,"seq":', b'{"type": "orderbook_delta", "sid": %d, "seq": ')
+# Matches no frame: a text frame is UTF-8, which never holds 0xff.
+_NO_DELTA = b"\xff"
 
 
 class KalshiConnection(VenueConnection):
     """Kalshi: signed handshake, one `orderbook_delta` subscription, seq-gap repair.
 
-    Every frame's envelope (`type`, `id`, `sid`, `seq`) is read with a small msgspec struct —
-    a third of a full `KalshiDecoder` pass, which the engine does anyway — and `seq` is checked
-    per sid with the decoder's rule (any step other than +1 on a sequenced frame is a gap). On a
-    gap the sid's markets are asked for fresh snapshots (`get_snapshot`); if they do not all
-    come within `snapshot_timeout_s` the subscription is replaced. Errors 10/17/25 end a
-    subscription on the server: it is replaced at once. Error 16 (unknown market) is permanent.
+    `seq` is checked per sid with the decoder's rule (any step other than +1 on a sequenced
+    frame is a gap). Nearly every frame is the next delta of the orderbook sid; it is recognised
+    by its first bytes alone (`{"type":"orderbook_delta","sid":S,"seq":N+1,`), which already say
+    everything the check needs. Any other frame's envelope (`type`, `id`, `sid`, `seq`) is read
+    with a small msgspec struct. On a gap the sid's markets are asked for fresh snapshots
+    (`get_snapshot`); if they do not all come within `snapshot_timeout_s` the subscription is
+    replaced. Errors 10/17/25 end a subscription on the server: it is replaced at once. Error 16
+    (unknown market) is permanent.
     """
 
     venue = KALSHI
@@ -473,6 +491,7 @@ class KalshiConnection(VenueConnection):
         self._last_seq: dict[int, int] = {}
         self._retired: set[int] = set()  # sids we dropped: their last frames are no gap to repair
         self._awaiting: dict[int, tuple[float, set[str]]] = {}  # sid -> (deadline, markets)
+        self._disarm()
         await self._subscribe(ws, conn_id, [ORDERBOOK_CHANNEL])
         if self.extra_channels:
             await self._subscribe(ws, conn_id, self.extra_channels)
@@ -487,10 +506,44 @@ class KalshiConnection(VenueConnection):
         await self.send(ws, conn_id, self._subscribe_command(channels))
 
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
+        if data.startswith(self._next_delta):
+            # The next delta of the armed sid: in order, so nothing to check or do.
+            seq = self._delta_seq + 1
+            self._delta_seq = seq
+            self._next_delta = b"%s%d," % (self._delta_head, seq + 1)
+            return
+        self._settle()
         try:
             frame = _decode_envelope(data)
         except msgspec.DecodeError:
             return  # recorded as received; replay's decoder counts it
+        self._on_envelope(ws, conn_id, frame)
+        sid, seq = frame.sid, frame.seq
+        if frame.type == "orderbook_delta" and sid is not None and seq is not None and self._last_seq.get(sid) == seq:
+            self._arm(sid, seq, data)
+
+    def _settle(self) -> None:
+        """Hand the armed sid's seq back to `_last_seq`, which everything but the fast path uses."""
+        if self._delta_sid is not None:
+            self._last_seq[self._delta_sid] = self._delta_seq
+        self._disarm()
+
+    def _disarm(self) -> None:
+        self._delta_sid: int | None = None
+        self._delta_seq = 0
+        self._delta_head = b""
+        self._next_delta = _NO_DELTA
+
+    def _arm(self, sid: int, seq: int, data: bytes) -> None:
+        """Recognise the next delta of `sid` by its first bytes, written as this one's were."""
+        for template in _DELTA_HEADS:
+            head = template % sid
+            if data.startswith(b"%s%d," % (head, seq)):
+                self._delta_sid, self._delta_seq, self._delta_head = sid, seq, head
+                self._next_delta = b"%s%d," % (head, seq + 1)
+                return
+
+    def _on_envelope(self, ws: ClientConnection, conn_id: int, frame: _Envelope) -> None:
         kind = frame.type
         sid = frame.sid
         seq = frame.seq
@@ -558,6 +611,7 @@ class KalshiConnection(VenueConnection):
 
     def _replace(self, ws: ClientConnection, conn_id: int, sids: list[int], *, alive: bool) -> None:
         """Unsubscribe (if the server still has them) and subscribe again to the same channels."""
+        self._settle()
         self.resubscribes += 1
         channels: list[str] = []
         for sid in sids:
@@ -617,7 +671,7 @@ class PolymarketConnection(VenueConnection):
 
     async def after_open(self, ws: ClientConnection, conn_id: int) -> None:
         now = time.monotonic()
-        self._last_data_ns = _monotonic_ns()
+        self._last_data = now
         # PING only after the subscription: a PING first gets the socket closed with 1008.
         await self.send(
             ws,
@@ -631,13 +685,17 @@ class PolymarketConnection(VenueConnection):
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
         # Book data is JSON (an object or an array of events); `PONG` and `INVALID OPERATION` are not.
         if data and (data[0] == 0x5B or data[0] == 0x7B):
-            self._last_data_ns = self.ingest.last_mono_ns
             self._got_data = True
 
     def housekeeping(self, ws: ClientConnection, conn_id: int, now_mono: float) -> None:
+        # The watchdog's clock is this pass: book data is noted per frame, timed here.
+        if self._got_data:
+            self._got_data = False
+            self._healthy = True
+            self._last_data = now_mono
         if self._close_cause is not None:
             return
-        if now_mono - self._last_data_ns / 1e9 >= self.stale_after_s:
+        if now_mono - self._last_data >= self.stale_after_s:
             self.stalls += 1
             self.close_soon(ws, f"stale: no book data for {self.stale_after_s:g}s")
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -130,3 +131,53 @@ def test_internal_error_on_our_subscribe_asks_again_on_the_same_connection():
 def test_unknown_market_error_stops_the_connection_naming_the_ticker():
     with pytest.raises(ConfigError, match="KXB-2"):
         _run(lambda ws: _failing_venue(ws, 16), 5.0)
+
+
+def _delta_frame(seq: int, compact: bool, sid: int = 1) -> str:
+    frame = {"type": "orderbook_delta", "sid": sid, "seq": seq,
+             "msg": {"market_ticker": "KXA-1", "price_dollars": "0.4000", "delta_fp": "1.00", "side": "yes"}}
+    return json.dumps(frame, separators=(",", ":")) if compact else json.dumps(frame)
+
+
+async def _gappy_venue(ws) -> None:
+    """One orderbook sid whose deltas come compact and spaced, with two gaps among other frames."""
+    async for message in ws:
+        command = json.loads(message)
+        if command["cmd"] == "update_subscription":  # get_snapshot: answered, so nothing times out
+            for seq, ticker in enumerate(TICKERS, start=91):
+                await ws.send(json.dumps({"type": "orderbook_snapshot", "sid": 1, "seq": seq,
+                                          "msg": {"market_ticker": ticker}}))
+            continue
+        await ws.send(json.dumps({"id": command["id"], "type": "subscribed",
+                                  "msg": {"channel": "orderbook_delta", "sid": 1}}))
+        await ws.send(json.dumps({"type": "orderbook_snapshot", "sid": 1, "seq": 1, "msg": {"market_ticker": "KXA-1"}}))
+        frames = [_delta_frame(seq, compact=True) for seq in range(2, 51)]
+        frames += [_delta_frame(seq, compact=True) for seq in range(52, 61)]  # gap: 51 never came
+        frames.append(json.dumps({"type": "ticker", "sid": 2, "seq": 1, "msg": {"market_ticker": "KXA-1"}}))
+        frames += [_delta_frame(seq, compact=False) for seq in range(61, 71)]
+        frames.append(_delta_frame(72, compact=False))  # gap: 71 never came
+        frames.append('{"type":"orderbook_delta","sid":1,"seq":73')  # torn: recorded, not understood
+        frames += [_delta_frame(seq, compact=True) for seq in range(73, 90)]
+        frames += [_delta_frame(seq, compact=True, sid=3) for seq in (5, 6, 7)]  # another sid, in order
+        frames.append(_delta_frame(90, compact=True))
+        for frame in frames:
+            await ws.send(frame)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(30)
+def test_seq_gaps_are_found_among_compact_and_spaced_deltas_and_other_frames(caplog):
+    caplog.set_level(logging.INFO, logger="arbkit.runner.connections")
+
+    connection, rows = _run(_gappy_venue, 1.0)
+
+    sent = [json.loads(payload) for _, kind, payload in rows if kind == "out"]
+    gaps = [r.getMessage() for r in caplog.records if "seq gap" in r.getMessage()]
+    assert gaps == [
+        "kalshi sid 1 seq gap (expected 51, got 52): asking for snapshots",
+        "kalshi sid 1 seq gap (expected 71, got 72): asking for snapshots",
+    ]
+    assert connection.gaps == 2
+    assert [c["cmd"] for c in sent] == ["subscribe", "update_subscription"]
+    assert sent[1]["params"]["sid"] == 1
+    assert sum(1 for _, kind, _ in rows if kind == "in") == 1 + 1 + 49 + 9 + 1 + 10 + 1 + 1 + 17 + 3 + 1 + 2
