@@ -25,6 +25,7 @@ from arbkit.core.events import (
     INVALID_DISCONNECT,
     KALSHI,
     POLYMARKET,
+    VENUES,
     BookInvalid,
     BookSnapshot,
     DecodeError,
@@ -61,13 +62,71 @@ class _Connection:
 
 
 class _BookStats:
-    __slots__ = ("gaps", "invalid_reasons", "first_ns", "last_ns")
+    """Health counters of one book: sequence gaps, invalidations, and the intervals between
+    its updates as a log histogram (buckets ~19% wide, so staleness percentiles are within that).
+    """
+
+    __slots__ = ("gaps", "invalid_reasons", "last_ns", "intervals", "max_interval", "total")
 
     def __init__(self) -> None:
         self.gaps = 0
         self.invalid_reasons: dict[str, int] = {}
-        self.first_ns: int | None = None
         self.last_ns: int | None = None
+        self.intervals = [0] * _BUCKETS
+        self.max_interval = 0
+        self.total = 0
+
+    def touch(self, now_ns: int) -> None:
+        """Record an update at `now_ns` (several in one frame count once)."""
+        last = self.last_ns
+        self.last_ns = now_ns
+        if last is not None and now_ns > last:
+            self.interval(now_ns - last)
+
+    def interval(self, gap: int) -> None:
+        self.intervals[_bucket(gap)] += 1
+        self.total += gap
+        if gap > self.max_interval:
+            self.max_interval = gap
+
+    def staleness_percentiles(self, quantiles: Sequence[float]) -> list[int | None]:
+        """Time-weighted staleness quantiles (ns): over an interval of length g between two
+        updates the staleness runs uniformly from 0 to g, so the interval weighs g."""
+        if not self.total:
+            return [None] * len(quantiles)
+        buckets = [(_bucket_mid(i), n) for i, n in enumerate(self.intervals) if n]
+        weight = sum(g * n for g, n in buckets)
+        results: list[int | None] = []
+        for q in quantiles:
+            low, high = 0, max(g for g, _ in buckets)
+            while low < high:  # smallest s with sum(n * min(s, g)) >= q * weight
+                mid = (low + high) // 2
+                if sum(n * min(mid, g) for g, n in buckets) >= q * weight:
+                    high = mid
+                else:
+                    low = mid + 1
+            results.append(low)
+        return results
+
+
+_BUCKETS = 64 * 4
+
+
+def _bucket(gap: int) -> int:
+    """Log bucket of an interval: two mantissa bits under the leading one (4 per octave)."""
+    bits = gap.bit_length()
+    if bits <= 3:
+        return gap
+    return bits * 4 + ((gap >> (bits - 3)) & 3) - 8
+
+
+def _bucket_mid(index: int) -> int:
+    """A representative interval (the bucket's geometric middle, roughly) for percentiles."""
+    if index <= 7:
+        return index
+    bits, mantissa = divmod(index + 8, 4)
+    low = (4 + mantissa) << (bits - 3)
+    return low + (1 << (bits - 3)) // 2
 
 
 class Engine:
@@ -89,7 +148,6 @@ class Engine:
         )
         self._connections: dict[tuple[str, str, int], _Connection] = {}
         self._session: str | None = None
-        self._stats: dict[tuple[str, str], _BookStats] = {}
         # venue -> market -> indices (ascending) of the pairs reading that book; equal tuples
         # are one object, so books of the same pairs compare by identity.
         self._pair_index: dict[str, dict[str, tuple[int, ...]]] = {}
@@ -98,6 +156,13 @@ class Engine:
                 known = self._pair_index.setdefault(venue, {}).get(market, ())
                 if i not in known:
                     self._pair_index[venue][market] = (*known, i)
+        # venue -> market -> health of every book a pair reads.
+        self._health: dict[str, dict[str, _BookStats]] = {
+            venue: {market: _BookStats() for market in markets}
+            for venue, markets in self._pair_index.items()
+        }
+        for venue in VENUES:
+            self._health.setdefault(venue, {})
         interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         for venue_pairs in self._pair_index.values():
             for market, indices in venue_pairs.items():
@@ -180,14 +245,15 @@ class Engine:
                 else:
                     conn = connections.get((session_id, venue, conn_id))
                     if conn is None:
-                        conn = self._open((session_id, venue, conn_id), venue, None)
+                        # No `open` row (before --start, or none recorded): up from now.
+                        conn = self._open((session_id, venue, conn_id), venue, now_ns)
                     last_conn, last_session, last_venue, last_conn_id = conn, session_id, venue, conn_id
                 received(conn, payload, now_ns, ingest_seq, outputs)
             else:
                 last_conn = None
                 if kind == KIND_OUT:
                     key = (session_id, venue, conn_id)
-                    conn = connections.get(key) or self._open(key, venue, None)
+                    conn = connections.get(key) or self._open(key, venue, now_ns)
                     self._sent(conn, payload)
                 elif kind == KIND_OPEN:
                     self._open((session_id, venue, conn_id), venue, now_ns)
@@ -272,9 +338,10 @@ class Engine:
         except orjson.JSONDecodeError:
             return
         if isinstance(command, dict) and command.get("cmd") == "subscribe":
-            params = command.get("params") or {}
-            if "use_yes_price" in params:
-                conn.decoder.use_yes_price = bool(params["use_yes_price"])  # type: ignore[attr-defined]
+            params = command.get("params")
+            if isinstance(params, dict) and "use_yes_price" in params:
+                # Sent before any book arrives on the connection: a fresh decoder loses nothing.
+                conn.decoder = make_decoder(KALSHI, bool(params["use_yes_price"]))
 
     def venue_up_since(self, venue: str) -> int | None:
         """The earliest open time among the venue's open connections, or None when none is up."""
@@ -300,6 +367,7 @@ class Engine:
             return
         markets = conn.markets
         pairs = conn.pairs
+        health = self._health[conn.venue]
         # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
         # changing both tokens of one pair); a set only when a frame reaches several pairs.
         first: tuple[int, ...] | None = None
@@ -311,6 +379,8 @@ class Engine:
                 market = event.market
                 markets.add(market)
                 indices = pairs.get(market)
+                if indices is not None:
+                    health[market].touch(recv_ns)
                 if indices is not None and indices is not first:
                     if first is None:
                         first = indices
@@ -354,10 +424,8 @@ class Engine:
             self._detector_events(ticked, outputs)
 
     def _stat(self, venue: str, market: str) -> _BookStats:
-        stats = self._stats.get((venue, market))
-        if stats is None:
-            stats = self._stats[(venue, market)] = _BookStats()
-        return stats
+        stats = self._health[venue].get(market)
+        return _UNTRACKED if stats is None else stats
 
     def _book_events(
         self, invalid: Sequence[BookInvalid], recv_ns: int, ingest_seq: int, outputs: list[Output]
@@ -395,24 +463,43 @@ class Engine:
             self._due = _FOREVER if due is None else due
 
     def book_health(self) -> list[dict[str, Any]]:
-        """One row per book: updates, snapshots, gaps, invalidations and their reasons."""
+        """One row per book of the configured pairs: updates, gaps, invalidations and their
+        reasons, and time-weighted staleness percentiles up to the last frame."""
         rows = []
-        for (venue, market), book in sorted(self.books.books.items()):
-            stats = self._stats.get((venue, market)) or _BookStats()
-            rows.append(
-                {
-                    "venue": venue,
-                    "market": market,
-                    "updates": book.updates,
-                    "snapshots": book.snapshots,
-                    "ignored_updates": book.ignored,
-                    "seq_gaps": stats.gaps,
-                    "invalidations": book.invalidations,
-                    "invalid_reasons": orjson.dumps(stats.invalid_reasons, option=orjson.OPT_SORT_KEYS).decode(),
-                    "valid_at_end": book.valid,
-                }
-            )
+        for venue in sorted(self._health):
+            for market in sorted(self._health[venue]):
+                stats = self._health[venue][market]
+                book = self.books.get(venue, market)
+                tail = _BookStats()  # the open interval from the last update to the end
+                tail.intervals, tail.total, tail.max_interval = (
+                    list(stats.intervals), stats.total, stats.max_interval
+                )
+                if stats.last_ns is not None and self.last_ns > stats.last_ns:
+                    tail.interval(self.last_ns - stats.last_ns)
+                p50, p90, p99 = tail.staleness_percentiles((0.5, 0.9, 0.99))
+                rows.append(
+                    {
+                        "venue": venue,
+                        "market": market,
+                        "updates": book.updates if book else 0,
+                        "snapshots": book.snapshots if book else 0,
+                        "ignored_updates": book.ignored if book else 0,
+                        "seq_gaps": stats.gaps,
+                        "invalidations": book.invalidations if book else 0,
+                        "invalid_reasons": orjson.dumps(
+                            stats.invalid_reasons, option=orjson.OPT_SORT_KEYS
+                        ).decode(),
+                        "staleness_p50_ns": p50,
+                        "staleness_p90_ns": p90,
+                        "staleness_p99_ns": p99,
+                        "staleness_max_ns": tail.max_interval if tail.total else None,
+                        "valid_at_end": bool(book and book.valid),
+                    }
+                )
         return rows
+
+
+_UNTRACKED = _BookStats()  # sink for books no pair reads
 
 
 def _window_row(event: DetectorEvent) -> dict[str, Any]:

@@ -25,7 +25,17 @@ from arbkit.store import reader
 
 log = logging.getLogger(__name__)
 
-DECISION_TABLES = ("opportunities", "risk_decisions", "orders", "fills")
+# Compared by --verify: the decisions first, then what follows from them.
+VERIFIED_TABLES = (
+    "opportunities",
+    "risk_decisions",
+    "orders",
+    "fills",
+    "trades",
+    "positions",
+    "pnl",
+    "book_health",
+)
 _PROGRESS_EVERY = 65_536
 # The frames columns `Engine.process_rows` takes, in its argument order (no Frame objects).
 _ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
@@ -148,7 +158,7 @@ def verify(run_dir: Path) -> Difference | None:
             start_ns=window.get("start_ns"),
             end_ns=window.get("end_ns"),
         )
-        for table in DECISION_TABLES:
+        for table in VERIFIED_TABLES:
             old_path, new_path = run_dir / f"{table}.parquet", fresh / f"{table}.parquet"
             if not old_path.exists() and not new_path.exists():
                 continue

@@ -7,7 +7,6 @@ decimal strings the wire carries.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -183,8 +183,6 @@ def test_pairs_restricts_the_decision_tables_to_those_pairs(generated, tmp_path)
     assert [p["name"] for p in meta["config"]["pairs"]] == names
 
 
-@pytest.mark.xfail(strict=True, reason="engine.book_health() lists every decoded book, not only "
-                   "those of the configured pairs")
 def test_pairs_restricts_book_health_to_the_books_of_those_pairs(generated, tmp_path):
     # Arrange
     config = load_config(generated.config_path)

@@ -33,12 +33,6 @@ from arbkit.config import parse_config
 from arbkit.runner.replay import replay
 
 SECOND = 1_000 * MS
-IGNORED_FLAG = pytest.mark.xfail(
-    strict=True,
-    reason="Engine._sent sets decoder.use_yes_price after KalshiDecoder.__init__, which already "
-    "fixed _complement_no (and memoizes complemented prices in _ask_ticks): the recorded flag "
-    "is ignored and the config's value wins",
-)
 BUY_KALSHI_YES = "buy_kalshi_yes_poly_no"
 
 
@@ -258,8 +252,8 @@ def test_a_partial_fill_matches_what_both_legs_got_and_unwinds_the_rest(tmp_path
     ("recorded", "configured", "windows"),
     [
         # The recorded command wins over the config.
-        pytest.param(True, False, 1, marks=IGNORED_FLAG),
-        pytest.param(False, True, 0, marks=IGNORED_FLAG),
+        pytest.param(True, False, 1),
+        pytest.param(False, True, 0),
         (None, True, 1),  # a command that does not say leaves the config's value
     ],
 )
@@ -377,11 +371,6 @@ def test_a_session_that_ends_without_close_rows_leaves_no_book_valid_into_the_ne
     assert window["close_ingest_seq"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a connection first seen by an `in` frame (its `open` row is before --start, or the "
-    "recording has no lifecycle rows) counts as down forever: every decision is connection_down",
-)
 def test_a_replay_starting_after_the_connections_opened_still_trades(tmp_path):
     # Arrange: both connections open at T0; at T0 + 10 s fresh snapshots re-seed the books.
     rec = Recording()

@@ -1,0 +1,79 @@
+"""book_health: one row per configured book with gaps, invalidations and staleness percentiles."""
+
+from __future__ import annotations
+
+from arbkit.config import parse_config
+from arbkit.core.frame import Frame
+from arbkit.engine import Engine
+
+S = 1_000_000_000
+T0 = 1_790_000_000 * S
+CONFIG = """
+[[pairs]]
+name = "a"
+kalshi_ticker = "KX-A"
+polymarket_yes_token = "tok-yes"
+polymarket_no_token = "tok-no"
+"""
+
+
+SNAPSHOT = '{"type":"orderbook_snapshot","sid":1,"seq":%d,"msg":{"market_ticker":"%s"%s}}'
+DELTA = (
+    '{"type":"orderbook_delta","sid":1,"seq":%d,"msg":{"market_ticker":"KX-A",'
+    '"price_dollars":"0.3900","delta_fp":"1.00","side":"yes"}}'
+)
+LEVELS = ',"yes_dollars_fp":[["0.4000","10.00"]],"no_dollars_fp":[["0.5500","10.00"]]'
+
+
+def frames(updates_at: list[int]) -> list[Frame]:
+    """A Kalshi snapshot of KX-A, deltas at the other times, then a snapshot of a book no pair reads."""
+    payloads = [SNAPSHOT % (1, "KX-A", LEVELS)] + [DELTA % seq for seq in range(2, len(updates_at) + 1)]
+    times = list(updates_at)
+    payloads.append(SNAPSHOT % (len(updates_at) + 1, "KX-OTHER", ""))
+    times.append(updates_at[-1])
+    out = [Frame("s", 0, T0, 0, "kalshi", 1, "open", b"{}")]
+    for i, (t, payload) in enumerate(zip(times, payloads), start=1):
+        out.append(Frame("s", i, T0 + t, 0, "kalshi", 1, "in", payload.encode()))
+    return out
+
+
+def test_book_health_lists_only_the_books_the_pairs_read():
+    engine = Engine(parse_config(CONFIG))
+    for frame in frames([0, S]):
+        engine.process(frame)
+
+    rows = engine.book_health()
+
+    assert [(r["venue"], r["market"]) for r in rows] == [
+        ("kalshi", "KX-A"),
+        ("polymarket", "tok-no"),
+        ("polymarket", "tok-yes"),
+    ]
+    assert rows[0]["updates"] == 2 and rows[0]["snapshots"] == 1 and rows[0]["valid_at_end"]
+    assert rows[1]["updates"] == 0 and rows[1]["staleness_p50_ns"] is None
+
+
+def test_staleness_percentiles_are_time_weighted_within_a_bucket_width():
+    # Updates every second: staleness runs uniformly over [0, 1 s), so p50 ~ 0.5 s, p90 ~ 0.9 s.
+    engine = Engine(parse_config(CONFIG))
+    for frame in frames([0, S, 2 * S, 3 * S, 4 * S]):
+        engine.process(frame)
+
+    row = engine.book_health()[0]
+
+    assert row["staleness_max_ns"] == S
+    assert abs(row["staleness_p50_ns"] - S // 2) <= 0.19 * S // 2
+    assert abs(row["staleness_p90_ns"] - 9 * S // 10) <= 0.19 * 9 * S // 10
+
+
+def test_one_long_silence_dominates_the_upper_staleness_percentiles():
+    # 99 updates 10 ms apart, then 10 s of silence: most of the time the book was stale.
+    times = [i * 10_000_000 for i in range(100)] + [99 * 10_000_000 + 10 * S]
+    engine = Engine(parse_config(CONFIG))
+    for frame in frames(times):
+        engine.process(frame)
+
+    row = engine.book_health()[0]
+
+    assert row["staleness_max_ns"] == 10 * S
+    assert row["staleness_p90_ns"] > 5 * S
