@@ -39,7 +39,8 @@ from arbkit.venues.kalshi.auth import load_private_key
 
 log = logging.getLogger(__name__)
 
-TICK_INTERVAL_S = 0.1
+# Often enough that a busy session's journal batches stay near CHUNK_BYTES (see store.session).
+TICK_INTERVAL_S = 0.02
 STOP_GRACE_S = 5.0
 
 

@@ -8,11 +8,12 @@ Layout (DESIGN §3) under a recordings root:
 
 `date` is the UTC date of the file's first frame; `venue` is also a column inside every file.
 
-`append` only buffers; `tick` (call it about every 100 ms) hands the buffer to a writer thread
-once per flush interval, which appends it to the journal as one batch (write + OS flush + fsync),
-so `kill -9` loses at most the interval being written. Every `rotation_s` the journal segment is
-closed and sealed on a background thread so the receive path never waits for JSON parsing or
-compression; `close` seals the rest and completes the manifest.
+`append` only buffers; `tick` (call it every 20-100 ms) hands the buffer to a writer thread once
+per flush interval, or sooner once CHUNK_BYTES of payload are buffered, which appends it to the
+journal as one batch (write + OS flush; fsync once per interval), so `kill -9` loses at most the
+interval being written. Every `rotation_s` the journal segment is closed and sealed on a
+background thread so the receive path never waits for JSON parsing or compression; `close` seals
+the rest and completes the manifest.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ ROWS_PER_FILE = 2_000_000
 # String and binary columns have int32 offsets: a flush holding more payload than this, or more
 # rows than the repeated strings of MAX_BATCH_ROWS rows fit (MAX_LABEL_BYTES each), becomes several batches.
 MAX_BATCH_PAYLOAD = 2**31 - 1
+# `tick` also flushes once this much payload is buffered: a busy session then cycles through a few
+# small payload buffers that stay in cache, instead of filling a cold one for a whole interval.
+CHUNK_BYTES = 2 * 2**20
 MAX_BATCH_ROWS = 2**20
 MAX_LABEL_BYTES = 1024
 _RECYCLE_PAYLOAD_BYTES = 256 * 2**20
@@ -232,11 +236,11 @@ class SessionWriter:
         pending.payload.seek(sum(pending.lengths))
 
     def tick(self) -> None:
-        """Flush when the flush interval has passed and rotate when the rotation period has."""
+        """Flush when the flush interval has passed (or CHUNK_BYTES are buffered); rotate when due."""
         if self._error is not None:
             raise self._error
         now = time.monotonic()
-        if now - self._last_flush >= self._flush_interval:
+        if now - self._last_flush >= self._flush_interval or self._pending.payload.tell() >= CHUNK_BYTES:
             self._flush_soon()
         if now - self._segment_start >= self._rotation:
             self.rotate()

@@ -419,3 +419,26 @@ def test_a_background_write_error_surfaces_at_a_later_tick(tmp_path):
             time.sleep(0.01)
     with pytest.raises(StorageError):
         writer.close()
+
+
+def test_tick_cuts_a_journal_batch_once_chunk_bytes_of_payload_are_buffered(tmp_path, monkeypatch):
+    monkeypatch.setattr("arbkit.store.session.CHUNK_BYTES", 2_000)
+    writer = SessionWriter(tmp_path, config={}, flush_interval_s=3600.0)
+    journal = tmp_path / "journal" / writer.session_id / "00000.arrows"
+
+    for row in frame_rows(5):  # well under 2000 bytes of payload
+        writer.append(*row)
+    writer.tick()
+    time.sleep(0.2)
+    small = _journal_rows(journal)
+    for row in frame_rows(60)[5:]:
+        writer.append(*row)
+    writer.tick()
+    deadline = time.monotonic() + 5
+    while _journal_rows(journal) < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    rows = _journal_rows(journal)
+    writer.close()
+
+    assert small == 0
+    assert rows == 60
