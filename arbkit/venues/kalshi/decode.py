@@ -43,6 +43,11 @@ _CENT = 100  # ticks per legacy integer cent
 _HUNDREDTH = SIZE_SCALE // 100
 # Wire prices sit on a small grid and counts repeat; bounded so a hostile stream can't grow it.
 _CACHE_LIMIT = 50_000
+# Counts are far more varied than prices (~100k distinct in a 1M-frame stream), and a count means
+# the same on every connection: one cache for all decoders, cleared when full so that a long
+# session keeps its hot strings cached rather than freezing on its first 100k.
+_COUNT_CACHE_LIMIT = 100_000
+_COUNTS: dict[int | str, int] = {}
 _REASON_LIMIT = 160
 
 _IntLevels = list[tuple[int, int]]
@@ -207,27 +212,31 @@ def _learn_price(cache: dict[int | str, int], wire: int | str, complement: bool)
     return ticks
 
 
-def _learn_count(cache: dict[int | str, int], wire: int | str) -> int:
+def _learn_count(wire: int | str) -> int:
     size = _count(wire)
-    if len(cache) < _CACHE_LIMIT:
-        cache[wire] = size
+    if len(_COUNTS) >= _COUNT_CACHE_LIMIT:
+        _COUNTS.clear()
+    _COUNTS[wire] = size
     return size
 
 
-def _levels(
-    levels: _WireLevels,
-    prices: dict[int | str, int],
-    sizes: dict[int | str, int],
-    complement: bool,
-) -> list[Level]:
+def _levels(levels: _WireLevels, prices: dict[int | str, int], complement: bool) -> list[Level]:
+    counts = _COUNTS
+    try:
+        # `or` also re-reads a cached 0, which is rare and parses to the same 0.
+        return [(prices[p], counts.get(c) or _learn_count(c)) for p, c in levels]
+    except KeyError:
+        pass
+    # A price not seen yet on this side: learn level by level, so a bad ladder fails where a
+    # plain reading would, on its first bad field.
     out: list[Level] = []
     for wire_price, wire_count in levels:
         price = prices.get(wire_price)
         if price is None:
             price = _learn_price(prices, wire_price, complement)
-        size = sizes.get(wire_count)
+        size = counts.get(wire_count)
         if size is None:
-            size = _learn_count(sizes, wire_count)
+            size = _learn_count(wire_count)
         out.append((price, size))
     return out
 
@@ -282,7 +291,7 @@ class KalshiDecoder:
     def __init__(self, use_yes_price: bool = False) -> None:
         self.use_yes_price = use_yes_price
         self.decode_errors = 0
-        self._decoder = msgspec.json.Decoder(_Frame)
+        self._decode = msgspec.json.Decoder(_Frame).decode
         self._generic = msgspec.json.Decoder()
         self._last_seq: dict[int, int] = {}
         self._sid_markets: dict[int, set[str]] = {}
@@ -290,11 +299,11 @@ class KalshiDecoder:
         self._loose_markets: set[str] = set()
         self._bid_ticks: dict[int | str, int] = {}
         self._ask_ticks: dict[int | str, int] = {}
-        self._sizes: dict[int | str, int] = {}
+        # The delta hot path's prices: wire side -> {wire price: (book side, ticks)}.
+        self._delta_prices: dict[str, dict[int | str, tuple[int, int]]] = {"yes": {}, "no": {}}
         # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
         self._complement_no = not use_yes_price
         self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
-            _Delta: self._delta,
             _Snapshot: self._snapshot,
             _Ticker: self._ticker,
             _Trade: self._trade,
@@ -308,11 +317,36 @@ class KalshiDecoder:
     def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
         """Decode one frame received at `recv_ns`; never raises."""
         try:
-            frame = self._decoder.decode(payload)
+            frame = self._decode(payload)
         # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
         except (msgspec.DecodeError, ValueError) as exc:
             return self._untyped(payload, recv_ns, exc)
         try:
+            if frame.__class__ is _Delta:
+                # The hot path, inlined: a delta on a known sid whose seq follows on, for a
+                # market already on that sid, at a price seen before on that side. Anything
+                # else takes `_delta`, which also learns the price, sid and market.
+                msg = frame.msg
+                sid = frame.sid
+                try:
+                    book_side, price = self._delta_prices[msg.side][msg.price_dollars]
+                    last = self._last_seq[sid]  # type: ignore[index]
+                    markets = self._sid_markets[sid]  # type: ignore[index]
+                except KeyError:
+                    return self._delta(frame, recv_ns)
+                seq = frame.seq
+                market = msg.market_ticker
+                wire_delta = msg.delta_fp
+                if seq != last + 1 or market not in markets or wire_delta is None:
+                    return self._delta(frame, recv_ns)
+                delta = _COUNTS.get(wire_delta)
+                if delta is None:
+                    delta = _learn_count(wire_delta)
+                self._last_seq[sid] = seq  # type: ignore[index]
+                ts = msg.ts_ms
+                if ts is None:
+                    ts = frame.sending_ts_ms
+                return [LevelDelta(KALSHI, recv_ns, market, book_side, price, delta, ts, sid)]
             return self._handlers[frame.__class__](frame, recv_ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
             return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
@@ -383,9 +417,12 @@ class KalshiDecoder:
                 price = _learn_price(self._ask_ticks, wire_price, self._complement_no)
         else:
             raise _BadFrame(f"orderbook_delta side {side!r}")
-        delta = self._sizes.get(wire_delta)
+        delta = _COUNTS.get(wire_delta)
         if delta is None:
-            delta = _learn_count(self._sizes, wire_delta)
+            delta = _learn_count(wire_delta)
+        delta_prices = self._delta_prices[side]
+        if len(delta_prices) < _CACHE_LIMIT:
+            delta_prices[wire_price] = (book_side, price)
         ts = msg.ts_ms
         if ts is None:
             ts = frame.sending_ts_ms
@@ -414,8 +451,8 @@ class KalshiDecoder:
         msg = frame.msg
         yes = _ladder(msg.yes_dollars_fp, msg.yes_dollars, msg.yes)
         no = _ladder(msg.no_dollars_fp, msg.no_dollars, msg.no)
-        bids = _levels(yes, self._bid_ticks, self._sizes, False)
-        asks = _levels(no, self._ask_ticks, self._sizes, self._complement_no)
+        bids = _levels(yes, self._bid_ticks, False)
+        asks = _levels(no, self._ask_ticks, self._complement_no)
         ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
         event = BookSnapshot(KALSHI, recv_ns, msg.market_ticker, bids, asks, ts)
         self._note_market(frame.sid, msg.market_ticker)
