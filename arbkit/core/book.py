@@ -85,18 +85,31 @@ class Book:
         A bad snapshot (a negative size, or crossed) leaves the book empty and invalid with that
         reason, whatever it was invalid for before.
         """
-        new_bids: dict[int, int] = {}
-        new_asks: dict[int, int] = {}
         reason: str | None = None
-        for levels, source in ((new_bids, bids), (new_asks, asks)):
-            for price, size in source:
-                if size > 0:
-                    levels[price] = size
-                elif size == 0:
-                    # Duplicate prices: the last one listed wins, as a venue's own dict would.
-                    levels.pop(price, None)
-                else:
-                    reason = INVALID_NEGATIVE_SIZE
+        if bids.__class__ is list and asks.__class__ is list:
+            # Decoders hand over lists of distinct prices with positive sizes: build the dicts
+            # in C, and take the level-by-level reading below only when that is not so.
+            new_bids = dict(bids)
+            new_asks = dict(asks)
+            plain = (
+                len(new_bids) == len(bids)  # type: ignore[arg-type]
+                and len(new_asks) == len(asks)  # type: ignore[arg-type]
+                and (not new_bids or min(new_bids.values()) > 0)
+                and (not new_asks or min(new_asks.values()) > 0)
+            )
+        else:
+            plain = False
+        if not plain:
+            new_bids, new_asks = {}, {}
+            for levels, source in ((new_bids, bids), (new_asks, asks)):
+                for price, size in source:
+                    if size > 0:
+                        levels[price] = size
+                    elif size == 0:
+                        # Duplicate prices: the last one listed wins, as a venue's own dict would.
+                        levels.pop(price, None)
+                    else:
+                        reason = INVALID_NEGATIVE_SIZE
         if tick is not None:
             self.tick = tick
         self.last_update_ns = self.snapshot_ns = recv_ns
@@ -241,75 +254,91 @@ class BookManager:
         items: list[Any] = events
         for event in items:
             cls = event.__class__
+            # Each class reads its fields on its own lines: one attribute load site that sees
+            # both level classes defeats CPython's per-site attribute caches.
+            if cls is LevelDelta:
+                venue = event.venue
+                market = event.market
+                side = event.side
+                price = event.price
+                amount = event.delta
+                recv_ns = event.recv_ns
+            elif cls is LevelSet:
+                venue = event.venue
+                market = event.market
+                side = event.side
+                price = event.price
+                amount = event.size
+                recv_ns = event.recv_ns
+            else:
+                if cls is BookSnapshot:
+                    book = self.book(event.venue, event.market)
+                    reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
+                    if reason is not None:
+                        invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
+                elif cls is BookInvalid:
+                    if self.book(event.venue, event.market).invalidate(event.reason):
+                        invalid.append(event)
+                elif cls is SeqGap:
+                    invalid += self.invalidate_markets(
+                        event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
+                    )
+                elif cls is TickSizeChange:
+                    book = self.book(event.venue, event.market)
+                    book.tick = event.new_tick
+                    if book.invalidate(INVALID_TICK_SIZE_CHANGE):
+                        invalid.append(
+                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
+                        )
+                continue
             # Level updates are ~90% of traffic, so Book._set is inlined here: the method calls
             # cost ~15% of book time in benchmarks/decode_book.py.
-            if cls is LevelDelta or cls is LevelSet:
-                venue_books = by_venue.get(event.venue)
-                book = None if venue_books is None else venue_books.get(event.market)
-                if book is None:
-                    book = self.book(event.venue, event.market)
-                if not book.valid:
-                    book.ignored += 1
-                    continue
-                price = event.price
-                book.last_update_ns = event.recv_ns
-                if event.side == BID:
-                    levels = book.bids
-                    size = levels.get(price, 0) + event.delta if cls is LevelDelta else event.size
-                    if size > 0:
-                        levels[price] = size
-                        best = book.best_bid
-                        if best is None or price > best:
-                            book.best_bid = price
-                            # Only a new best price can cross the book.
-                            if book.best_ask is not None and price >= book.best_ask:
-                                maybe_crossed = [*(maybe_crossed or ()), book]
-                    elif size == 0:
-                        if levels.pop(price, None) is not None and price == book.best_bid:
-                            book.best_bid = max(levels) if levels else None
-                    else:
-                        book.invalidate(INVALID_NEGATIVE_SIZE)
-                        invalid.append(
-                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_NEGATIVE_SIZE)
-                        )
-                        continue
-                    book._bid_depth = None
+            try:
+                book = by_venue[venue][market]
+            except KeyError:
+                book = self.book(venue, market)
+            if not book.valid:
+                book.ignored += 1
+                continue
+            book.last_update_ns = recv_ns
+            if side == BID:
+                levels = book.bids
+                size = levels.get(price, 0) + amount if cls is LevelDelta else amount
+                if size > 0:
+                    levels[price] = size
+                    best = book.best_bid
+                    if best is None or price > best:
+                        book.best_bid = price
+                        # Only a new best price can cross the book.
+                        if book.best_ask is not None and price >= book.best_ask:
+                            maybe_crossed = [*(maybe_crossed or ()), book]
+                elif size == 0:
+                    if levels.pop(price, None) is not None and price == book.best_bid:
+                        book.best_bid = max(levels) if levels else None
                 else:
-                    levels = book.asks
-                    size = levels.get(price, 0) + event.delta if cls is LevelDelta else event.size
-                    if size > 0:
-                        levels[price] = size
-                        best = book.best_ask
-                        if best is None or price < best:
-                            book.best_ask = price
-                            if book.best_bid is not None and price <= book.best_bid:
-                                maybe_crossed = [*(maybe_crossed or ()), book]
-                    elif size == 0:
-                        if levels.pop(price, None) is not None and price == book.best_ask:
-                            book.best_ask = min(levels) if levels else None
-                    else:
-                        book.invalidate(INVALID_NEGATIVE_SIZE)
-                        invalid.append(
-                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_NEGATIVE_SIZE)
-                        )
-                        continue
-                    book._ask_depth = None
-                book.updates += 1
-            elif cls is BookSnapshot:
-                book = self.book(event.venue, event.market)
-                reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
-                if reason is not None:
-                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
-            elif cls is BookInvalid:
-                if self.book(event.venue, event.market).invalidate(event.reason):
-                    invalid.append(event)
-            elif cls is SeqGap:
-                invalid += self.invalidate_markets(event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns)
-            elif cls is TickSizeChange:
-                book = self.book(event.venue, event.market)
-                book.tick = event.new_tick
-                if book.invalidate(INVALID_TICK_SIZE_CHANGE):
-                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE))
+                    book.invalidate(INVALID_NEGATIVE_SIZE)
+                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    continue
+                book._bid_depth = None
+            else:
+                levels = book.asks
+                size = levels.get(price, 0) + amount if cls is LevelDelta else amount
+                if size > 0:
+                    levels[price] = size
+                    best = book.best_ask
+                    if best is None or price < best:
+                        book.best_ask = price
+                        if book.best_bid is not None and price <= book.best_bid:
+                            maybe_crossed = [*(maybe_crossed or ()), book]
+                elif size == 0:
+                    if levels.pop(price, None) is not None and price == book.best_ask:
+                        book.best_ask = min(levels) if levels else None
+                else:
+                    book.invalidate(INVALID_NEGATIVE_SIZE)
+                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    continue
+                book._ask_depth = None
+            book.updates += 1
         if maybe_crossed is not None:
             for book in maybe_crossed:
                 if book.valid and book.is_crossed():
