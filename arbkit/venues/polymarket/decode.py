@@ -368,7 +368,35 @@ class PolymarketDecoder:
         message: Any = None
         try:
             message = _FAST.decode(payload)
-            if message.__class__ is not list:
+            cls = message.__class__
+            if cls is _PriceChange and message.price_changes is not None:
+                # The hot path, inlined: an era-3 price_change whose prices and tops are all
+                # cached; `events` handles anything else, learning as it goes.
+                ts = message.timestamp
+                sizes = _SIZES
+                out: list[Event] = []
+                try:
+                    for c in message.price_changes:
+                        size = sizes.get(c.size)
+                        if size is None:
+                            size = _size(c.size)
+                        out.append(
+                            LevelSet(
+                                POLYMARKET,
+                                recv_ns,
+                                c.asset_id,
+                                _SIDES[c.side],
+                                _PRICES[c.price],
+                                size,
+                                ts,
+                                _TOPS[c.best_bid],
+                                _TOPS[c.best_ask],
+                            )
+                        )
+                except KeyError:
+                    return message.events(recv_ns)  # type: ignore[no-any-return]
+                return out
+            if cls is not list:
                 return message.events(recv_ns)  # type: ignore[no-any-return]
             events: list[Event] = []
             for element in message:
