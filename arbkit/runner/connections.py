@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,16 +52,22 @@ MARKET_NOT_FOUND = 16
 _ERROR_TEXT_LIMIT = 300
 
 FrameCallback = Callable[[Frame], None]
+# Starts no frame: a text frame is UTF-8, which never holds 0xff.
+NO_FRAME = b"\xff"
 
 _time_ns = time.time_ns
 _monotonic_ns = time.monotonic_ns
+
+
+RowWriterFactory = Callable[[str, int, str, Callable[[], int], Callable[[], int]], Callable[[bytes], None]]
 
 
 class Ingest:
     """Stamp, append and publish rows; the one place receive times and `ingest_seq` are assigned.
 
     `append` is `SessionWriter.append` (or anything with its signature). `on_frame`, when given,
-    is called with each row as a `Frame` right after it is appended.
+    is called with each row as a `Frame` right after it is appended. `row_writer`, when given, is
+    `SessionWriter.row_writer`: received frames then take one call each (see `receiver`).
     """
 
     def __init__(
@@ -69,8 +75,11 @@ class Ingest:
         append: Callable[[int, int, str, int, str, bytes], int],
         session_id: str,
         on_frame: FrameCallback | None = None,
+        *,
+        row_writer: RowWriterFactory | None = None,
     ) -> None:
         self._append = append
+        self._row_writer = row_writer
         self.session_id = session_id
         self.on_frame = on_frame
 
@@ -88,6 +97,8 @@ class Ingest:
         """Return the function that records each frame received on one connection (`in` rows)."""
         if self.on_frame is not None:
             return functools.partial(self, venue, conn_id, KIND_IN)
+        if self._row_writer is not None:
+            return self._row_writer(venue, conn_id, KIND_IN, _time_ns, _monotonic_ns)
         append = self._append
 
         # The hot path of the recorder: one plain call per frame, nothing else to publish.
@@ -97,7 +108,7 @@ class Ingest:
         return receive
 
 
-@dataclass
+@dataclass(slots=True)
 class VenueStats:
     """Live counters of one venue, read by the status display."""
 
@@ -191,6 +202,12 @@ class VenueConnection:
 
     venue = ""
     housekeeping_interval_s = 0.25
+    # A subclass that can predict its next frames sets `expects_frames`, keeps `expected` at the
+    # first bytes of the next one and `expected_after` at those of the ones after it: a frame
+    # that starts with `expected` is recorded without calling `on_message` (it needs no reaction).
+    expects_frames = False
+    expected = NO_FRAME
+    expected_after: Iterator[bytes] = iter(())
 
     def __init__(
         self,
@@ -343,6 +360,7 @@ class VenueConnection:
             stats = self.stats
             venue = self.venue
             on_message = self.on_message
+            expects = self.expects_frames
             while True:
                 try:
                     data = await recv(False)
@@ -351,6 +369,9 @@ class VenueConnection:
                     break
                 receive(data)
                 stats.frames_in += 1
+                if expects and data.startswith(self.expected):
+                    self.expected = next(self.expected_after)
+                    continue  # predicted, so nothing to react to
                 try:
                     on_message(ws, conn_id, data)
                 except UserError as exc:
@@ -429,24 +450,24 @@ _SEQUENCED = frozenset({"orderbook_delta", "orderbook_snapshot", "ok", "unsubscr
 # How an orderbook_delta frame starts, up to its seq digits (compact, and as PROTOCOLS §1 prints it):
 # {"type":"orderbook_delta","sid":7,"seq":2,"msg":{...}}
 _DELTA_HEADS = (b'{"type":"orderbook_delta","sid":%d,"seq":', b'{"type": "orderbook_delta", "sid": %d, "seq": ')
-# Matches no frame: a text frame is UTF-8, which never holds 0xff.
-_NO_DELTA = b"\xff"
 
 
 class KalshiConnection(VenueConnection):
     """Kalshi: signed handshake, one `orderbook_delta` subscription, seq-gap repair.
 
     `seq` is checked per sid with the decoder's rule (any step other than +1 on a sequenced
-    frame is a gap). Nearly every frame is the next delta of the orderbook sid; it is recognised
-    by its first bytes alone (`{"type":"orderbook_delta","sid":S,"seq":N+1,`), which already say
-    everything the check needs. Any other frame's envelope (`type`, `id`, `sid`, `seq`) is read
-    with a small msgspec struct. On a gap the sid's markets are asked for fresh snapshots
+    frame is a gap). Nearly every frame is the next delta of the orderbook sid; it is expected
+    (see `VenueConnection.expected`) by its first bytes alone
+    (`{"type":"orderbook_delta","sid":S,"seq":N+1,`), which already say everything the check
+    needs. Any other frame's envelope (`type`, `id`, `sid`, `seq`) is read with a small msgspec
+    struct. On a gap the sid's markets are asked for fresh snapshots
     (`get_snapshot`); if they do not all come within `snapshot_timeout_s` the subscription is
     replaced. Errors 10/17/25 end a subscription on the server: it is replaced at once. Error 16
     (unknown market) is permanent.
     """
 
     venue = KALSHI
+    expects_frames = True
 
     def __init__(
         self,
@@ -506,12 +527,6 @@ class KalshiConnection(VenueConnection):
         await self.send(ws, conn_id, self._subscribe_command(channels))
 
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
-        if data.startswith(self._next_delta):
-            # The next delta of the armed sid: in order, so nothing to check or do.
-            seq = self._delta_seq + 1
-            self._delta_seq = seq
-            self._next_delta = b"%s%d," % (self._delta_head, seq + 1)
-            return
         self._settle()
         try:
             frame = _decode_envelope(data)
@@ -525,22 +540,24 @@ class KalshiConnection(VenueConnection):
     def _settle(self) -> None:
         """Hand the armed sid's seq back to `_last_seq`, which everything but the fast path uses."""
         if self._delta_sid is not None:
-            self._last_seq[self._delta_sid] = self._delta_seq
+            self._last_seq[self._delta_sid] = int(self.expected[len(self._delta_head) : -1]) - 1
         self._disarm()
 
     def _disarm(self) -> None:
         self._delta_sid: int | None = None
-        self._delta_seq = 0
         self._delta_head = b""
-        self._next_delta = _NO_DELTA
+        self.expected = NO_FRAME
+        self.expected_after = iter(())
 
     def _arm(self, sid: int, seq: int, data: bytes) -> None:
-        """Recognise the next delta of `sid` by its first bytes, written as this one's were."""
+        """Expect the next deltas of `sid`, recognised by their first bytes written as this one's."""
         for template in _DELTA_HEADS:
             head = template % sid
             if data.startswith(b"%s%d," % (head, seq)):
-                self._delta_sid, self._delta_seq, self._delta_head = sid, seq, head
-                self._next_delta = b"%s%d," % (head, seq + 1)
+                self._delta_sid, self._delta_head = sid, head
+                # The prefixes of seq+1, seq+2, ... made on demand, each in one C call.
+                self.expected_after = map((head + b"%d,").__mod__, itertools.count(seq + 1))
+                self.expected = next(self.expected_after)
                 return
 
     def _on_envelope(self, ws: ClientConnection, conn_id: int, frame: _Envelope) -> None:

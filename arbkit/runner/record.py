@@ -193,7 +193,7 @@ class Recorder:
             raise StorageError(f"cannot start a session under {self.root}: {exc}") from None
         self.session_id = writer.session_id
         self.writer = writer
-        ingest = Ingest(writer.append, writer.session_id, self.on_frame)
+        ingest = Ingest(writer.append, writer.session_id, self.on_frame, row_writer=writer.row_writer)
         self._build(ingest, stop, credentials)
         failure: BaseException | None = None
         tasks = [asyncio.create_task(c.run(), name=f"{c.venue}-{i}") for i, c in enumerate(self.connections)]

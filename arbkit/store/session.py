@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +88,16 @@ def _storage_error(what: str, exc: BaseException) -> StorageError:
     return StorageError(f"{what}: {exc}")
 
 
-def _strings(values: list[bytes], counts: np.ndarray) -> pa.Array:
+def _strings(values: list[bytes], counts: list[int]) -> pa.Array:
     """A string column holding `values[i]` `counts[i]` times in a row, built without per-row work."""
-    lengths = np.repeat(np.array([len(v) for v in values], np.int64), counts)
-    offsets = np.zeros(len(lengths) + 1, np.int32)
-    offsets[1:] = np.cumsum(lengths)
-    data = b"".join(v * int(c) for v, c in zip(values, counts, strict=True))
-    return pa.Array.from_buffers(pa.string(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    rows = sum(counts)
+    offsets = np.zeros(rows + 1, np.int32)
+    if len(values) == 1:
+        offsets[1:] = np.arange(1, rows + 1, dtype=np.int32) * len(values[0])
+    else:
+        offsets[1:] = np.cumsum(np.repeat(np.array([len(v) for v in values], np.int32), counts))
+    data = b"".join(v * c for v, c in zip(values, counts, strict=True))
+    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 class _Pending:
@@ -158,8 +161,8 @@ class SessionWriter:
             raise
 
         self._spare_payloads: list[io.BytesIO] = []
+        self._repeats: dict[bytes, pa.Array] = {}
         self._use(_Pending(io.BytesIO()))
-        self._next_seq = 0
         self._flushed_seq = 0
 
         # Owned by the writer thread (the loop thread reads them only once it is idle).
@@ -201,9 +204,36 @@ class SessionWriter:
         except BaseException:
             self._drop_partial_row()
             raise
-        seq = self._next_seq
-        self._next_seq = seq + 1
-        return seq
+        return self._flushed_seq + self._buffered() - 1
+
+    def row_writer(
+        self,
+        venue: str,
+        conn_id: int,
+        kind: str,
+        recv_clock: Callable[[], int],
+        mono_clock: Callable[[], int],
+    ) -> Callable[[bytes], None]:
+        """Return a function that buffers one `kind` row of a connection, stamped by the two clocks.
+
+        `write(payload)` does what `append(recv_clock(), mono_clock(), venue, conn_id, kind,
+        payload)` does, in one call and without returning the `ingest_seq`: a receive loop's path.
+        """
+        self._check_labels(venue, conn_id, kind)
+        key = (venue, conn_id, kind)
+
+        def write(payload: bytes) -> None:
+            if self._run_key is not key:
+                self._start_run(venue, conn_id, kind, key)
+            try:
+                self._add_recv(recv_clock())
+                self._add_mono(mono_clock())
+                self._add_length(self._write_payload(payload))
+            except BaseException:
+                self._drop_partial_row()
+                raise
+
+        return write
 
     def _use(self, pending: _Pending) -> None:
         self._pending = pending
@@ -211,21 +241,29 @@ class SessionWriter:
         self._add_mono = pending.mono.append
         self._add_length = pending.lengths.append
         self._write_payload = pending.payload.write
+        self._buffered = pending.lengths.__len__
         self._run_venue: str | None = None
         self._run_conn = 0
         self._run_kind: str | None = None
+        self._run_key: tuple[str, int, str] | None = None
 
-    def _start_run(self, venue: str, conn_id: int, kind: str) -> None:
+    @staticmethod
+    def _check_labels(venue: str, conn_id: int, kind: str) -> None:
         if not (isinstance(venue, str) and isinstance(kind, str) and isinstance(conn_id, int)):
             raise TypeError(f"venue and kind must be str and conn_id int, not {venue!r}, {conn_id!r}, {kind!r}")
         if not -(2**31) <= conn_id < 2**31:
             raise ValueError(f"conn_id {conn_id} does not fit int32")
         if max(len(venue.encode()), len(kind.encode())) > MAX_LABEL_BYTES:
             raise ValueError(f"venue and kind are limited to {MAX_LABEL_BYTES} bytes")
+
+    def _start_run(self, venue: str, conn_id: int, kind: str, key: tuple[str, int, str] | None = None) -> None:
+        # `key` is the identity a row_writer checks; `append` checks the three labels instead.
+        self._check_labels(venue, conn_id, kind)
         runs = self._pending.runs
         if not runs or runs[-1][1:] != (venue, conn_id, kind):
             runs.append((len(self._pending.lengths), venue, conn_id, kind))
         self._run_venue, self._run_conn, self._run_kind = venue, conn_id, kind
+        self._run_key = key
 
     def _drop_partial_row(self) -> None:
         # A rejected frame (say, a payload that is not bytes) must not leave its columns ragged.
@@ -270,35 +308,44 @@ class SessionWriter:
 
     def _batches(self, pending: _Pending, view: memoryview, base: int, n: int) -> list[pa.RecordBatch]:
         runs = pending.runs
-        counts = np.diff(np.fromiter((r[0] for r in runs), np.int64, len(runs)), append=n)
-        run_of_row = np.repeat(np.arange(len(runs)), counts)
+        starts = [r[0] for r in runs]
         venues = [r[1].encode() for r in runs]
+        conn_ids = np.array([r[2] for r in runs], np.int32)
         kinds = [r[3].encode() for r in runs]
-        conn_ids = np.repeat(np.array([r[2] for r in runs], np.int32), counts)
         recv = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(pending.recv)])
         mono = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(pending.mono)])
         data = pa.py_buffer(view)
         ends = np.cumsum(np.frombuffer(pending.lengths, np.int64))
+        total = int(ends[-1])
         batches = []
         start = 0
         while start < n:
             # Usually one batch; more when a flush holds more than int32 offsets can reach.
             first = int(ends[start - 1]) if start else 0
-            stop = min(int(np.searchsorted(ends, first + MAX_BATCH_PAYLOAD, side="right")), start + MAX_BATCH_ROWS)
-            if stop == start:
-                raise StorageError(f"a frame of {int(ends[start]) - first} bytes is too large to record")
+            stop = n
+            if total - first > MAX_BATCH_PAYLOAD:
+                stop = int(np.searchsorted(ends, first + MAX_BATCH_PAYLOAD, side="right"))
+                if stop == start:
+                    raise StorageError(f"a frame of {int(ends[start]) - first} bytes is too large to record")
+            stop = min(stop, start + MAX_BATCH_ROWS)
             rows = stop - start
-            in_chunk = counts if rows == n else np.bincount(run_of_row[start:stop], minlength=len(runs))
+            counts = [max(0, min(end, stop) - max(begin, start)) for begin, end in zip(starts, [*starts[1:], n])]
             offsets = np.zeros(rows + 1, np.int32)
             offsets[1:] = ends[start:stop] - first
+            runs_here = [i for i, count in enumerate(counts) if count]
+            if len(runs_here) == 1:
+                venue = self._repeated(venues[runs_here[0]], rows)
+                kind = self._repeated(kinds[runs_here[0]], rows)
+            else:
+                venue, kind = _strings(venues, counts), _strings(kinds, counts)
             columns = [
-                _strings([self._session_bytes], np.array([rows])),
+                self._repeated(self._session_bytes, rows),
                 pa.array(np.arange(base + start, base + stop, dtype=np.int64)),
                 recv.slice(start, rows),
                 mono.slice(start, rows),
-                _strings(venues, in_chunk),
-                pa.array(conn_ids[start:stop]),
-                _strings(kinds, in_chunk),
+                venue,
+                pa.array(np.repeat(conn_ids, counts)),
+                kind,
                 pa.Array.from_buffers(
                     pa.binary(), rows, [None, pa.py_buffer(offsets), data.slice(first, int(ends[stop - 1]) - first)]
                 ),
@@ -306,6 +353,13 @@ class SessionWriter:
             batches.append(pa.RecordBatch.from_arrays(columns, schema=FRAMES_SCHEMA))
             start = stop
         return batches
+
+    def _repeated(self, value: bytes, rows: int) -> pa.Array:
+        # A slice of a kept column of `value`s: no new memory for the common one-label batch.
+        column = self._repeats.get(value)
+        if column is None or len(column) < rows:
+            column = self._repeats[value] = _strings([value], [max(rows, 2 * len(column or ()))])
+        return column.slice(0, rows)
 
     # -- writer thread ------------------------------------------------------------------------
 
@@ -444,7 +498,7 @@ class SessionWriter:
     @property
     def frames(self) -> int:
         """Frames appended so far."""
-        return self._next_seq
+        return self._flushed_seq + self._buffered()
 
     @property
     def bytes_on_disk(self) -> int:
@@ -472,7 +526,8 @@ class SessionWriter:
             self._release_lock(remove=True)
         finally:
             self._closed = True
-            self.append = self._append_after_close  # type: ignore[method-assign]
+            # Every way of appending (append, row writers) starts with this column: refuse there.
+            self._add_recv = self._refuse_frame
             self._io.shutdown(wait=True)
             self._sealer.shutdown(wait=True)
             if self._journal is not None:
@@ -494,7 +549,7 @@ class SessionWriter:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _append_after_close(self, *frame: object) -> int:
+    def _refuse_frame(self, *_: object) -> None:
         raise StorageError(f"session {self.session_id} is closed; frame not recorded")
 
     def _check_open(self) -> None:

@@ -442,3 +442,34 @@ def test_tick_cuts_a_journal_batch_once_chunk_bytes_of_payload_are_buffered(tmp_
 
     assert small == 0
     assert rows == 60
+
+
+def test_row_writers_and_append_interleave_into_one_ingest_order(tmp_path):
+    clock = iter(range(BASE_NS, BASE_NS + 1000))
+    mono = iter(range(1000))
+    writer = SessionWriter(tmp_path, config={})
+    kalshi_in = writer.row_writer("kalshi", 1, "in", clock.__next__, mono.__next__)
+    poly_in = writer.row_writer("polymarket", 2, "in", clock.__next__, mono.__next__)
+
+    kalshi_in(b"k0")
+    seq = writer.append(next(clock), next(mono), "kalshi", 1, "out", b"k-out")
+    kalshi_in(b"k1")
+    poly_in(b"p0")
+    kalshi_in(b"k2")
+    writer.flush()
+    poly_in(b"p1")
+    frames_before_close = writer.frames
+    writer.close()
+
+    assert seq == 1 and frames_before_close == 6
+    frames = list(iter_frames(tmp_path))
+    assert [(f.ingest_seq, f.recv_ns - BASE_NS, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == [
+        (0, 0, 0, "kalshi", 1, "in", b"k0"),
+        (1, 1, 1, "kalshi", 1, "out", b"k-out"),
+        (2, 2, 2, "kalshi", 1, "in", b"k1"),
+        (3, 3, 3, "polymarket", 2, "in", b"p0"),
+        (4, 4, 4, "kalshi", 1, "in", b"k2"),
+        (5, 5, 5, "polymarket", 2, "in", b"p1"),
+    ]
+    with pytest.raises(StorageError, match="closed"):
+        kalshi_in(b"too late")
