@@ -179,43 +179,24 @@ class _PriceChange(_Wire, tag="price_change"):
         changes = self.price_changes
         if changes is not None:
             # Era-3 `hash` identifies the causing order, not the book, so it is not decoded.
-            out: list[Event] = []
-            sizes = _SIZES
-            try:
-                for c in changes:
-                    size = sizes.get(c.size)
-                    if size is None:
-                        size = _size(c.size)
-                    out.append(
-                        LevelSet(
-                            POLYMARKET,
-                            recv_ns,
-                            c.asset_id,
-                            _SIDES[c.side],
-                            _PRICES[c.price],
-                            size,
-                            ts,
-                            _TOPS[c.best_bid],
-                            _TOPS[c.best_ask],
-                        )
-                    )
-            # Prices and tops are a small set, almost always cached; a miss redoes the frame.
-            except KeyError:
-                out = [
-                    LevelSet(
-                        POLYMARKET,
-                        recv_ns,
-                        c.asset_id,
-                        _SIDES[c.side],
-                        _price(c.price),
-                        _size(c.size),
-                        ts,
-                        _top(c.best_bid),
-                        _top(c.best_ask),
-                    )
-                    for c in changes
-                ]
-            return out
+            cached = _cached_price_changes(changes, recv_ns, ts)
+            if cached is not None:
+                return cached
+            # A price or top not cached yet: parse (and learn) them all the careful way.
+            return [
+                LevelSet(
+                    POLYMARKET,
+                    recv_ns,
+                    c.asset_id,
+                    _SIDES[c.side],
+                    _price(c.price),
+                    _size(c.size),
+                    ts,
+                    _top(c.best_bid),
+                    _top(c.best_ask),
+                )
+                for c in changes
+            ]
         asset = self.asset_id
         if asset is None:
             raise ValueError("price_change has neither price_changes nor asset_id")
@@ -354,6 +335,33 @@ def _describe(message: Any) -> str:
     return "undecodable payload"
 
 
+def _cached_price_changes(changes: list[_AssetChange], recv_ns: int, ts: int | None) -> list[Event] | None:
+    """Era-3 changes whose prices and tops are all cached (nearly always); None on a miss."""
+    out: list[Event] = []
+    sizes = _SIZES
+    try:
+        for c in changes:
+            size = sizes.get(c.size)
+            if size is None:
+                size = _size(c.size)
+            out.append(
+                LevelSet(
+                    POLYMARKET,
+                    recv_ns,
+                    c.asset_id,
+                    _SIDES[c.side],
+                    _PRICES[c.price],
+                    size,
+                    ts,
+                    _TOPS[c.best_bid],
+                    _TOPS[c.best_ask],
+                )
+            )
+    except KeyError:
+        return None
+    return out
+
+
 class PolymarketDecoder:
     """Decode one Polymarket market-channel connection's frames; keep error counters."""
 
@@ -370,32 +378,10 @@ class PolymarketDecoder:
             message = _FAST.decode(payload)
             cls = message.__class__
             if cls is _PriceChange and message.price_changes is not None:
-                # The hot path, inlined: an era-3 price_change whose prices and tops are all
-                # cached; `events` handles anything else, learning as it goes.
-                ts = message.timestamp
-                sizes = _SIZES
-                out: list[Event] = []
-                try:
-                    for c in message.price_changes:
-                        size = sizes.get(c.size)
-                        if size is None:
-                            size = _size(c.size)
-                        out.append(
-                            LevelSet(
-                                POLYMARKET,
-                                recv_ns,
-                                c.asset_id,
-                                _SIDES[c.side],
-                                _PRICES[c.price],
-                                size,
-                                ts,
-                                _TOPS[c.best_bid],
-                                _TOPS[c.best_ask],
-                            )
-                        )
-                except KeyError:
-                    return message.events(recv_ns)  # type: ignore[no-any-return]
-                return out
+                # The hot path: an era-3 price_change whose prices and tops are all cached;
+                # `events` handles anything else, learning as it goes.
+                cached = _cached_price_changes(message.price_changes, recv_ns, message.timestamp)
+                return message.events(recv_ns) if cached is None else cached
             if cls is not list:
                 return message.events(recv_ns)  # type: ignore[no-any-return]
             events: list[Event] = []
