@@ -62,71 +62,73 @@ class _Connection:
 
 
 class _BookStats:
-    """Health counters of one book: sequence gaps, invalidations, and the intervals between
-    its updates as a log histogram (buckets ~19% wide, so staleness percentiles are within that).
+    """Health of one book: sequence gaps, invalidations, and its staleness sampled on a fixed
+    grid of engine time (every `STALENESS_SAMPLE_NS`), which weighs every moment equally.
+
+    Samples go into a log histogram with four buckets per octave (~19% wide), so the
+    percentiles are within that of the sampled values; the maximum is exact for the samples.
     """
 
-    __slots__ = ("gaps", "invalid_reasons", "last_ns", "intervals", "max_interval", "total")
+    __slots__ = ("gaps", "invalid_reasons", "samples", "count", "max_sample")
 
     def __init__(self) -> None:
         self.gaps = 0
         self.invalid_reasons: dict[str, int] = {}
-        self.last_ns: int | None = None
-        self.intervals = [0] * _BUCKETS
-        self.max_interval = 0
-        self.total = 0
+        self.samples = [0] * _BUCKETS
+        self.count = 0
+        self.max_sample = 0
 
-    def touch(self, now_ns: int) -> None:
-        """Record an update at `now_ns` (several in one frame count once)."""
-        last = self.last_ns
-        self.last_ns = now_ns
-        if last is not None and now_ns > last:
-            self.interval(now_ns - last)
+    def add_range(self, first: int, step: int, count: int) -> None:
+        """Add the samples first, first + step, ... (count of them) without a loop over them."""
+        last = first + (count - 1) * step
 
-    def interval(self, gap: int) -> None:
-        self.intervals[_bucket(gap)] += 1
-        self.total += gap
-        if gap > self.max_interval:
-            self.max_interval = gap
+        def below(x: int) -> int:  # how many of the samples are < x
+            return min(count, max(0, -((first - x) // step)))
 
-    def staleness_percentiles(self, quantiles: Sequence[float]) -> list[int | None]:
-        """Time-weighted staleness quantiles (ns): over an interval of length g between two
-        updates the staleness runs uniformly from 0 to g, so the interval weighs g."""
-        if not self.total:
+        for bucket in range(_bucket(first), _bucket(last) + 1):
+            inside = below(_bucket_low(bucket + 1)) - below(_bucket_low(bucket))
+            self.samples[bucket] += inside
+        self.count += count
+        self.max_sample = max(self.max_sample, last)
+
+    def percentiles(self, quantiles: Sequence[float]) -> list[int | None]:
+        """The sampled staleness at each quantile (a bucket's middle), None before any sample."""
+        if not self.count:
             return [None] * len(quantiles)
-        buckets = [(_bucket_mid(i), n) for i, n in enumerate(self.intervals) if n]
-        weight = sum(g * n for g, n in buckets)
         results: list[int | None] = []
         for q in quantiles:
-            low, high = 0, max(g for g, _ in buckets)
-            while low < high:  # smallest s with sum(n * min(s, g)) >= q * weight
-                mid = (low + high) // 2
-                if sum(n * min(mid, g) for g, n in buckets) >= q * weight:
-                    high = mid
-                else:
-                    low = mid + 1
-            results.append(low)
+            needed, seen = q * self.count, 0
+            for bucket, n in enumerate(self.samples):
+                seen += n
+                if n and seen >= needed:
+                    results.append(min(_bucket_mid(bucket), self.max_sample))
+                    break
         return results
 
 
+STALENESS_SAMPLE_NS = 100_000_000  # book staleness is sampled every 100 ms of engine time
 _BUCKETS = 64 * 4
 
 
-def _bucket(gap: int) -> int:
-    """Log bucket of an interval: two mantissa bits under the leading one (4 per octave)."""
-    bits = gap.bit_length()
+def _bucket(value: int) -> int:
+    """Log bucket of a non-negative value: two mantissa bits under the leading one."""
+    bits = value.bit_length()
     if bits <= 3:
-        return gap
-    return bits * 4 + ((gap >> (bits - 3)) & 3) - 8
+        return value
+    return bits * 4 + ((value >> (bits - 3)) & 3) - 8
 
 
-def _bucket_mid(index: int) -> int:
-    """A representative interval (the bucket's geometric middle, roughly) for percentiles."""
+def _bucket_low(index: int) -> int:
+    """The smallest value in bucket `index` (the inverse of `_bucket`)."""
     if index <= 7:
         return index
     bits, mantissa = divmod(index + 8, 4)
-    low = (4 + mantissa) << (bits - 3)
-    return low + (1 << (bits - 3)) // 2
+    return (4 + mantissa) << (bits - 3)
+
+
+def _bucket_mid(index: int) -> int:
+    """The middle of bucket `index`, the value its samples are reported as."""
+    return (_bucket_low(index) + _bucket_low(index + 1)) // 2
 
 
 class Engine:
@@ -169,6 +171,8 @@ class Engine:
                 venue_pairs[market] = interned.setdefault(indices, indices)
         # Arrival time of the next queued paper order (kept in step with every submit and run).
         self._due = _FOREVER
+        # Next point of the staleness sampling grid (set by the first frame).
+        self._next_sample: int | None = None
         self.frames = 0
         self.decode_errors = 0
         self.last_ns = 0
@@ -231,6 +235,8 @@ class Engine:
         for session_id, ingest_seq, now_ns, venue, conn_id, kind, payload in rows:
             if self._due <= now_ns:
                 self._run_due(now_ns, outputs)
+            if self._next_sample is None or now_ns >= self._next_sample:
+                self._sample_staleness(now_ns)
             if session_id != self._session:
                 self._new_session(session_id, now_ns, ingest_seq, outputs)
                 last_conn = None
@@ -295,6 +301,28 @@ class Engine:
         self._due = _FOREVER if due is None else due
         if finished:
             self._snapshot(last, outputs)
+
+    def _sample_staleness(self, now_ns: int) -> None:
+        """Sample every tracked book's staleness at the grid points up to `now_ns`.
+
+        Runs before the frame at `now_ns` is applied: between two frames no book changes, so
+        every grid point since the last frame sees the books as they are now.
+        """
+        step = STALENESS_SAMPLE_NS
+        upto = now_ns // step
+        if self._next_sample is not None:
+            first = self._next_sample
+            count = upto - first // step + 1
+            for venue, stats_by_market in self._health.items():
+                for market, stats in stats_by_market.items():
+                    book = self.books.get(venue, market)
+                    if book is None or book.last_update_ns is None:
+                        continue
+                    staleness = first - book.last_update_ns
+                    skip = -(staleness // step) if staleness < 0 else 0  # wall clock stepped back
+                    if count > skip:
+                        stats.add_range(staleness + skip * step, step, count - skip)
+        self._next_sample = (upto + 1) * step
 
     def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:
         positions, pnl = self.portfolio.snapshot(now_ns, self.books)
@@ -367,7 +395,6 @@ class Engine:
             return
         markets = conn.markets
         pairs = conn.pairs
-        health = self._health[conn.venue]
         # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
         # changing both tokens of one pair); a set only when a frame reaches several pairs.
         first: tuple[int, ...] | None = None
@@ -379,8 +406,6 @@ class Engine:
                 market = event.market
                 markets.add(market)
                 indices = pairs.get(market)
-                if indices is not None:
-                    health[market].touch(recv_ns)
                 if indices is not None and indices is not first:
                     if first is None:
                         first = indices
@@ -464,19 +489,13 @@ class Engine:
 
     def book_health(self) -> list[dict[str, Any]]:
         """One row per book of the configured pairs: updates, gaps, invalidations and their
-        reasons, and time-weighted staleness percentiles up to the last frame."""
+        reasons, and staleness percentiles sampled every 100 ms of engine time."""
         rows = []
         for venue in sorted(self._health):
             for market in sorted(self._health[venue]):
                 stats = self._health[venue][market]
                 book = self.books.get(venue, market)
-                tail = _BookStats()  # the open interval from the last update to the end
-                tail.intervals, tail.total, tail.max_interval = (
-                    list(stats.intervals), stats.total, stats.max_interval
-                )
-                if stats.last_ns is not None and self.last_ns > stats.last_ns:
-                    tail.interval(self.last_ns - stats.last_ns)
-                p50, p90, p99 = tail.staleness_percentiles((0.5, 0.9, 0.99))
+                p50, p90, p99 = stats.percentiles((0.5, 0.9, 0.99))
                 rows.append(
                     {
                         "venue": venue,
@@ -489,10 +508,11 @@ class Engine:
                         "invalid_reasons": orjson.dumps(
                             stats.invalid_reasons, option=orjson.OPT_SORT_KEYS
                         ).decode(),
+                        "staleness_samples": stats.count,
                         "staleness_p50_ns": p50,
                         "staleness_p90_ns": p90,
                         "staleness_p99_ns": p99,
-                        "staleness_max_ns": tail.max_interval if tail.total else None,
+                        "staleness_max_ns": stats.max_sample if stats.count else None,
                         "valid_at_end": bool(book and book.valid),
                     }
                 )

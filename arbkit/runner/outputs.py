@@ -68,6 +68,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("seq_gaps", pa.int64()),
         ("invalidations", pa.int64()),
         ("invalid_reasons", pa.string()),
+        ("staleness_samples", pa.int64()),
         ("staleness_p50_ns", pa.int64()),
         ("staleness_p90_ns", pa.int64()),
         ("staleness_p99_ns", pa.int64()),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from arbkit.config import parse_config
 from arbkit.core.frame import Frame
-from arbkit.engine import Engine
+from arbkit.engine import Engine, _BookStats
 
 S = 1_000_000_000
 T0 = 1_790_000_000 * S
@@ -53,21 +56,22 @@ def test_book_health_lists_only_the_books_the_pairs_read():
     assert rows[1]["updates"] == 0 and rows[1]["staleness_p50_ns"] is None
 
 
-def test_staleness_percentiles_are_time_weighted_within_a_bucket_width():
-    # Updates every second: staleness runs uniformly over [0, 1 s), so p50 ~ 0.5 s, p90 ~ 0.9 s.
+def test_staleness_is_sampled_every_100_ms_and_reported_within_a_bucket_width():
+    # Updates every second: sampled every 100 ms, staleness runs 0.1 s .. 1 s, so p50 ~ 0.5 s.
     engine = Engine(parse_config(CONFIG))
     for frame in frames([0, S, 2 * S, 3 * S, 4 * S]):
         engine.process(frame)
 
     row = engine.book_health()[0]
 
-    assert row["staleness_max_ns"] == S
+    assert row["staleness_samples"] == 40  # 4 s of engine time, a sample every 100 ms
+    assert row["staleness_max_ns"] == S  # sampled at each whole second, just before the update
     assert abs(row["staleness_p50_ns"] - S // 2) <= 0.19 * S // 2
     assert abs(row["staleness_p90_ns"] - 9 * S // 10) <= 0.19 * 9 * S // 10
 
 
 def test_one_long_silence_dominates_the_upper_staleness_percentiles():
-    # 99 updates 10 ms apart, then 10 s of silence: most of the time the book was stale.
+    # 100 updates 10 ms apart, then 10 s of silence: most of the time the book was stale.
     times = [i * 10_000_000 for i in range(100)] + [99 * 10_000_000 + 10 * S]
     engine = Engine(parse_config(CONFIG))
     for frame in frames(times):
@@ -75,5 +79,22 @@ def test_one_long_silence_dominates_the_upper_staleness_percentiles():
 
     row = engine.book_health()[0]
 
-    assert row["staleness_max_ns"] == 10 * S
+    # The last sample (10.9 s) comes 9.91 s after the last update (0.99 s).
+    assert row["staleness_max_ns"] == 9_910_000_000
     assert row["staleness_p90_ns"] > 5 * S
+
+
+@given(
+    first=st.integers(0, 10**12),
+    step=st.integers(1, 10**9),
+    count=st.integers(1, 300),
+)
+def test_adding_a_range_of_samples_equals_adding_them_one_by_one(first, step, count):
+    at_once, one_by_one = _BookStats(), _BookStats()
+
+    at_once.add_range(first, step, count)
+    for j in range(count):
+        one_by_one.add_range(first + j * step, step, 1)
+
+    assert at_once.samples == one_by_one.samples
+    assert (at_once.count, at_once.max_sample) == (one_by_one.count, one_by_one.max_sample)
