@@ -45,23 +45,11 @@ from arbkit.core.events import (
     SeqGap,
 )
 from arbkit.core.fees import FeeParams, datetime_to_ns
-from arbkit.core.fixedpoint import SIZE_SCALE, parse_price
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, BUY_POLY_YES_KALSHI_NO, PairSpec
 
-C = SIZE_SCALE  # one contract
-MS = 1_000_000  # one millisecond in ns
-T0 = 1_790_000_000 * 10**9
+from core_builders import MS, NT, T0, YT, C, p, usd
+
 KT = "KXTEST-26NOV26-A"
-YT = "tok-yes"
-NT = "tok-no"
-
-
-def p(text: str) -> int:
-    return parse_price(text)
-
-
-def usd(text: str) -> int:
-    return int(Decimal(text) * 1_000_000)
 
 
 def make_pair(multiplier: str = "1", rate: str = "0", overrides=()) -> Pair:
