@@ -20,7 +20,7 @@ import orjson
 
 from arbkit.config import Config
 from arbkit.core.book import BookManager
-from arbkit.core.detector import CLOSED, OPENED, PEAK, Detector, DetectorEvent
+from arbkit.core.detector import CLOSED, OPENED, Detector, DetectorEvent
 from arbkit.core.events import (
     INVALID_DISCONNECT,
     KALSHI,
@@ -417,7 +417,9 @@ class Engine:
                 self.decode_errors += 1
             elif cls is SeqGap:
                 for market in event.markets:
-                    self._stat(event.venue, market).gaps += 1
+                    stats = self._health[event.venue].get(market)
+                    if stats is not None:  # only the pairs' books are tracked
+                        stats.gaps += 1
             elif cls is Resolution:
                 self._resolution(event, outputs)
         invalid = self.books.apply(events)
@@ -448,16 +450,13 @@ class Engine:
         if ticked:
             self._detector_events(ticked, outputs)
 
-    def _stat(self, venue: str, market: str) -> _BookStats:
-        stats = self._health[venue].get(market)
-        return _UNTRACKED if stats is None else stats
-
     def _book_events(
         self, invalid: Sequence[BookInvalid], recv_ns: int, ingest_seq: int, outputs: list[Output]
     ) -> None:
         for event in invalid:
-            stats = self._stat(event.venue, event.market)
-            stats.invalid_reasons[event.reason] = stats.invalid_reasons.get(event.reason, 0) + 1
+            stats = self._health[event.venue].get(event.market)
+            if stats is not None:
+                stats.invalid_reasons[event.reason] = stats.invalid_reasons.get(event.reason, 0) + 1
         self._pairs_changed([(e.venue, e.market) for e in invalid], recv_ns, ingest_seq, outputs)
 
     def _resolution(self, event: Resolution, outputs: list[Output]) -> None:
@@ -472,8 +471,7 @@ class Engine:
                 outputs.append(("opportunities", _window_row(event)))
             elif event.kind == OPENED:
                 self._on_opened(event, outputs)
-            elif event.kind == PEAK:
-                pass
+            # A new peak needs no row of its own: the window's row carries its peak when it closes.
 
     def _on_opened(self, event: DetectorEvent, outputs: list[Output]) -> None:
         pair_books = self.detector.pair_books(event.window.pair, self.books)
@@ -519,7 +517,6 @@ class Engine:
         return rows
 
 
-_UNTRACKED = _BookStats()  # sink for books no pair reads
 
 
 def _window_row(event: DetectorEvent) -> dict[str, Any]:

@@ -30,7 +30,7 @@ with the highest best-trade profit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
@@ -86,26 +86,28 @@ def profit_fine_at(
 
     None when either ladder has less than `size` in total.
     """
-    total = size * PRICE_ONE
+    kalshi = _ladder_cost_fine(size, kalshi_asks, fees.kalshi)
+    if kalshi is None:
+        return None
+    poly = _ladder_cost_fine(size, poly_asks, fees.polymarket)
+    if poly is None:
+        return None
+    return size * PRICE_ONE - kalshi - poly
+
+
+def _ladder_cost_fine(size: int, asks: Sequence[Level], fee: Callable[[int, int], int]) -> int | None:
+    """Cost in fine units of buying `size` up one ladder, with the venue's fee per level."""
+    cost = 0
     left = size
-    for price, avail in kalshi_asks:
+    if not left:
+        return 0
+    for price, avail in asks:
         take = avail if avail < left else left
-        total -= price * take + fees.kalshi(take, price) * FINE_PER_MICRO
+        cost += price * take + fee(take, price) * FINE_PER_MICRO
         left -= take
         if not left:
-            break
-    if left:
-        return None
-    left = size
-    for price, avail in poly_asks:
-        take = avail if avail < left else left
-        total -= price * take + fees.polymarket(take, price) * FINE_PER_MICRO
-        left -= take
-        if not left:
-            break
-    if left:
-        return None
-    return total
+            return cost
+    return None
 
 
 def edge_at(

@@ -75,14 +75,19 @@ async def _kalshi_client(sb: Sandbox, key, observer: _Observer, deadline: float)
                     msg = frame["msg"]
                     observer.track_run((msg["market_ticker"], msg["side"], msg["price_dollars"]), "burst", conn)
         except ConnectionClosed as exc:
-            if exc.rcvd is None:
-                observer.saw("abrupt_disconnect", conn)
-            elif exc.rcvd.code == PLAN.close_code:
-                observer.saw("clean_close", conn)
+            _note_close(exc, observer, conn)
         except TimeoutError:
             pass
         finally:
             await ws.close()
+
+
+def _note_close(exc: ConnectionClosed, observer: _Observer, conn: int) -> None:
+    """No close frame at all is the abrupt disconnect; the plan's close code the clean one."""
+    if exc.rcvd is None:
+        observer.saw("abrupt_disconnect", conn)
+    elif exc.rcvd.code == PLAN.close_code:
+        observer.saw("clean_close", conn)
 
 
 async def _poly_client(sb: Sandbox, observer: _Observer, deadline: float) -> None:
@@ -122,10 +127,7 @@ async def _poly_client(sb: Sandbox, observer: _Observer, deadline: float) -> Non
                     first = frame["price_changes"][0]
                     observer.track_run((first["asset_id"], first["side"], first["price"]), "burst", conn)
         except ConnectionClosed as exc:
-            if exc.rcvd is None:
-                observer.saw("abrupt_disconnect", conn)
-            elif exc.rcvd.code == PLAN.close_code:
-                observer.saw("clean_close", conn)
+            _note_close(exc, observer, conn)
         except TimeoutError:
             pass
         finally:
