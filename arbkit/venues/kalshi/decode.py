@@ -1,15 +1,20 @@
 """Decode Kalshi WebSocket frames (PROTOCOLS §1.5–§1.9) into normalized events.
 
 One `KalshiDecoder` per connection: it owns that connection's per-`sid` sequence state. Frames
-are decoded with one msgspec decoder over a tagged union of typed envelopes, then converted by
-plain functions; the receive time is passed in. Books come out in YES terms: YES bids are bids,
-NO bids become YES asks at 1 − p (or at p when the session subscribed with `use_yes_price`).
+are decoded with one msgspec decoder over a tagged union of typed envelopes (`wire.py`), then
+converted by plain functions; the receive time is passed in. Books come out in YES terms: YES
+bids are bids, NO bids become YES asks at 1 − p (or at p when the session subscribed with
+`use_yes_price`).
+
+This module is compiled with mypyc (the wire structs live in `wire.py`, which is not). Values
+that only pass through to an event are typed `Any`: compiled, an `int` would be unboxed on the
+way in and re-allocated on the way out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast, get_args
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -35,150 +40,38 @@ from arbkit.core.events import (
     Trade,
 )
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
+from arbkit.venues.kalshi.wire import (
+    FRAME_DECODER,
+    GENERIC_DECODER,
+    KNOWN_TYPES,
+    DeltaFrame,
+    ErrorFrame,
+    IntLevels,
+    LifecycleFrame,
+    OkFrame,
+    SnapshotFrame,
+    StrLevels,
+    SubscribedFrame,
+    TickerFrame,
+    TradeFrame,
+    UnsubscribedFrame,
+)
 
 # Error codes after which the subscription is dead and its books receive nothing more (§1.5).
 TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
 
-_CENT = 100  # ticks per legacy integer cent
-_HUNDREDTH = SIZE_SCALE // 100
+_CENT: Final = 100  # ticks per legacy integer cent
+_HUNDREDTH: Final = SIZE_SCALE // 100
 # Wire prices sit on a small grid and counts repeat; bounded so a hostile stream can't grow it.
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT: Final = 50_000
 # Counts are far more varied than prices (~100k distinct in a 1M-frame stream), and a count means
 # the same on every connection: one cache for all decoders, cleared when full so that a long
 # session keeps its hot strings cached rather than freezing on its first 100k.
-_COUNT_CACHE_LIMIT = 100_000
-_COUNTS: dict[int | str, int] = {}
-_REASON_LIMIT = 160
+_COUNT_CACHE_LIMIT: Final = 100_000
+_COUNTS: dict[int | str, Any] = {}
+_REASON_LIMIT: Final = 160
 
-_IntLevels = list[tuple[int, int]]
-# Era B `*_dollars` pairs carry integer counts, era C `*_dollars_fp` pairs count strings.
-_StrLevels = list[tuple[str, int | str]]
 _WireLevels = list[tuple[int | str, int | str]]
-
-
-class _Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
-    id: int | None = None
-    sid: int | None = None
-    seq: int | None = None
-    sending_ts_ms: int | None = None
-
-
-class _DeltaMsg(msgspec.Struct, gc=False):
-    market_ticker: str
-    side: str
-    price_dollars: str | None = None
-    price: int | None = None
-    delta_fp: str | None = None
-    delta: int | None = None
-    ts_ms: int | None = None
-
-
-class _Delta(_Envelope, tag="orderbook_delta", kw_only=True, gc=False):
-    msg: _DeltaMsg
-
-
-class _SnapshotMsg(msgspec.Struct, gc=False):
-    market_ticker: str
-    yes_dollars_fp: _StrLevels | None = None
-    no_dollars_fp: _StrLevels | None = None
-    yes_dollars: _StrLevels | None = None
-    no_dollars: _StrLevels | None = None
-    yes: _IntLevels | None = None
-    no: _IntLevels | None = None
-    ts_ms: int | None = None
-
-
-class _Snapshot(_Envelope, tag="orderbook_snapshot", kw_only=True, gc=False):
-    msg: _SnapshotMsg
-
-
-class _SubscribedMsg(msgspec.Struct, gc=False):
-    channel: str | None = None
-    sid: int | None = None
-
-
-class _Subscribed(_Envelope, tag="subscribed", kw_only=True, gc=False):
-    msg: _SubscribedMsg
-
-
-class _OkMsg(msgspec.Struct, gc=False):
-    market_tickers: list[str] | None = None
-
-
-class _ListedSubscription(msgspec.Struct, gc=False):
-    channel: str | None = None
-    sid: int | None = None
-    market_tickers: list[str] | None = None
-
-
-class _Ok(_Envelope, tag="ok", kw_only=True, gc=False):
-    # update_subscription answers with an object, list_subscriptions with a list.
-    msg: _OkMsg | list[_ListedSubscription] | None = None
-
-
-class _Unsubscribed(_Envelope, tag="unsubscribed", kw_only=True, gc=False):
-    pass
-
-
-class _ErrorMsg(msgspec.Struct, gc=False):
-    code: int | None = None
-    msg: str | None = None
-    market_ticker: str | None = None
-    sid: int | None = None
-
-
-class _Error(_Envelope, tag="error", kw_only=True, gc=False):
-    msg: _ErrorMsg
-
-
-class _TickerMsg(msgspec.Struct, gc=False):
-    market_ticker: str
-    yes_bid_dollars: str | None = None
-    yes_ask_dollars: str | None = None
-    yes_bid: int | None = None
-    yes_ask: int | None = None
-    yes_bid_size_fp: str | None = None
-    yes_ask_size_fp: str | None = None
-    ts_ms: int | None = None
-    # Seconds int on ticker/trade but an RFC3339 string on deltas (§1.7): accept anything.
-    ts: Any = None
-
-
-class _Ticker(_Envelope, tag="ticker", kw_only=True, gc=False):
-    msg: _TickerMsg
-
-
-class _TradeMsg(msgspec.Struct, gc=False):
-    market_ticker: str
-    yes_price_dollars: str | None = None
-    yes_price: int | None = None
-    count_fp: str | None = None
-    count: int | None = None
-    taker_outcome_side: str | None = None
-    taker_side: str | None = None
-    ts_ms: int | None = None
-    ts: Any = None
-
-
-class _Trade(_Envelope, tag="trade", kw_only=True, gc=False):
-    msg: _TradeMsg
-
-
-class _LifecycleMsg(msgspec.Struct, gc=False):
-    market_ticker: str
-    event_type: str
-    result: str | None = None
-    ts_ms: int | None = None
-
-
-class _Lifecycle(_Envelope, tag="market_lifecycle_v2", kw_only=True, gc=False):
-    msg: _LifecycleMsg
-
-
-_Frame = (
-    _Delta | _Snapshot | _Subscribed | _Ok | _Unsubscribed | _Error | _Ticker | _Trade | _Lifecycle
-)
-_KNOWN_TYPES = frozenset(cls.__struct_config__.tag for cls in get_args(_Frame))
 
 
 class _BadFrame(Exception):
@@ -212,7 +105,7 @@ def _learn_price(cache: dict[int | str, int], wire: int | str, complement: bool)
     return ticks
 
 
-def _learn_count(wire: int | str) -> int:
+def _learn_count(wire: int | str) -> Any:
     size = _count(wire)
     if len(_COUNTS) >= _COUNT_CACHE_LIMIT:
         _COUNTS.clear()
@@ -242,7 +135,7 @@ def _levels(levels: _WireLevels, prices: dict[int | str, int], complement: bool)
 
 
 def _ladder(
-    fp: _StrLevels | None, dollars: _StrLevels | None, cents: _IntLevels | None
+    fp: StrLevels | None, dollars: StrLevels | None, cents: IntLevels | None
 ) -> _WireLevels:
     # Transitional frames carry the same ladder up to three times; the newest field wins (§1.7):
     # {"yes": [[33, 75]], "yes_dollars": [["0.330", 75]], "yes_dollars_fp": [["0.3300", "75.00"]]}
@@ -291,8 +184,7 @@ class KalshiDecoder:
     def __init__(self, use_yes_price: bool = False) -> None:
         self.use_yes_price = use_yes_price
         self.decode_errors = 0
-        self._decode = msgspec.json.Decoder(_Frame).decode
-        self._generic = msgspec.json.Decoder()
+        self._decode: Callable[[bytes | str], object] = FRAME_DECODER.decode
         self._last_seq: dict[int, int] = {}
         self._sid_markets: dict[int, set[str]] = {}
         # Book frames without a sid (never seen on the wire, but a terminal error must reach them).
@@ -300,65 +192,71 @@ class KalshiDecoder:
         self._bid_ticks: dict[int | str, int] = {}
         self._ask_ticks: dict[int | str, int] = {}
         # The delta hot path's prices: wire side -> {wire price: (book side, ticks)}.
-        self._delta_prices: dict[str, dict[int | str, tuple[int, int]]] = {"yes": {}, "no": {}}
+        self._delta_prices: dict[str, dict[int | str | None, tuple[Any, Any]]] = {
+            "yes": {},
+            "no": {},
+        }
         # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
         self._complement_no = not use_yes_price
         self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
-            _Snapshot: self._snapshot,
-            _Ticker: self._ticker,
-            _Trade: self._trade,
-            _Lifecycle: self._lifecycle,
-            _Ok: self._ok,
-            _Subscribed: self._subscribed,
-            _Unsubscribed: self._unsubscribed,
-            _Error: self._error,
+            SnapshotFrame: self._snapshot,
+            TickerFrame: self._ticker,
+            TradeFrame: self._trade,
+            LifecycleFrame: self._lifecycle,
+            OkFrame: self._ok,
+            SubscribedFrame: self._subscribed,
+            UnsubscribedFrame: self._unsubscribed,
+            ErrorFrame: self._error,
         }
 
-    def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
+    def decode(self, payload: bytes | str, recv_ns: int) -> list[Event]:
         """Decode one frame received at `recv_ns`; never raises."""
+        ns: Any = recv_ns
         try:
             frame = self._decode(payload)
         # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
         except (msgspec.DecodeError, ValueError) as exc:
-            return self._untyped(payload, recv_ns, exc)
+            return self._untyped(payload, ns, exc)
         try:
-            if frame.__class__ is _Delta:
+            if type(frame) is DeltaFrame:
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
                 # market already on that sid, at a price seen before on that side. Anything
                 # else takes `_delta`, which also learns the price, sid and market.
                 msg = frame.msg
                 sid = frame.sid
+                if sid is None:
+                    return self._delta(frame, ns)
                 try:
                     book_side, price = self._delta_prices[msg.side][msg.price_dollars]
-                    last = self._last_seq[sid]  # type: ignore[index]
-                    markets = self._sid_markets[sid]  # type: ignore[index]
+                    last = self._last_seq[sid]
+                    markets = self._sid_markets[sid]
                 except KeyError:
-                    return self._delta(frame, recv_ns)
+                    return self._delta(frame, ns)
                 seq = frame.seq
                 market = msg.market_ticker
                 wire_delta = msg.delta_fp
-                if seq != last + 1 or market not in markets or wire_delta is None:
-                    return self._delta(frame, recv_ns)
+                if seq is None or seq != last + 1 or market not in markets or wire_delta is None:
+                    return self._delta(frame, ns)
                 delta = _COUNTS.get(wire_delta)
                 if delta is None:
                     delta = _learn_count(wire_delta)
-                self._last_seq[sid] = seq  # type: ignore[index]
+                self._last_seq[sid] = seq
                 ts = msg.ts_ms
                 if ts is None:
                     ts = frame.sending_ts_ms
-                return [LevelDelta(KALSHI, recv_ns, market, book_side, price, delta, ts, sid)]
-            return self._handlers[frame.__class__](frame, recv_ns)
+                return [LevelDelta(KALSHI, ns, market, book_side, price, delta, ts, sid)]
+            return self._handlers[type(frame)](frame, ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
-            return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
+            return [self._decode_error(ns, str(exc) or exc.__class__.__name__)]
 
     def _decode_error(self, recv_ns: int, reason: str) -> DecodeError:
         self.decode_errors += 1
         return DecodeError(KALSHI, recv_ns, _short(reason))
 
-    def _untyped(self, payload: bytes, recv_ns: int, exc: Exception) -> list[Event]:
+    def _untyped(self, payload: bytes | str, recv_ns: int, exc: Exception) -> list[Event]:
         """Handle a frame the typed decoder rejected: unknown type, or really malformed."""
         try:
-            obj = self._generic.decode(payload)
+            obj = GENERIC_DECODER.decode(payload)
         except (msgspec.DecodeError, ValueError) as json_exc:
             return [self._decode_error(recv_ns, f"invalid JSON: {json_exc}")]
         if not isinstance(obj, dict):
@@ -366,7 +264,7 @@ class KalshiDecoder:
         kind = obj.get("type")
         if not isinstance(kind, str):
             return [self._decode_error(recv_ns, "frame has no string `type`")]
-        if kind in _KNOWN_TYPES:
+        if kind in KNOWN_TYPES:
             return [self._decode_error(recv_ns, f"{kind}: {exc}")]
         events: list[Event] = []
         sid, seq = obj.get("sid"), obj.get("seq")
@@ -398,7 +296,7 @@ class KalshiDecoder:
             markets = self._sid_markets[sid] = set()
         return markets
 
-    def _delta(self, frame: _Delta, recv_ns: int) -> list[Event]:
+    def _delta(self, frame: DeltaFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         wire_price = msg.price_dollars if msg.price_dollars is not None else msg.price
         wire_delta = msg.delta_fp if msg.delta_fp is not None else msg.delta
@@ -447,7 +345,7 @@ class KalshiDecoder:
         out.append(event)
         return out
 
-    def _snapshot(self, frame: _Snapshot, recv_ns: int) -> list[Event]:
+    def _snapshot(self, frame: SnapshotFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         yes = _ladder(msg.yes_dollars_fp, msg.yes_dollars, msg.yes)
         no = _ladder(msg.no_dollars_fp, msg.no_dollars, msg.no)
@@ -463,7 +361,7 @@ class KalshiDecoder:
         out.append(event)
         return out
 
-    def _ticker(self, frame: _Ticker, recv_ns: int) -> list[Event]:
+    def _ticker(self, frame: TickerFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         # Legacy tickers quote integer cents: {"yes_bid": 46, "yes_ask": 48}
         bid = _price_of(msg.yes_bid_dollars, msg.yes_bid)
@@ -473,7 +371,7 @@ class KalshiDecoder:
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
         return [TopOfBook(KALSHI, recv_ns, msg.market_ticker, bid, ask, bid_size, ask_size, ts)]
 
-    def _trade(self, frame: _Trade, recv_ns: int) -> list[Event]:
+    def _trade(self, frame: TradeFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         price = _price_of(msg.yes_price_dollars, msg.yes_price)
         size = _count_of(msg.count_fp, msg.count)
@@ -484,7 +382,7 @@ class KalshiDecoder:
         ts = _print_ts_ms(msg.ts_ms, msg.ts, frame.sending_ts_ms)
         return [Trade(KALSHI, recv_ns, msg.market_ticker, price, size, taker, ts)]
 
-    def _lifecycle(self, frame: _Lifecycle, recv_ns: int) -> list[Event]:
+    def _lifecycle(self, frame: LifecycleFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         ts = msg.ts_ms if msg.ts_ms is not None else frame.sending_ts_ms
         # Decided markets: {"event_type": "determined", "result": "yes"}; `settled` repeats it.
@@ -492,11 +390,11 @@ class KalshiDecoder:
             return [Resolution(KALSHI, recv_ns, msg.market_ticker, msg.result, ts)]
         return [MarketStatus(KALSHI, recv_ns, msg.market_ticker, msg.event_type, ts)]
 
-    def _subscribed(self, frame: _Subscribed, recv_ns: int) -> list[Event]:
+    def _subscribed(self, frame: SubscribedFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         return [SubscriptionAck(KALSHI, recv_ns, frame.id, "subscribed", msg.channel, msg.sid)]
 
-    def _ok(self, frame: _Ok, recv_ns: int) -> list[Event]:
+    def _ok(self, frame: OkFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         out: list[Event] = []
         if isinstance(msg, list):
@@ -519,7 +417,7 @@ class KalshiDecoder:
         out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", None, frame.sid, markets))
         return out
 
-    def _unsubscribed(self, frame: _Unsubscribed, recv_ns: int) -> list[Event]:
+    def _unsubscribed(self, frame: UnsubscribedFrame, recv_ns: int) -> list[Event]:
         out: list[Event] = []
         sid = frame.sid
         if sid is not None:
@@ -531,7 +429,7 @@ class KalshiDecoder:
         out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "unsubscribed", None, sid))
         return out
 
-    def _error(self, frame: _Error, recv_ns: int) -> list[Event]:
+    def _error(self, frame: ErrorFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
         out: list[Event] = []
         if frame.sid is not None and frame.seq is not None:

@@ -1,20 +1,25 @@
 """Decode Polymarket CLOB market-channel frames into normalized events (PROTOCOLS §3.3-3.4).
 
 The hot path is one `msgspec` decode of the whole frame into a tagged union of wire structs
-(tag `event_type`), after which each struct turns itself into events with the receive time it is
-given. Anything the typed decode rejects (non-JSON text, an unknown event type in a batch, a
-field of the wrong type) takes a slower generic path that decodes element by element, so one
-bad element costs only itself. Nothing here raises: failures become `DecodeError` events and
-are counted on the decoder.
+(`wire.py`, tag `event_type`), after which a plain function per message type turns it into
+events with the receive time it is given. Anything the typed decode rejects (non-JSON text, an
+unknown event type in a batch, a field of the wrong type) takes a slower generic path that
+decodes element by element, so one bad element costs only itself. Nothing here raises: failures
+become `DecodeError` events and are counted on the decoder.
 
-Wire strings become exact integers through bounded caches of already-validated strings; on a
-miss a plain size ("1300.5") is parsed inline and anything else goes to `core.fixedpoint`, which
-rejects whatever is inexact.
+Wire prices become exact integers through bounded caches of already-validated strings. Sizes are
+far more varied (~90k distinct per 250k frames), so a plain size ("1300.5") is parsed directly
+when this module is compiled (mypyc) and through a cache when it is interpreted; anything
+unusual goes to `core.fixedpoint`, which rejects whatever is inexact.
+
+Values that only pass through to an event are typed `Any`: compiled, an `int` would be unboxed
+on the way in and re-allocated on the way out.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Final
 
 import msgspec
 
@@ -35,23 +40,41 @@ from arbkit.core.events import (
     Trade,
 )
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
+from arbkit.venues.polymarket.wire import (
+    BY_TAG,
+    FAST_DECODER,
+    GENERIC_DECODER,
+    AssetChange,
+    BestBidAskMsg,
+    BookMsg,
+    LastTradePriceMsg,
+    MarketResolvedMsg,
+    NewMarketMsg,
+    PriceChangeMsg,
+    TickSizeChangeMsg,
+    WireLevel,
+    WireMessage,
+)
 
 __all__ = ["PolymarketDecoder"]
 
-_CACHE_LIMIT = 100_000
-_REASON_LIMIT = 300
+# Compiled, a digit loop parses a size faster than even a cache hit; interpreted, the loop costs
+# about ten cache hits, so only the interpreted build caches sizes.
+_COMPILED: Final = not __file__.endswith(".py")
+_CACHE_LIMIT: Final = 100_000
+_REASON_LIMIT: Final = 300
+# Longer digit strings go to the strict parser (so the loop's arithmetic stays native).
+_PLAIN_SIZE_CHARS: Final = 18
 
 # Validated wire string -> integer. `_TOPS` also maps None and "" (no best price) to None, so
 # the hot loop can index it without a branch.
-_PRICES: dict[str, int] = {}
-_SIZES: dict[str, int] = {}
-_TOPS: dict[str | None, int | None] = {}
+_PRICES: dict[str, Any] = {}
+_SIZES: dict[str, Any] = {}
+_TOPS: dict[str | None, Any] = {}
 
-# Typed as a Literal, msgspec validates the side and hands back the interned string.
-_Side = Literal["BUY", "SELL", "buy", "sell"]
-_SIDES = {"BUY": BID, "SELL": ASK, "buy": BID, "sell": ASK}
+_SIDES: dict[str, Any] = {"BUY": BID, "SELL": ASK, "buy": BID, "sell": ASK}
 _TAKER_SIDES = {"BUY": "buy", "SELL": "sell", "buy": "buy", "sell": "sell"}
-_FRACTION_SCALE = [SIZE_SCALE // 10**places for places in range(7)]
+_FRACTION_SCALE: Final = [SIZE_SCALE // 10**places for places in range(7)]
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -61,7 +84,7 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def _price(text: str) -> int:
+def _price(text: str) -> Any:
     value = _PRICES.get(text)
     if value is None:
         value = parse_price(text)
@@ -71,295 +94,254 @@ def _price(text: str) -> int:
     return value
 
 
-def _size(text: str) -> int:
-    # Level sizes are far more varied than prices, so a miss here is common and must be cheap:
-    # plain "123" / "123.45" is parsed inline, anything unusual goes to the strict parser.
-    value = _SIZES.get(text)
-    if value is None:
-        whole, _, frac = text.partition(".")
-        if text.isascii() and whole.isdigit() and len(frac) <= 6 and (frac.isdigit() or not frac):
-            value = int(whole) * SIZE_SCALE + int(frac or "0") * _FRACTION_SCALE[len(frac)]
+def _plain_size(text: str) -> int:
+    """Return the millionths in a plain "123" / "123." / "123.45" (<= 6 places), else -1."""
+    n = len(text)
+    if n == 0 or n > _PLAIN_SIZE_CHARS:
+        return -1
+    value = 0
+    point = -1
+    for i in range(n):
+        c = ord(text[i])
+        if 48 <= c <= 57:
+            value = value * 10 + (c - 48)
+        elif c == 46 and point < 0:
+            point = i
         else:
-            value = parse_size(text)
-            if value < 0:
-                raise ValueError(f"negative size: {text!r}")
-        _remember(_SIZES, text, value)
+            return -1
+    if point < 0:
+        return value * SIZE_SCALE
+    places = n - 1 - point
+    if point == 0 or places > 6:
+        return -1
+    return value * _FRACTION_SCALE[places]
+
+
+def _strict_size(text: str) -> int:
+    value = parse_size(text)
+    if value < 0:
+        raise ValueError(f"negative size: {text!r}")
     return value
 
 
-def _top(text: str | None) -> int | None:
+def _size(text: str) -> Any:
+    if _COMPILED:
+        value = _plain_size(text)
+        return value if value >= 0 else _strict_size(text)
+    cached = _SIZES.get(text)
+    if cached is None:
+        # Inline, since interpreted calls cost more than this: plain "123" / "123.45".
+        whole, _, frac = text.partition(".")
+        if text.isascii() and whole.isdigit() and len(frac) <= 6 and (frac.isdigit() or not frac):
+            cached = int(whole) * SIZE_SCALE + int(frac or "0") * _FRACTION_SCALE[len(frac)]
+        else:
+            cached = _strict_size(text)
+        _remember(_SIZES, text, cached)
+    return cached
+
+
+def _top(text: str | None) -> Any:
     value = None if not text else _price(text)
     _remember(_TOPS, text, value)
     return value
 
 
 def _tick(text: str) -> int:
-    value = _price(text)
+    value: int = _price(text)
     if value <= 0:
         raise ValueError(f"tick size must be positive: {text!r}")
     return value
 
 
-def _levels(levels: list[_Level]) -> list[Level]:
-    sizes = _SIZES
-    try:
-        return [(_PRICES[lv.price], sizes.get(lv.size) or _size(lv.size)) for lv in levels]
-    except KeyError:
-        return [(_price(lv.price), _size(lv.size)) for lv in levels]
+def _levels(levels: list[WireLevel]) -> list[Level]:
+    prices = _PRICES
+    if _COMPILED:
+        try:
+            return [(prices[lv.price], _size(lv.size)) for lv in levels]
+        except KeyError:
+            pass
+    else:
+        sizes = _SIZES
+        try:
+            return [(prices[lv.price], sizes.get(lv.size) or _size(lv.size)) for lv in levels]
+        except KeyError:
+            pass
+    return [(_price(lv.price), _size(lv.size)) for lv in levels]
 
 
-class _Level(msgspec.Struct, gc=False):
-    price: str
-    size: str
-
-
-class _Change(msgspec.Struct, gc=False):
-    """One element of an era-2 `changes` list (the asset is the frame's)."""
-
-    price: str
-    size: str
-    side: _Side
-
-
-class _AssetChange(msgspec.Struct, gc=False):
-    """One element of an era-3 `price_changes` list."""
-
-    asset_id: str
-    price: str
-    size: str
-    side: _Side
-    best_bid: str | None = None
-    best_ask: str | None = None
-
-
-# All numbers on the wire are strings, timestamps included ("1790658674035", Unix ms):
-# `strict=False` lets msgspec turn the timestamp strings into ints in C.
-class _Wire(msgspec.Struct, tag_field="event_type", kw_only=True, gc=False):
-    def events(self, recv_ns: int) -> list[Event]:
-        raise NotImplementedError
-
-
-class _Book(_Wire, tag="book"):
-    asset_id: str
-    bids: list[_Level]
-    asks: list[_Level]
-    timestamp: int | None = None
-    tick_size: str | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        # Quirk: bids come ascending and asks descending (best LAST); the book ignores order.
-        return [
-            BookSnapshot(
-                POLYMARKET,
-                recv_ns,
-                self.asset_id,
-                _levels(self.bids),
-                _levels(self.asks),
-                self.timestamp,
-                _tick(self.tick_size) if self.tick_size else None,
-            )
-        ]
-
-
-class _PriceChange(_Wire, tag="price_change"):
-    # Era 3 (from 2025-09-15): {"market": "0x..", "price_changes": [{"asset_id", "price", ...}]}
-    price_changes: list[_AssetChange] | None = None
-    # Era 2: {"asset_id": "<tok>", "changes": [{"price": "0.40", "side": "SELL", "size": "3300"}]}
-    changes: list[_Change] | None = None
-    # Era 1: {"asset_id": "<tok>", "price": "0.6", "side": "BUY", "size": "3400"}
-    asset_id: str | None = None
-    price: str | None = None
-    size: str | None = None
-    side: _Side | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        # `size` is the new absolute size at the price ("0" removes it), not a delta.
-        ts = self.timestamp
-        changes = self.price_changes
-        if changes is not None:
-            # Era-3 `hash` identifies the causing order, not the book, so it is not decoded.
-            cached = _cached_price_changes(changes, recv_ns, ts)
-            if cached is not None:
-                return cached
-            # A price or top not cached yet: parse (and learn) them all the careful way.
-            return [
-                LevelSet(
-                    POLYMARKET,
-                    recv_ns,
-                    c.asset_id,
-                    _SIDES[c.side],
-                    _price(c.price),
-                    _size(c.size),
-                    ts,
-                    _top(c.best_bid),
-                    _top(c.best_ask),
-                )
-                for c in changes
-            ]
-        asset = self.asset_id
-        if asset is None:
-            raise ValueError("price_change has neither price_changes nor asset_id")
-        if self.changes is not None:
-            return [
-                LevelSet(
-                    POLYMARKET,
-                    recv_ns,
-                    asset,
-                    _SIDES[c.side],
-                    _price(c.price),
-                    _size(c.size),
-                    ts,
-                )
-                for c in self.changes
-            ]
-        if self.price is None or self.size is None or self.side is None:
-            raise ValueError("price_change has no changes and no price/size/side")
-        return [
-            LevelSet(
-                POLYMARKET,
-                recv_ns,
-                asset,
-                _SIDES[self.side],
-                _price(self.price),
-                _size(self.size),
-                ts,
-            )
-        ]
-
-
-class _TickSizeChange(_Wire, tag="tick_size_change"):
-    asset_id: str
-    new_tick_size: str
-    old_tick_size: str | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        old = _tick(self.old_tick_size) if self.old_tick_size else None
-        return [
-            TickSizeChange(
-                POLYMARKET, recv_ns, self.asset_id, old, _tick(self.new_tick_size), self.timestamp
-            )
-        ]
-
-
-class _LastTradePrice(_Wire, tag="last_trade_price"):
-    asset_id: str
-    price: str
-    size: str
-    side: _Side | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        # `side` is the taker's side.
-        taker = None if self.side is None else _TAKER_SIDES[self.side]
-        return [
-            Trade(
-                POLYMARKET,
-                recv_ns,
-                self.asset_id,
-                _price(self.price),
-                _size(self.size),
-                taker,
-                self.timestamp,
-            )
-        ]
-
-
-class _BestBidAsk(_Wire, tag="best_bid_ask"):
-    asset_id: str
-    best_bid: str | None = None
-    best_ask: str | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        return [
-            TopOfBook(
-                POLYMARKET,
-                recv_ns,
-                self.asset_id,
-                _top(self.best_bid),
-                _top(self.best_ask),
-                venue_ts_ms=self.timestamp,
-            )
-        ]
-
-
-class _MarketResolved(_Wire, tag="market_resolved"):
-    winning_asset_id: str
-    assets_ids: list[str] | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        # Books are per token, so the condition-level resolution is fanned out to each token.
-        winner = self.winning_asset_id
-        assets = list(self.assets_ids or ())
-        if winner not in assets:
-            assets.append(winner)
-        ts = self.timestamp
-        return [
-            Resolution(POLYMARKET, recv_ns, asset, "yes" if asset == winner else "no", ts)
-            for asset in assets
-        ]
-
-
-class _NewMarket(_Wire, tag="new_market"):
-    market: str | None = None
-    condition_id: str | None = None
-    timestamp: int | None = None
-
-    def events(self, recv_ns: int) -> list[Event]:
-        # Global, not asset-scoped: keyed by the condition id, since no token book exists yet.
-        market = self.market or self.condition_id
-        if not market:
-            raise ValueError("new_market without market/condition_id")
-        return [MarketStatus(POLYMARKET, recv_ns, market, "new_market", self.timestamp)]
-
-
-_Message = (
-    _Book | _PriceChange | _TickSizeChange | _LastTradePrice | _BestBidAsk | _MarketResolved
-    | _NewMarket
-)
-_WIRE_TYPES: dict[str, type[_Wire]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in _Message.__args__
-}
-# Quirk: a frame is one event object or a JSON array of them (initial dumps, mixed batches).
-_FAST = msgspec.json.Decoder(_Message | list[_Message], strict=False)
-_GENERIC = msgspec.json.Decoder()
-
-
-def _describe(message: Any) -> str:
-    if isinstance(message, _Wire):
-        return str(message.__struct_config__.tag)
-    return "undecodable payload"
-
-
-def _cached_price_changes(changes: list[_AssetChange], recv_ns: int, ts: int | None) -> list[Event] | None:
+def _cached_price_changes(
+    changes: list[AssetChange], recv_ns: Any, ts: int | None
+) -> list[Event] | None:
     """Era-3 changes whose prices and tops are all cached (nearly always); None on a miss."""
     out: list[Event] = []
+    level_set = LevelSet
+    venue = POLYMARKET
+    prices = _PRICES
+    tops = _TOPS
+    sides = _SIDES
     sizes = _SIZES
     try:
         for c in changes:
-            size = sizes.get(c.size)
-            if size is None:
-                size = _size(c.size)
+            text = c.size
+            if _COMPILED:
+                size = _size(text)
+            else:
+                size = sizes.get(text)
+                if size is None:
+                    size = _size(text)
             out.append(
-                LevelSet(
-                    POLYMARKET,
+                level_set(
+                    venue,
                     recv_ns,
                     c.asset_id,
-                    _SIDES[c.side],
-                    _PRICES[c.price],
+                    sides[c.side],
+                    prices[c.price],
                     size,
                     ts,
-                    _TOPS[c.best_bid],
-                    _TOPS[c.best_ask],
+                    tops[c.best_bid],
+                    tops[c.best_ask],
                 )
             )
     except KeyError:
         return None
     return out
+
+
+def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
+    # Quirk: bids come ascending and asks descending (best LAST); the book ignores order.
+    return [
+        BookSnapshot(
+            POLYMARKET,
+            recv_ns,
+            message.asset_id,
+            _levels(message.bids),
+            _levels(message.asks),
+            message.timestamp,
+            _tick(message.tick_size) if message.tick_size else None,
+        )
+    ]
+
+
+def _price_change_events(message: PriceChangeMsg, recv_ns: Any) -> list[Event]:
+    # `size` is the new absolute size at the price ("0" removes it), not a delta.
+    ts = message.timestamp
+    changes = message.price_changes
+    if changes is not None:
+        # Era-3 `hash` identifies the causing order, not the book, so it is not decoded.
+        cached = _cached_price_changes(changes, recv_ns, ts)
+        if cached is not None:
+            return cached
+        # A price or top not cached yet: parse (and learn) them all the careful way.
+        return [
+            LevelSet(
+                POLYMARKET,
+                recv_ns,
+                c.asset_id,
+                _SIDES[c.side],
+                _price(c.price),
+                _size(c.size),
+                ts,
+                _top(c.best_bid),
+                _top(c.best_ask),
+            )
+            for c in changes
+        ]
+    asset = message.asset_id
+    if asset is None:
+        raise ValueError("price_change has neither price_changes nor asset_id")
+    if message.changes is not None:
+        return [
+            LevelSet(
+                POLYMARKET, recv_ns, asset, _SIDES[c.side], _price(c.price), _size(c.size), ts
+            )
+            for c in message.changes
+        ]
+    if message.price is None or message.size is None or message.side is None:
+        raise ValueError("price_change has no changes and no price/size/side")
+    return [
+        LevelSet(
+            POLYMARKET,
+            recv_ns,
+            asset,
+            _SIDES[message.side],
+            _price(message.price),
+            _size(message.size),
+            ts,
+        )
+    ]
+
+
+def _tick_size_change_events(message: TickSizeChangeMsg, recv_ns: Any) -> list[Event]:
+    old = _tick(message.old_tick_size) if message.old_tick_size else None
+    new = _tick(message.new_tick_size)
+    return [TickSizeChange(POLYMARKET, recv_ns, message.asset_id, old, new, message.timestamp)]
+
+
+def _last_trade_price_events(message: LastTradePriceMsg, recv_ns: Any) -> list[Event]:
+    # `side` is the taker's side.
+    taker = None if message.side is None else _TAKER_SIDES[message.side]
+    return [
+        Trade(
+            POLYMARKET,
+            recv_ns,
+            message.asset_id,
+            _price(message.price),
+            _size(message.size),
+            taker,
+            message.timestamp,
+        )
+    ]
+
+
+def _best_bid_ask_events(message: BestBidAskMsg, recv_ns: Any) -> list[Event]:
+    return [
+        TopOfBook(
+            POLYMARKET,
+            recv_ns,
+            message.asset_id,
+            _top(message.best_bid),
+            _top(message.best_ask),
+            venue_ts_ms=message.timestamp,
+        )
+    ]
+
+
+def _market_resolved_events(message: MarketResolvedMsg, recv_ns: Any) -> list[Event]:
+    # Books are per token, so the condition-level resolution is fanned out to each token.
+    winner = message.winning_asset_id
+    assets = list(message.assets_ids or ())
+    if winner not in assets:
+        assets.append(winner)
+    ts = message.timestamp
+    return [
+        Resolution(POLYMARKET, recv_ns, asset, "yes" if asset == winner else "no", ts)
+        for asset in assets
+    ]
+
+
+def _new_market_events(message: NewMarketMsg, recv_ns: Any) -> list[Event]:
+    # Global, not asset-scoped: keyed by the condition id, since no token book exists yet.
+    market = message.market or message.condition_id
+    if not market:
+        raise ValueError("new_market without market/condition_id")
+    return [MarketStatus(POLYMARKET, recv_ns, market, "new_market", message.timestamp)]
+
+
+_EVENTS: dict[type, Callable[[Any, Any], list[Event]]] = {
+    BookMsg: _book_events,
+    PriceChangeMsg: _price_change_events,
+    TickSizeChangeMsg: _tick_size_change_events,
+    LastTradePriceMsg: _last_trade_price_events,
+    BestBidAskMsg: _best_bid_ask_events,
+    MarketResolvedMsg: _market_resolved_events,
+    NewMarketMsg: _new_market_events,
+}
+
+
+def _describe(message: object) -> str:
+    if isinstance(message, WireMessage):
+        return str(message.__struct_config__.tag)
+    return "undecodable payload"
 
 
 class PolymarketDecoder:
@@ -371,39 +353,41 @@ class PolymarketDecoder:
         self.decode_errors = 0
         self.skipped = 0
 
-    def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
+    def decode(self, payload: bytes | str, recv_ns: int) -> list[Event]:
         """Turn one raw frame into events; never raise."""
-        message: Any = None
+        ns: Any = recv_ns
+        message: object = None
         try:
-            message = _FAST.decode(payload)
-            cls = message.__class__
-            if cls is _PriceChange and message.price_changes is not None:
-                # The hot path: an era-3 price_change whose prices and tops are all cached;
-                # `events` handles anything else, learning as it goes.
-                cached = _cached_price_changes(message.price_changes, recv_ns, message.timestamp)
-                return message.events(recv_ns) if cached is None else cached
-            if cls is not list:
-                return message.events(recv_ns)  # type: ignore[no-any-return]
+            message = FAST_DECODER.decode(payload)
+            if type(message) is PriceChangeMsg:
+                changes = message.price_changes
+                if changes is not None:
+                    # The hot path: an era-3 price_change whose prices and tops are all cached;
+                    # anything else is handled (and learnt) by `_price_change_events`.
+                    cached = _cached_price_changes(changes, ns, message.timestamp)
+                    return _price_change_events(message, ns) if cached is None else cached
+            if type(message) is not list:
+                return _EVENTS[type(message)](message, ns)
             events: list[Event] = []
             for element in message:
-                events.extend(self._convert(element, recv_ns))
+                events.extend(self._convert(element, ns))
             return events
         except msgspec.DecodeError:
-            return self._decode_slow(payload, recv_ns)
+            return self._decode_slow(payload, ns)
         # The engine must never see an exception from a frame, whatever is in it.
         except Exception as exc:
-            return [self._error(recv_ns, f"{_describe(message)}: {exc}")]
+            return [self._error(ns, f"{_describe(message)}: {exc}")]
 
-    def _convert(self, message: _Wire, recv_ns: int) -> list[Event]:
+    def _convert(self, message: WireMessage, recv_ns: Any) -> list[Event]:
         try:
-            return message.events(recv_ns)
+            return _EVENTS[type(message)](message, recv_ns)
         # A bad element must cost only itself, never its batch-mates.
         except Exception as exc:
             return [self._error(recv_ns, f"{_describe(message)}: {exc}")]
 
-    def _decode_slow(self, payload: bytes, recv_ns: int) -> list[Event]:
+    def _decode_slow(self, payload: bytes | str, recv_ns: Any) -> list[Event]:
         try:
-            document = _GENERIC.decode(payload)
+            document = GENERIC_DECODER.decode(payload)
         except msgspec.DecodeError as exc:
             return [self._text_frame(payload, recv_ns, exc)]
         except Exception as exc:
@@ -417,7 +401,7 @@ class PolymarketDecoder:
             events.extend(self._decode_element(element, recv_ns))
         return events
 
-    def _decode_element(self, element: Any, recv_ns: int) -> list[Event]:
+    def _decode_element(self, element: object, recv_ns: Any) -> list[Event]:
         if not isinstance(element, dict):
             return [self._error(recv_ns, f"batch element is a JSON {type(element).__name__}")]
         event_type = element.get("event_type")
@@ -426,7 +410,7 @@ class PolymarketDecoder:
             event_type = "price_change"
         if not isinstance(event_type, str):
             return [self._error(recv_ns, f"event_type missing or not a string: {event_type!r}")]
-        wire = _WIRE_TYPES.get(event_type)
+        wire = BY_TAG.get(event_type)
         if wire is None:
             # Quirk: unknown event types appear inside batches; skip them, keep the rest.
             self.skipped += 1
@@ -437,7 +421,7 @@ class PolymarketDecoder:
             return [self._error(recv_ns, f"{event_type}: {exc}")]
         return self._convert(message, recv_ns)
 
-    def _text_frame(self, payload: bytes, recv_ns: int, exc: Exception) -> Event:
+    def _text_frame(self, payload: bytes | str, recv_ns: Any, exc: Exception) -> Event:
         try:
             text = payload if isinstance(payload, str) else bytes(payload).decode("utf-8")
         except (UnicodeDecodeError, TypeError):
@@ -450,6 +434,6 @@ class PolymarketDecoder:
         # Quirk: keep-alive and command replies are plain text ("PONG", "INVALID OPERATION").
         return Notice(POLYMARKET, recv_ns, text)
 
-    def _error(self, recv_ns: int, reason: str) -> DecodeError:
+    def _error(self, recv_ns: Any, reason: str) -> DecodeError:
         self.decode_errors += 1
         return DecodeError(POLYMARKET, recv_ns, reason[:_REASON_LIMIT])
