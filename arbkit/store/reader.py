@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import glob
 import logging
-import operator
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,14 +269,40 @@ def resolve(path: str | os.PathLike[str]) -> list[SessionFiles]:
     return sessions
 
 
-class _Cursor:
-    """Filtered, type-checked batches of one file for one session, with a look-ahead buffer."""
+class _Columns:
+    """A batch as one numpy array per column (Python objects for strings and payloads)."""
 
-    def __init__(self, batches: Iterator[pa.RecordBatch], path: Path) -> None:
+    __slots__ = ("arrays", "num_rows")
+
+    def __init__(self, arrays: list[np.ndarray], num_rows: int) -> None:
+        self.arrays = arrays
+        self.num_rows = num_rows
+
+    def slice(self, offset: int, length: int | None = None) -> _Columns:
+        end = self.num_rows if length is None else min(self.num_rows, offset + length)
+        return _Columns([a[offset:end] for a in self.arrays], max(end - offset, 0))
+
+
+_Buffer = Any  # pa.RecordBatch or _Columns: both have num_rows and slice(offset, length)
+
+
+class _Cursor:
+    """Filtered, type-checked batches of one file for one session, with a look-ahead buffer.
+
+    `convert`, if given, turns each batch into the form the merge moves (e.g. _Columns).
+    """
+
+    def __init__(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        path: Path,
+        convert: Callable[[pa.RecordBatch], _Buffer] | None = None,
+    ) -> None:
         self._batches = batches
         self._path = path
+        self._convert = convert
         self._last: int | None = None
-        self.batch: pa.RecordBatch | None = None
+        self.batch: _Buffer | None = None
         self.seq: np.ndarray = np.empty(0, np.int64)
 
     def fill(self) -> bool:
@@ -290,17 +315,22 @@ class _Cursor:
                 return False
             seq = batch.column("ingest_seq").to_numpy()
             if len(seq) and (
-                (self._last is not None and seq[0] <= self._last) or (np.diff(seq) <= 0).any()
+                (self._last is not None and seq[0] <= self._last) or (seq[1:] <= seq[:-1]).any()
             ):
                 raise RecordingError(f"{self._path}: ingest_seq is not strictly increasing")
             if len(seq):
                 self._last = int(seq[-1])
-            self.batch, self.seq = batch, seq
+            self.batch = batch if self._convert is None else self._convert(batch)
+            self.seq = seq
         return True
 
-    def take(self, end: int) -> tuple[pa.RecordBatch, np.ndarray]:
+    def take(self, end: int) -> tuple[_Buffer, np.ndarray]:
         """Remove and return the first `end` buffered rows."""
         assert self.batch is not None
+        if end >= self.batch.num_rows:
+            head, seq = self.batch, self.seq
+            self.batch, self.seq = None, self.seq[:0]
+            return head, seq
         head, seq = self.batch.slice(0, end), self.seq[:end]
         self.batch, self.seq = self.batch.slice(end), self.seq[end:]
         return head, seq
@@ -394,7 +424,7 @@ def _conform(batch: pa.RecordBatch, plan: _Plan) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=plan.schema)
 
 
-_Parts = tuple[list[pa.RecordBatch], "np.ndarray | None"]
+_Parts = tuple[list[_Buffer], "np.ndarray | None"]
 
 
 def _merge(cursors: list[_Cursor], session_id: str) -> Iterator[_Parts]:
@@ -444,7 +474,11 @@ def _overlap_groups(files: Sequence[FileInfo]) -> Iterator[list[FileInfo]]:
         yield group
 
 
-def _session_parts(session: SessionFiles, plan: _Plan) -> Iterator[_Parts]:
+def _session_parts(
+    session: SessionFiles,
+    plan: _Plan,
+    convert: Callable[[pa.RecordBatch], _Buffer] | None = None,
+) -> Iterator[_Parts]:
     files = [
         f
         for f in session.files
@@ -453,7 +487,9 @@ def _session_parts(session: SessionFiles, plan: _Plan) -> Iterator[_Parts]:
         and (plan.end_ns is None or f.min_recv is None or f.min_recv < plan.end_ns)
     ]
     for group in _overlap_groups(files):
-        cursors = [_Cursor(_file_batches(f, session.session_id, plan), f.path) for f in group]
+        cursors = [
+            _Cursor(_file_batches(f, session.session_id, plan), f.path, convert) for f in group
+        ]
         yield from _merge(cursors, session.session_id)
 
 
@@ -534,18 +570,43 @@ def iter_frames(
     return _frames(resolve(path), plan)
 
 
-def _pylists(batch: pa.RecordBatch) -> list[list[Any]]:
-    columns = []
-    for column in batch.columns:
-        if pa.types.is_dictionary(column.type):
-            # One str object per distinct value instead of one per row.
-            values = np.array(column.dictionary.to_pylist(), dtype=object)
-            columns.append(values[column.indices.to_numpy(zero_copy_only=False)].tolist())
-        elif pa.types.is_integer(column.type) and column.null_count == 0:
-            columns.append(column.to_numpy().tolist())
-        else:
-            columns.append(column.to_pylist())
-    return columns
+class _ToColumns:
+    """Turn batches into _Columns of the first `width` columns, sharing one str per value.
+
+    Dictionary-encoded strings become object arrays repeating one interned `str` per distinct
+    value (across batches and files, so the engine can match them by identity); integers stay
+    numpy; payloads and other strings become object arrays of bytes/str.
+    """
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self._strings: dict[str, str] = {}
+        self._values: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def _dictionary(self, column: pa.DictionaryArray) -> np.ndarray:
+        words = tuple(column.dictionary.to_pylist())
+        values = self._values.get(words)
+        if values is None:
+            values = np.empty(len(words), dtype=object)
+            values[:] = [w if w is None else self._strings.setdefault(w, w) for w in words]
+            self._values[words] = values
+        return values[column.indices.to_numpy()]
+
+    def __call__(self, batch: pa.RecordBatch) -> _Columns:
+        arrays = []
+        for column in batch.columns[: self._width]:
+            kind = column.type
+            if column.null_count == 0 and pa.types.is_dictionary(kind):
+                arrays.append(self._dictionary(column))
+            elif column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
+                arrays.append(column.to_numpy(zero_copy_only=False))
+            elif pa.types.is_binary(kind) or pa.types.is_string(kind):
+                arrays.append(column.to_numpy(zero_copy_only=False))
+            else:
+                values = np.empty(len(column), dtype=object)
+                values[:] = column.to_pylist()
+                arrays.append(values)
+        return _Columns(arrays, batch.num_rows)
 
 
 def iter_frame_lists(
@@ -568,19 +629,18 @@ def iter_frame_lists(
 
 
 def _lists(sessions: list[SessionFiles], plan: _Plan) -> Iterator[list[Sequence[Any]]]:
-    width = len(plan.columns)
+    convert = _ToColumns(len(plan.columns))
     for session in sessions:
-        for parts, order in _session_parts(session, plan):
+        for parts, order in _session_parts(session, plan, convert):
             if order is None:
-                yield _pylists(parts[0])[:width]
-                continue
-            # Reordering Python lists is cheaper than an Arrow take that copies every payload.
-            columns = [sum(lists, []) for lists in zip(*(_pylists(p)[:width] for p in parts))]
-            if len(order) == 1:
-                yield columns
-                continue
-            pick = operator.itemgetter(*order.tolist())
-            yield [pick(c) for c in columns]
+                yield [a.tolist() for a in parts[0].arrays]
+            else:
+                # Put small columns and payload references in order in numpy, before any
+                # Python object per row is made for the ints.
+                yield [
+                    np.concatenate(arrays)[order].tolist()
+                    for arrays in zip(*(p.arrays for p in parts))
+                ]
 
 
 def _frames(sessions: list[SessionFiles], plan: _Plan) -> Iterator[Frame]:

@@ -7,7 +7,7 @@ import random
 from msgspec.structs import astuple
 from store_frames import frame_rows
 
-from arbkit.store import SessionWriter, iter_frames
+from arbkit.store import SessionWriter, iter_frame_batches, iter_frames
 from arbkit.store.reader import iter_frame_lists
 
 ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
@@ -47,3 +47,39 @@ def test_column_lists_default_to_the_eight_frames_columns_with_time_filters(tmp_
 
     assert [astuple(f) for f in iter_frames(tmp_path, start_ns=start, end_ns=end)] == got
     assert [r[2] for r in got] == [r[0] for r in rows[10:60]]
+
+
+def _mixed_session(tmp_path, n=300, seed=5):
+    rng = random.Random(seed)
+    writer = SessionWriter(tmp_path, config={})
+    for row in frame_rows(n, "".join(rng.choice("kp") for _ in range(89))):
+        writer.append(*row)
+    writer.close()
+
+
+def test_derived_columns_with_nulls_come_out_as_the_arrow_batches_hold_them(tmp_path):
+    _mixed_session(tmp_path)
+    columns = ("ingest_seq", "venue", "msg_type", "market", "venue_seq", "venue_ts_ms", "payload")
+    expected = [
+        tuple(row[c] for c in columns)
+        for batch in iter_frame_batches(tmp_path, columns=columns)
+        for row in batch.to_pylist()
+    ]
+
+    got = [row for batch in iter_frame_lists(tmp_path, columns=columns, batch_rows=5) for row in zip(*batch)]
+
+    assert got == expected
+    assert any(row[4] is None for row in got) and any(row[4] is not None for row in got)
+    assert all(type(row[0]) is int and type(row[6]) is bytes for row in got)
+
+
+def test_each_distinct_string_is_one_object_across_batches_and_files(tmp_path):
+    _mixed_session(tmp_path)
+
+    batches = list(iter_frame_lists(tmp_path, columns=ROW_COLUMNS, batch_rows=4))
+
+    assert len(batches) > 10
+    for index, column in ((0, "session_id"), (3, "venue"), (5, "kind")):
+        values = [value for batch in batches for value in batch[index]]
+        assert len({id(v) for v in values}) == len(set(values)), column
+    assert {v for batch in batches for v in batch[3]} == {"kalshi", "polymarket"}
