@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -26,6 +28,23 @@ def parse_time(text: str | None, option: str) -> int | None:
         when = when.replace(tzinfo=dt.timezone.utc)
     delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+@contextlib.contextmanager
+def _progress(source: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal: yield its update callback (None without a terminal)."""
+    if not sys.stderr.isatty():
+        yield None  # rich costs ~50 ms of start-up, and there is nothing to draw on a pipe
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from arbkit.runner.replay import count_frames
+
+    _, total = count_frames(source)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("replay", total=total)
+        yield lambda n: bar.update(task, completed=n)
 
 
 def register(cli: click.Group) -> None:
@@ -71,21 +90,9 @@ def register(cli: click.Group) -> None:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"--out: cannot create run directory {out_dir}: {exc.strerror}") from None
-        _, total = runner.count_frames(source)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            task = bar.add_task("replay", total=total)
+        with _progress(source) as progress:
             result = runner.replay(
-                source, config, out_dir, start_ns=start_ns, end_ns=end_ns,
-                progress=lambda n: bar.update(task, completed=n),
+                source, config, out_dir, start_ns=start_ns, end_ns=end_ns, progress=progress
             )
         rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
         click.echo(

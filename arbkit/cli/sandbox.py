@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 
 import click
@@ -29,6 +27,9 @@ def register(cli: click.Group) -> None:
     def serve(workdir: Path, pairs: int, seed: int, rate: float, faults: str,
               duration: float | None, kalshi_era: str) -> None:
         """Serve both sandbox venues on loopback and write a ready config."""
+        import asyncio
+        import signal
+
         from arbkit.sandbox import run_sandbox
 
         def ready(sb) -> None:
