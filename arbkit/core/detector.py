@@ -30,16 +30,15 @@ with the highest best-trade profit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-import msgspec
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 from arbkit.core.book import Book, BookManager
 from arbkit.core.events import Level
 from arbkit.core.fees import FINE_PER_MICRO, FeeParams, decimal_to_micros
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, decimal_to_size
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, DIRECTIONS, PairBooks, PairSpec
+from arbkit.core.windows import OpportunityWindow
 from arbkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,38 +79,71 @@ def _sizing(size: int, profit_fine: int) -> Sizing:
 
 
 def profit_fine_at(
-    size: int, kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
+    size: int, kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams
 ) -> int | None:
     """Return the exact profit in fine units ($1e-10) of buying `size` on both ladders.
 
     None when either ladder has less than `size` in total.
     """
-    kalshi = _ladder_cost_fine(size, kalshi_asks, fees.kalshi)
-    if kalshi is None:
-        return None
-    poly = _ladder_cost_fine(size, poly_asks, fees.polymarket)
-    if poly is None:
-        return None
-    return size * PRICE_ONE - kalshi - poly
+    return _profit_at(size, kalshi_asks, poly_asks, fees)[0]
 
 
-def _ladder_cost_fine(size: int, asks: Sequence[Level], fee: Callable[[int, int], int]) -> int | None:
-    """Cost in fine units of buying `size` up one ladder, with the venue's fee per level."""
+def _profit_at(
+    size: int, kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams
+) -> tuple[int | None, int, int]:
+    """`profit_fine_at`, and how many levels of each ladder decided it (see `_best`)."""
+    kalshi, k_read = _kalshi_cost(size, kalshi_asks, fees)
+    if kalshi < 0:
+        return None, k_read, 0
+    poly, p_read = _poly_cost(size, poly_asks, fees)
+    if poly < 0:
+        return None, k_read, p_read
+    return size * PRICE_ONE - kalshi - poly, k_read, p_read
+
+
+def _kalshi_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]:
+    """Cost in fine units of buying `size` up Kalshi asks with the fee per level (-1 if the
+    ladder is too thin), and the number of levels read (one past the end when too thin)."""
+    if not size:
+        return 0, 0
+    num = fees.k_num
+    den = fees.k_den
     cost = 0
     left = size
-    if not left:
-        return 0
+    read = 0
     for price, avail in asks:
+        read += 1
         take = avail if avail < left else left
-        cost += price * take + fee(take, price) * FINE_PER_MICRO
+        # The fee rounded up to the cent: ceil(raw / den) cents.
+        cost += price * take + (num * take * price * (PRICE_ONE - price) // -den) * -_CENT_FINE
         left -= take
         if not left:
-            return cost
-    return None
+            return cost, read
+    return -1, read + 1
+
+
+def _poly_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]:
+    """`_kalshi_cost` for Polymarket asks: the fee rounded half-up to $0.00001."""
+    if not size:
+        return 0, 0
+    num = fees.p_num
+    den = fees.p_den
+    den2 = 2 * den
+    cost = 0
+    left = size
+    read = 0
+    for price, avail in asks:
+        read += 1
+        take = avail if avail < left else left
+        cost += price * take + (2 * num * take * price * (PRICE_ONE - price) + den) // den2 * _POLY_UNIT_FINE
+        left -= take
+        if not left:
+            return cost, read
+    return -1, read + 1
 
 
 def edge_at(
-    size: int, kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
+    size: int, kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams
 ) -> Sizing | None:
     """Return the profit and edge of buying exactly `size` (> 0) on both ladders, or None if
     either ladder is too thin."""
@@ -120,8 +152,8 @@ def edge_at(
 
 
 def best_trade(
-    kalshi_asks: Sequence[Level],
-    poly_asks: Sequence[Level],
+    kalshi_asks: list[Level],
+    poly_asks: list[Level],
     fees: FeeParams,
     min_size: int = 0,
     step: int = SIZE_SCALE,
@@ -133,8 +165,22 @@ def best_trade(
     other side on Polymarket. Sizes are multiples of `step` in [min_size, max_size]. Returns
     `NO_TRADE` when no such size has a positive profit.
     """
+    return _best(kalshi_asks, poly_asks, fees, min_size, step, max_size)[0]
+
+
+def _best(
+    kalshi_asks: list[Level],
+    poly_asks: list[Level],
+    fees: FeeParams,
+    min_size: int,
+    step: int,
+    max_size: int | None,
+) -> tuple[Sizing, int, int]:
+    """`best_trade`, and how many levels of each ladder it read: the answer is the same for
+    any ladders that agree with these on that many first levels (one more than a ladder's
+    length, when it read to the end, means that ladder whole)."""
     if not kalshi_asks or not poly_asks:
-        return NO_TRADE
+        return NO_TRADE, 1, 1
     k_num, k_den = fees.k_num, fees.k_den
     p_num, p_den = fees.p_num, fees.p_den
     p_den2 = 2 * p_den
@@ -155,6 +201,7 @@ def best_trade(
     seg_start = 0
     best_n = 0
     best_f = 0
+    k_read = p_read = 0  # beyond the walk's own levels
     while True:
         gross = PRICE_ONE - kp - pp
         if gross <= 0:
@@ -163,7 +210,7 @@ def best_trade(
             n = max(-(-seg_start // step), lo_n)
             s = n * step
             if max_size is None or s <= max_size:
-                f = profit_fine_at(s, kalshi_asks, poly_asks, fees)
+                f, k_read, p_read = _profit_at(s, kalshi_asks, poly_asks, fees)
                 if f is not None and f > best_f:
                     best_f = f
                     best_n = n
@@ -171,9 +218,10 @@ def best_trade(
         k_end = k_start + ks
         p_end = p_start + ps
         seg_end = k_end if k_end < p_end else p_end
-        capped = max_size is not None and max_size <= seg_end
-        if capped:
-            seg_end = max_size  # type: ignore[assignment]
+        capped = False
+        if max_size is not None and max_size <= seg_end:
+            seg_end = max_size
+            capped = True
         first = -(-seg_start // step)
         if first < lo_n:
             first = lo_n
@@ -228,14 +276,17 @@ def best_trade(
             pp, ps = poly_asks[pi]
             p_start = p_end
         seg_start = seg_end
+    # The walk read levels 0..ki and 0..pi (ki == length when it ran off the end).
+    if k_read <= ki:
+        k_read = ki + 1
+    if p_read <= pi:
+        p_read = pi + 1
     if not best_n:
-        return NO_TRADE
-    return _sizing(best_n * step, best_f)
+        return NO_TRADE, k_read, p_read
+    return _sizing(best_n * step, best_f), k_read, p_read
 
 
-def profit_bound_fine(
-    kalshi_asks: Sequence[Level], poly_asks: Sequence[Level], fees: FeeParams
-) -> int:
+def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) -> int:
     """Return an upper bound, in fine units, on the profit of buying any size on both ladders.
 
     Fees are taken unrounded: Kalshi's rounding up never undercuts that, Polymarket's rounding
@@ -245,19 +296,22 @@ def profit_bound_fine(
     """
     if not kalshi_asks or not poly_asks:
         return 0
-    k_num, k_den, p_num, p_den = fees.k_num, fees.k_den, fees.p_num, fees.p_den
-    den = k_den * p_den
-    k_scale = _CENT_FINE * k_num * p_den
-    p_scale = _POLY_UNIT_FINE * p_num * k_den
-    total = 0  # scaled by den
+    # Margins per millionth in fine units, scaled by kd * pd (as in `_best`) to stay integral.
+    kd = fees.k_den // _CENT_FINE
+    pd = fees.p_den // _POLY_UNIT_FINE
+    kdpd = kd * pd
+    k_weight = fees.k_num * pd
+    p_weight = fees.p_num * kd
+    total = 0  # scaled by kdpd
     ki = pi = 0
+    n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
     kp, k_left = kalshi_asks[0]
     pp, p_left = poly_asks[0]
     while True:
         gross = PRICE_ONE - kp - pp
         if gross <= 0:
             break
-        net = gross * den - k_scale * kp * (PRICE_ONE - kp) - p_scale * pp * (PRICE_ONE - pp)
+        net = gross * kdpd - k_weight * kp * (PRICE_ONE - kp) - p_weight * pp * (PRICE_ONE - pp)
         length = k_left if k_left < p_left else p_left
         if net > 0:
             total += net * length
@@ -265,48 +319,16 @@ def profit_bound_fine(
         p_left -= length
         if not k_left:
             ki += 1
-            if ki == len(kalshi_asks):
+            if ki == n_kalshi:
                 break
             kp, k_left = kalshi_asks[ki]
         if not p_left:
             pi += 1
-            if pi == len(poly_asks):
+            if pi == n_poly:
                 break
             pp, p_left = poly_asks[pi]
-    slack = len(poly_asks) * _POLY_UNIT_FINE // 2 if p_num else 0
-    return -(-total // den) + slack
-
-
-class OpportunityWindow(msgspec.Struct, kw_only=True):
-    """One opportunity window; updated in place while open (peak, then close fields).
-
-    Sizes are millionths, money micro-dollars, edges micro-dollars per contract pair, times ns.
-    `open_edge_at_min_size` is the (rounded) edge at `min_size` on the opening frame; `open_size`,
-    `open_profit`, `open_edge` the best trade then. `polymarket_book` is the token whose book
-    supplied the Polymarket side at open.
-    """
-
-    opportunity_id: str
-    pair: str
-    direction: str
-    open_ns: int
-    open_ingest_seq: int
-    open_edge_at_min_size: int
-    open_size: int
-    open_profit: int
-    open_edge: int
-    kalshi_staleness_ns: int
-    polymarket_staleness_ns: int
-    polymarket_book: str
-    peak_ns: int
-    peak_ingest_seq: int
-    peak_size: int
-    peak_profit: int
-    peak_edge: int
-    close_ns: int | None = None
-    close_ingest_seq: int | None = None
-    close_reason: str | None = None
-    duration_ns: int | None = None
+    slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
+    return -(-total // kdpd) + slack
 
 
 class DetectorEvent(NamedTuple):
@@ -327,6 +349,68 @@ def opportunity_id(pair: str, direction: str, open_ingest_seq: int, open_ns: int
     """Return the window id: a stable hash of what identifies it (same in every process)."""
     key = f"{pair}|{direction}|{open_ingest_seq}|{open_ns}".encode()
     return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+class _Direction:
+    """One direction of one pair: its open window's books and its last sizing answers.
+
+    Each answer (profit at min_size, best trade, profit bound) is kept with the ladders it was
+    computed from and, for the first two, how many of their first levels decided it: ladders
+    that agree on those levels, with the same fees, give the same answer. Ladders are replaced,
+    never mutated, when their book side changes, so the same objects always agree.
+    """
+
+    __slots__ = (
+        "pair",
+        "d",
+        "slot",
+        "kalshi",
+        "poly",
+        "fees",
+        "at_k",
+        "at_p",
+        "at_k_read",
+        "at_p_read",
+        "at_min",
+        "best_k",
+        "best_p",
+        "best_k_read",
+        "best_p_read",
+        "sizing",
+        "bound_k",
+        "bound_p",
+        "bound",
+    )
+
+    def __init__(self, pair: int, d: int) -> None:
+        self.pair = pair
+        self.d = d
+        self.slot = 2 * pair + d
+        # The books the open window reads (None while closed).
+        self.kalshi: Book | None = None
+        self.poly: Book | None = None
+        # The fees of every answer below; the ladders of an answer are None until it is known.
+        self.fees: FeeParams | None = None
+        # Profit at min_size in fine units (None when a ladder is too thin).
+        self.at_k: list[Level] | None = None
+        self.at_p: list[Level] | None = None
+        self.at_k_read = 0
+        self.at_p_read = 0
+        self.at_min: int | None = None
+        self.best_k: list[Level] | None = None
+        self.best_p: list[Level] | None = None
+        self.best_k_read = 0
+        self.best_p_read = 0
+        self.sizing = NO_TRADE
+        # Upper bound on the best trade's profit in micro-dollars.
+        self.bound_k: list[Level] | None = None
+        self.bound_p: list[Level] | None = None
+        self.bound = 0
+
+
+def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
+    """True when `ladder` has the same first `read` levels as `known` (see `_best`)."""
+    return ladder is known or (known is not None and ladder[:read] == known[:read])
 
 
 class Detector:
@@ -359,7 +443,7 @@ class Detector:
                 )
         if config.max_staleness_ms < 0:
             raise ConfigError("detector.max_staleness_ms must not be negative")
-        self.max_staleness_ns = config.max_staleness_ms * 1_000_000
+        self.max_staleness_ns: int = config.max_staleness_ms * 1_000_000
         self._threshold = self.min_edge * FINE_PER_MICRO * self.min_size
         # With a positive min_edge a direction whose best asks sum to $1 or more cannot qualify.
         self._quick_reject = self.min_edge > 0
@@ -371,16 +455,12 @@ class Detector:
             (since, i) for i, spec in enumerate(self.pairs) for since in spec.fees.change_times
         )
         self._fee_next = 0
-        self._open: dict[tuple[int, int], OpportunityWindow] = {}
-        self._open_legs: dict[tuple[int, int], tuple[Book, Book]] = {}
+        # Directions by slot 2 * pair + d; open windows by slot, in the order they opened.
+        self._dirs = [_Direction(i, d) for i in range(len(self.pairs)) for d in (0, 1)]
+        self._open: dict[int, OpportunityWindow] = {}
         # Open windows per pair: a pair with none can only open one, which top of book rules out
         # on most frames without walking a ladder.
         self._open_count = [0] * len(self.pairs)
-        # The last ladders sized per (pair, direction): [kalshi asks, polymarket asks, fees,
-        # profit at min_size, best trade, profit bound (micro-dollars)], the last two None until
-        # needed. Ladders are replaced, never mutated, when their book side changes, so the same
-        # objects mean the same answer.
-        self._sized: dict[tuple[int, int], list[Any]] = {}
         # No open window can be stale at or before this instant (books only get fresher).
         self._stale_after_ns: int | None = None
         # `on_tick` can do nothing for a frame before this time (no fee change due, no open
@@ -389,6 +469,10 @@ class Detector:
         self._set_next_tick()
         self._manager: BookManager | None = None
         self._views: list[PairBooks] = []
+        # Per pair, (Kalshi book, NO token book, YES token book) once all three exist and the NO
+        # book has had a snapshot, when top of book may rule out opening: from then on those
+        # are the legs for good (a manager never replaces a Book, snapshots never un-happen).
+        self._settled: list[tuple[Book, Book, Book] | None] = []
 
     def _set_next_tick(self) -> None:
         changes = self._fee_changes
@@ -413,6 +497,7 @@ class Detector:
         if books is not self._manager:
             self._manager = books
             self._views = [PairBooks(spec, books) for spec in self.pairs]
+            self._settled = [None] * len(self.pairs)
         return self._views
 
     def on_books_changed(
@@ -434,45 +519,70 @@ class Detector:
         self, indices: Iterable[int], now_ns: int, ingest_seq: int, books: BookManager
     ) -> list[DetectorEvent]:
         """`on_books_changed` by position in `pairs`: `indices` ascending, without repeats."""
-        views = self._views if books is self._manager else self._bind(books)
+        if books is not self._manager:
+            self._bind(books)
         events: list[DetectorEvent] = []
+        settled = self._settled
         open_count = self._open_count
-        quick = self._quick_reject
-        limit = self.max_staleness_ns
         for i in indices:
-            view = views[i]
+            legs = settled[i]
+            if legs is None or open_count[i]:
+                self._pair_changed(i, now_ns, ingest_seq, events)
+                continue
+            # The hot path (most frames): no window to close, so a direction matters only if
+            # it can open, and its best asks summing to $1 or more rule that out.
+            kalshi, no, yes = legs
+            k_price = kalshi.best_ask
+            p_price = no.best_ask
+            if k_price is not None and p_price is not None and k_price + p_price < PRICE_ONE:
+                dirs = self._dirs
+                self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
+            k_price = kalshi.best_bid
+            p_price = yes.best_ask
+            # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
+            if k_price is not None and p_price is not None and p_price < k_price:
+                dirs = self._dirs
+                self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
+        return events
+
+    def _pair_changed(
+        self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]
+    ) -> None:
+        view = self._views[i]
+        kalshi = view.kalshi
+        yes = view.poly_yes
+        no = view.poly_no
+        if kalshi is None or yes is None or no is None:
+            # Held once found (a manager never replaces a Book): look up only until then.
+            view.refresh()
             kalshi = view.kalshi
             yes = view.poly_yes
             no = view.poly_no
-            if kalshi is None or yes is None or no is None:
-                # Held once found (a manager never replaces a Book): look up only until then.
-                view.refresh()
-                kalshi = view.kalshi
-                yes = view.poly_yes
-                no = view.poly_no
-            no_side = no if no is not None and no.snapshots > 0 else yes
-            if open_count[i] or not quick:
-                self._evaluate(i, 0, view, kalshi, no_side, now_ns, ingest_seq, events)
-                self._evaluate(i, 1, view, kalshi, yes, now_ns, ingest_seq, events)
-                continue
-            # No window to close: a direction matters only if it can open, so first try the
-            # checks `_evaluate` would reject it with (any order gives the same answer).
-            if kalshi is None or not kalshi.valid or now_ns - kalshi.last_update_ns > limit:  # type: ignore[operator]
-                continue
-            if no_side is not None and no_side.valid and now_ns - no_side.last_update_ns <= limit:  # type: ignore[operator]
-                k_ask = kalshi.best_ask
-                if no_side is no:
-                    p_ask = no_side.best_ask
-                else:
-                    p_ask = None if no_side.best_bid is None else PRICE_ONE - no_side.best_bid
-                if k_ask is not None and p_ask is not None and k_ask + p_ask < PRICE_ONE:
-                    self._evaluate(i, 0, view, kalshi, no_side, now_ns, ingest_seq, events)
-            if yes is not None and yes.valid and now_ns - yes.last_update_ns <= limit:  # type: ignore[operator]
-                k_bid = kalshi.best_bid
-                p_ask = yes.best_ask
-                if k_bid is not None and p_ask is not None and PRICE_ONE - k_bid + p_ask < PRICE_ONE:
-                    self._evaluate(i, 1, view, kalshi, yes, now_ns, ingest_seq, events)
-        return events
+        no_side = no if no is not None and no.snapshots > 0 else yes
+        dirs = self._dirs
+        if self._open_count[i] or not self._quick_reject:
+            self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
+            self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+            return
+        if kalshi is None:
+            return
+        if no is not None and no_side is no and yes is not None:
+            self._settled[i] = (kalshi, no, yes)
+        # As on the hot path: `_evaluate` rejects any direction that fails this.
+        if no_side is not None:
+            k_ask = kalshi.best_ask
+            if no_side is no:
+                p_ask = no_side.best_ask
+            else:
+                bid = no_side.best_bid
+                p_ask = None if bid is None else PRICE_ONE - bid
+            if k_ask is not None and p_ask is not None and k_ask + p_ask < PRICE_ONE:
+                self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
+        if yes is not None:
+            k_bid = kalshi.best_bid
+            y_ask = yes.best_ask
+            if k_bid is not None and y_ask is not None and y_ask < k_bid:
+                self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
         """Close windows whose books went stale; call on every frame processed, after
@@ -494,25 +604,31 @@ class Detector:
             limit = self.max_staleness_ns
             self._stale_after_ns = None
             self._set_next_tick()
-            for key, (kalshi, poly) in list(self._open_legs.items()):
-                if not kalshi.valid or not poly.valid:
+            for slot, window in list(self._open.items()):
+                state = self._dirs[slot]
+                kalshi = state.kalshi
+                poly = state.poly
+                if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
                     reason = CLOSE_BOOK_INVALID
-                elif (
-                    now_ns - kalshi.last_update_ns > limit  # type: ignore[operator]
-                    or now_ns - poly.last_update_ns > limit  # type: ignore[operator]
-                ):
-                    reason = CLOSE_STALE
                 else:
-                    self._watch(kalshi, poly)
-                    continue
-                events.append(self._close(key, self._open[key], now_ns, ingest_seq, reason))
+                    k_seen = kalshi.last_update_ns
+                    p_seen = poly.last_update_ns
+                    if (
+                        k_seen is None
+                        or p_seen is None
+                        or now_ns - k_seen > limit
+                        or now_ns - p_seen > limit
+                    ):
+                        reason = CLOSE_STALE
+                    else:
+                        self._watch(k_seen, p_seen)
+                        continue
+                events.append(self._close(state, window, now_ns, ingest_seq, reason))
         return events
 
-    def _watch(self, kalshi: Book, poly: Book) -> None:
-        oldest = kalshi.last_update_ns
-        if poly.last_update_ns < oldest:  # type: ignore[operator]
-            oldest = poly.last_update_ns
-        due = oldest + self.max_staleness_ns  # type: ignore[operator]
+    def _watch(self, k_seen: int, p_seen: int) -> None:
+        """Note that an open window's books were last updated at `k_seen` and `p_seen`."""
+        due = (k_seen if k_seen < p_seen else p_seen) + self.max_staleness_ns
         if self._stale_after_ns is None or due < self._stale_after_ns:
             self._stale_after_ns = due
             if due < self.next_tick_ns:
@@ -521,31 +637,41 @@ class Detector:
     def close_all(self, now_ns: int, ingest_seq: int) -> list[DetectorEvent]:
         """Close every open window with reason `end_of_data`."""
         return [
-            self._close(key, window, now_ns, ingest_seq, CLOSE_END_OF_DATA)
-            for key, window in list(self._open.items())
+            self._close(self._dirs[slot], window, now_ns, ingest_seq, CLOSE_END_OF_DATA)
+            for slot, window in list(self._open.items())
         ]
 
     def _close(
         self,
-        key: tuple[int, int],
+        state: _Direction,
         window: OpportunityWindow,
         now_ns: int,
         ingest_seq: int,
         reason: str,
     ) -> DetectorEvent:
-        del self._open[key]
-        del self._open_legs[key]
-        self._open_count[key[0]] -= 1
+        del self._open[state.slot]
+        state.kalshi = state.poly = None
+        self._open_count[state.pair] -= 1
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
         window.duration_ns = now_ns - window.open_ns
         return DetectorEvent(CLOSED, window, now_ns, ingest_seq, None)
 
+    def _size(
+        self, state: _Direction, k_asks: list[Level], p_asks: list[Level], fees: FeeParams, step: int
+    ) -> Sizing:
+        sizing, k_read, p_read = _best(k_asks, p_asks, fees, self.min_size, step, None)
+        state.sizing = sizing
+        state.best_k = k_asks
+        state.best_p = p_asks
+        state.best_k_read = k_read
+        state.best_p_read = p_read
+        return sizing
+
     def _evaluate(
         self,
-        i: int,
-        d: int,
+        state: _Direction,
         view: PairBooks,
         kalshi: Book | None,
         poly: Book | None,
@@ -553,18 +679,20 @@ class Detector:
         ingest_seq: int,
         events: list[DetectorEvent],
     ) -> None:
-        key = (i, d)
-        window = self._open.get(key)
+        window = self._open.get(state.slot)
         if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
             if window is not None:
-                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
+                events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
             return
-        k_stale = now_ns - kalshi.last_update_ns  # type: ignore[operator]
-        p_stale = now_ns - poly.last_update_ns  # type: ignore[operator]
-        if k_stale > self.max_staleness_ns or p_stale > self.max_staleness_ns:
+        k_seen = kalshi.last_update_ns
+        p_seen = poly.last_update_ns
+        limit = self.max_staleness_ns
+        # A valid book has had a snapshot, so it has been updated.
+        if k_seen is None or p_seen is None or now_ns - k_seen > limit or now_ns - p_seen > limit:
             if window is not None:
-                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_STALE))
+                events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_STALE))
             return
+        d = state.d
         if self._quick_reject:
             # Top of book only: no depth sorted unless the best asks sum to under $1.
             if d == 0:
@@ -572,40 +700,58 @@ class Detector:
                 if poly is view.poly_no:
                     p_ask = poly.best_ask
                 else:
-                    p_ask = None if poly.best_bid is None else PRICE_ONE - poly.best_bid
+                    bid = poly.best_bid
+                    p_ask = None if bid is None else PRICE_ONE - bid
             else:
-                k_ask = None if kalshi.best_bid is None else PRICE_ONE - kalshi.best_bid
+                bid = kalshi.best_bid
+                k_ask = None if bid is None else PRICE_ONE - bid
                 p_ask = poly.best_ask
             if k_ask is None or p_ask is None or k_ask + p_ask >= PRICE_ONE:
                 if window is not None:
-                    events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+                    events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
                 return
+        i = state.pair
         spec = self.pairs[i]
-        direction = DIRECTIONS[d]
         fees = spec.fees.for_time(now_ns)
-        k_asks, p_asks = view.ladders(direction)
-        sized = self._sized.get(key)
-        if sized is None or sized[0] is not k_asks or sized[1] is not p_asks or sized[2] is not fees:
-            at_min = profit_fine_at(self.min_size, k_asks, p_asks, fees)
-            sized = self._sized[key] = [k_asks, p_asks, fees, at_min, None, None]
-        at_min = sized[3]
+        k_asks, p_asks = view.legs_ladders(d, kalshi, poly)
+        if fees is not state.fees:
+            state.fees = fees
+            state.at_k = state.best_k = state.bound_k = None
+        if k_asks is not state.at_k or p_asks is not state.at_p:
+            if not (
+                _agrees(k_asks, state.at_k, state.at_k_read)
+                and _agrees(p_asks, state.at_p, state.at_p_read)
+            ):
+                at, k_read, p_read = _profit_at(self.min_size, k_asks, p_asks, fees)
+                state.at_min = at
+                state.at_k_read = k_read
+                state.at_p_read = p_read
+            state.at_k = k_asks
+            state.at_p = p_asks
+        at_min = state.at_min
         if at_min is None or at_min * SIZE_SCALE < self._threshold:
             if window is not None:
-                events.append(self._close(key, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+                events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             return
-        sizing = sized[4]
+        known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
+            p_asks, state.best_p, state.best_p_read
+        )
         if window is not None:
-            if self._open_legs[key][1] is not poly:  # the NO token's book became the source
-                self._open_legs[key] = (kalshi, poly)
-                self._watch(kalshi, poly)
-            if sizing is None:
-                # Only a new peak needs the best trade; a bound at or under the peak rules it out.
-                bound = sized[5]
-                if bound is None:
-                    bound = sized[5] = profit_bound_fine(k_asks, p_asks, fees) // FINE_PER_MICRO
-                if bound <= window.peak_profit:
-                    return
-                sizing = sized[4] = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+            if state.poly is not poly:  # the NO token's book became the source
+                state.kalshi = kalshi
+                state.poly = poly
+                self._watch(k_seen, p_seen)
+            if known:
+                # The same best trade as before: it was a peak then if it beats the peak now.
+                return
+            # Only a new peak needs the best trade; a bound at or under the peak rules it out.
+            if k_asks is not state.bound_k or p_asks is not state.bound_p:
+                state.bound = profit_bound_fine(k_asks, p_asks, fees) // FINE_PER_MICRO
+                state.bound_k = k_asks
+                state.bound_p = p_asks
+            if state.bound <= window.peak_profit:
+                return
+            sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
             if sizing.profit > window.peak_profit:
                 window.peak_ns = now_ns
                 window.peak_ingest_seq = ingest_seq
@@ -614,8 +760,8 @@ class Detector:
                 window.peak_edge = sizing.edge
                 events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
             return
-        if sizing is None:
-            sizing = sized[4] = best_trade(k_asks, p_asks, fees, self.min_size, spec.size_step)
+        sizing = state.sizing if known else self._size(state, k_asks, p_asks, fees, spec.size_step)
+        direction = DIRECTIONS[d]
         window = OpportunityWindow(
             opportunity_id=opportunity_id(spec.name, direction, ingest_seq, now_ns),
             pair=spec.name,
@@ -626,8 +772,8 @@ class Detector:
             open_size=sizing.size,
             open_profit=sizing.profit,
             open_edge=sizing.edge,
-            kalshi_staleness_ns=k_stale,
-            polymarket_staleness_ns=p_stale,
+            kalshi_staleness_ns=now_ns - k_seen,
+            polymarket_staleness_ns=now_ns - p_seen,
             polymarket_book=poly.market,
             peak_ns=now_ns,
             peak_ingest_seq=ingest_seq,
@@ -635,10 +781,11 @@ class Detector:
             peak_profit=sizing.profit,
             peak_edge=sizing.edge,
         )
-        self._open[key] = window
-        self._open_legs[key] = (kalshi, poly)
+        self._open[state.slot] = window
+        state.kalshi = kalshi
+        state.poly = poly
         self._open_count[i] += 1
-        self._watch(kalshi, poly)
+        self._watch(k_seen, p_seen)
         events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
 
 

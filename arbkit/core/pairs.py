@@ -173,13 +173,7 @@ class PairBooks:
     def kalshi_no_asks(self) -> list[Level]:
         """Kalshi NO asks: the Kalshi book's YES bids at 1 − p."""
         self.refresh()
-        if self.kalshi is None:
-            return []
-        bids = self.kalshi.bid_depth()
-        if bids is not self._kno_src:
-            self._kno_src = bids
-            self._kno = complement_ladder(bids)
-        return self._kno
+        return self._kalshi_no(self.kalshi) if self.kalshi is not None else []
 
     def poly_yes_asks(self) -> list[Level]:
         """Polymarket YES asks: the YES token book's asks."""
@@ -188,18 +182,36 @@ class PairBooks:
 
     def poly_no_asks(self) -> list[Level]:
         """Polymarket NO asks: the NO token book's asks if seeded, else YES bids at 1 − p."""
-        if self.uses_no_book():
-            return self.poly_no.ask_depth()  # type: ignore[union-attr]
-        if self.poly_yes is None:
-            return []
-        bids = self.poly_yes.bid_depth()
-        if bids is not self._pno_src:
-            self._pno_src = bids
-            self._pno = complement_ladder(bids)
-        return self._pno
+        self.refresh()
+        no = self.poly_no
+        if no is not None and no.snapshots > 0:
+            return no.ask_depth()
+        return self._yes_complement(self.poly_yes) if self.poly_yes is not None else []
 
     def ladders(self, direction: str) -> tuple[list[Level], list[Level]]:
         """Return (Kalshi asks, Polymarket asks) for `direction`, best first."""
         if direction == BUY_KALSHI_YES_POLY_NO:
             return self.kalshi_yes_asks(), self.poly_no_asks()
         return self.kalshi_no_asks(), self.poly_yes_asks()
+
+    def legs_ladders(self, d: int, kalshi: Book, poly: Book) -> tuple[list[Level], list[Level]]:
+        """`ladders` of `DIRECTIONS[d]` read from its legs as `legs` returned them (no lookup)."""
+        if d == 0:
+            if poly is self.poly_no:
+                return kalshi.ask_depth(), poly.ask_depth()
+            return kalshi.ask_depth(), self._yes_complement(poly)
+        return self._kalshi_no(kalshi), poly.ask_depth()
+
+    def _kalshi_no(self, kalshi: Book) -> list[Level]:
+        bids = kalshi.bid_depth()
+        if bids is not self._kno_src:
+            self._kno_src = bids
+            self._kno = complement_ladder(bids)
+        return self._kno
+
+    def _yes_complement(self, yes: Book) -> list[Level]:
+        bids = yes.bid_depth()
+        if bids is not self._pno_src:
+            self._pno_src = bids
+            self._pno = complement_ladder(bids)
+        return self._pno
