@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,6 +143,8 @@ class Difference:
 
 def verify(run_dir: Path) -> Difference | None:
     """Re-derive a run from its recording and config; return the first differing decision row."""
+    import tempfile  # only --verify needs it: keep replay start-up lean
+
     meta, config = load_run(run_dir)
     window = meta.get("window") or {}
     recording = meta["recording"]
