@@ -590,31 +590,38 @@ def iter_frames(
 
 
 class _ToColumns:
-    """Turn batches into _Columns of the first `width` columns, sharing one str per value.
+    """Turn batches into _Columns of the first `width` columns but `skip`, one str per value.
 
     Dictionary-encoded strings become object arrays repeating one interned `str` per distinct
     value (across batches and files, so the engine can match them by identity); integers stay
     numpy; payloads and other strings become object arrays of bytes/str.
     """
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, skip: int | None = None) -> None:
         self._width = width
+        self._skip = skip
         self._strings: dict[str, str] = {}
         self._values: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def intern(self, text: str) -> str:
+        """The one `str` object used for `text` in every batch."""
+        return self._strings.setdefault(text, text)
 
     def _dictionary(self, column: pa.DictionaryArray) -> np.ndarray:
         words = tuple(column.dictionary.to_pylist())
         values = self._values.get(words)
         if values is None:
             values = np.empty(len(words), dtype=object)
-            values[:] = [w if w is None else self._strings.setdefault(w, w) for w in words]
+            values[:] = [w if w is None else self.intern(w) for w in words]
             self._values[words] = values
         return values[column.indices.to_numpy()]
 
     def __call__(self, batch: pa.RecordBatch) -> _Columns:
         arrays = []
-        for column in batch.columns[: self._width]:
+        for index, column in enumerate(batch.columns[: self._width]):
             kind = column.type
+            if index == self._skip:
+                continue
             if column.null_count == 0 and pa.types.is_dictionary(kind):
                 arrays.append(self._dictionary(column))
             elif column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
@@ -648,18 +655,25 @@ def iter_frame_lists(
 
 
 def _lists(sessions: list[SessionFiles], plan: _Plan) -> Iterator[list[Sequence[Any]]]:
-    convert = _ToColumns(len(plan.columns))
+    # Every row of a session's parts has that session's id (files of several sessions are
+    # filtered to it), so that column is one repeated str, never converted row by row.
+    skip = plan.columns.index("session_id") if "session_id" in plan.columns else None
+    convert = _ToColumns(len(plan.columns), skip)
     for session in sessions:
+        session_id = convert.intern(session.session_id)
         for parts, order in _session_parts(session, plan, convert):
             if order is None:
-                yield [a.tolist() for a in parts[0].arrays]
+                columns = [a.tolist() for a in parts[0].arrays]
             else:
                 # Put small columns and payload references in order in numpy, before any
                 # Python object per row is made for the ints.
-                yield [
+                columns = [
                     np.concatenate(arrays)[order].tolist()
                     for arrays in zip(*(p.arrays for p in parts))
                 ]
+            if skip is not None:
+                columns.insert(skip, [session_id] * sum(p.num_rows for p in parts))
+            yield columns
 
 
 def _frames(sessions: list[SessionFiles], plan: _Plan) -> Iterator[Frame]:
