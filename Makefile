@@ -1,18 +1,38 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+# The install compiles the hot modules with mypyc (setup.py's COMPILED), in place beside their
+# .py files; ARBKIT_PURE_PYTHON=1 (in the environment or on make's command line) installs pure
+# Python instead. Each kind of install has its own stamp, so switching reinstalls.
+ifneq ($(filter 1 true yes on,$(ARBKIT_PURE_PYTHON)),)
+STAMP := $(VENV)/.installed-pure
+else
+STAMP := $(VENV)/.installed-compiled
+endif
 
-# Reinstall only when the project's own dependency list changes.
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+# Everything a compiled module's C code is generated from: the layers at and below the engine
+# (compiled modules and what they import; test_layering keeps the upper layers out). Editing any
+# of them rebuilds, so a stale extension never shadows edited Python.
+BUILD_INPUTS := $(wildcard arbkit/*.py arbkit/core/*.py arbkit/venues/*.py arbkit/venues/*/*.py)
+
+.PHONY: demo test venv pure bench clean
+
+$(VENV)/.installed-compiled: pyproject.toml setup.py $(BUILD_INPUTS)
+$(VENV)/.installed-pure: pyproject.toml setup.py
+
+$(STAMP):
+	test -x $(PY) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip; }
+	rm -f $(VENV)/.installed-*
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(PY) -c 'import arbkit.core.book as m; print("arbkit installed:", "compiled" if m.__file__.endswith(".so") else "pure Python")'
+	touch $@
 
 venv: $(STAMP)
+
+# Install without compiled modules (removes the built extensions); `make test` compiles again.
+pure:
+	$(MAKE) venv ARBKIT_PURE_PYTHON=1
 
 demo: $(STAMP)
 	$(VENV)/bin/arbkit demo
@@ -25,3 +45,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+	find arbkit -name '*.so' -delete
+	rm -f *__mypyc.*.so
