@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -592,27 +593,23 @@ def iter_frames(
 class _ToColumns:
     """Turn batches into _Columns of the first `width` columns but `skip`, one str per value.
 
-    Dictionary-encoded strings become object arrays repeating one interned `str` per distinct
-    value (across batches and files, so the engine can match them by identity); integers stay
-    numpy; payloads and other strings become object arrays of bytes/str.
+    Dictionary-encoded strings become object arrays repeating one `sys.intern`ed str per
+    distinct value: the same object across batches and files and as equal literals in code
+    (`"in"`, `"kalshi"`), so the engine's comparisons and dict lookups end on identity.
+    Integers stay numpy; payloads and other strings become object arrays of bytes/str.
     """
 
     def __init__(self, width: int, skip: int | None = None) -> None:
         self._width = width
         self._skip = skip
-        self._strings: dict[str, str] = {}
         self._values: dict[tuple[Any, ...], np.ndarray] = {}
-
-    def intern(self, text: str) -> str:
-        """The one `str` object used for `text` in every batch."""
-        return self._strings.setdefault(text, text)
 
     def _dictionary(self, column: pa.DictionaryArray) -> np.ndarray:
         words = tuple(column.dictionary.to_pylist())
         values = self._values.get(words)
         if values is None:
             values = np.empty(len(words), dtype=object)
-            values[:] = [w if w is None else self.intern(w) for w in words]
+            values[:] = [w if w is None else sys.intern(w) for w in words]
             self._values[words] = values
         return values[column.indices.to_numpy()]
 
@@ -660,7 +657,7 @@ def _lists(sessions: list[SessionFiles], plan: _Plan) -> Iterator[list[Sequence[
     skip = plan.columns.index("session_id") if "session_id" in plan.columns else None
     convert = _ToColumns(len(plan.columns), skip)
     for session in sessions:
-        session_id = convert.intern(session.session_id)
+        session_id = sys.intern(session.session_id)
         for parts, order in _session_parts(session, plan, convert):
             if order is None:
                 columns = [a.tolist() for a in parts[0].arrays]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 
 from msgspec.structs import astuple
 from store_frames import frame_rows
@@ -73,7 +74,7 @@ def test_derived_columns_with_nulls_come_out_as_the_arrow_batches_hold_them(tmp_
     assert all(type(row[0]) is int and type(row[6]) is bytes for row in got)
 
 
-def test_each_distinct_string_is_one_object_across_batches_and_files(tmp_path):
+def test_each_distinct_string_is_one_interned_object_across_batches_and_files(tmp_path):
     _mixed_session(tmp_path)
 
     batches = list(iter_frame_lists(tmp_path, columns=ROW_COLUMNS, batch_rows=4))
@@ -82,4 +83,5 @@ def test_each_distinct_string_is_one_object_across_batches_and_files(tmp_path):
     for index, column in ((0, "session_id"), (3, "venue"), (5, "kind")):
         values = [value for batch in batches for value in batch[index]]
         assert len({id(v) for v in values}) == len(set(values)), column
+        assert all(v is sys.intern(v) for v in set(values)), column
     assert {v for batch in batches for v in batch[3]} == {"kalshi", "polymarket"}
