@@ -23,17 +23,14 @@ _size_cache: dict[str, int] = {}
 
 def _parse_fixed(text: str, places: int) -> int:
     """Parse a plain decimal string into an integer scaled by 10**places, exactly."""
-    if text.__class__ is str:
-        # Fast path for what venues send ("0.4700", "1300.5", "-25.00"): one int() over the digits.
-        body = text[1:] if text[:1] == "-" else text
-        whole, _, frac = body.partition(".")
-        digits = whole + frac
-        if len(frac) <= places and digits.isascii() and digits.isdigit():
-            value = int(digits) * _POWERS[places - len(frac)]
-            return -value if body is not text else value
-    elif not isinstance(text, str):
-        # Decoders catch ValueError for a malformed field; a JSON number or null is one too.
-        raise ValueError(f"not a decimal string: {text!r}")
+    # Fast path for what venues send ("0.4700", "1300.5", "-25.00"): one int() over the digits.
+    negative = text[:1] == "-"
+    body = text[1:] if negative else text
+    whole, _, frac = body.partition(".")
+    digits = whole + frac
+    if len(frac) <= places and digits.isascii() and digits.isdigit():
+        value = int(digits) * _POWERS[places - len(frac)]
+        return -value if negative else value
     body = text.strip()
     negative = body.startswith("-")
     if negative or body.startswith("+"):
@@ -49,12 +46,13 @@ def _parse_fixed(text: str, places: int) -> int:
     return -value if negative else value
 
 
-def parse_price(text: str) -> int:
+# `text` is typed `object`: decoders rely on a ValueError for a malformed field of any type, and
+# a compiled build would raise TypeError on entry for a parameter typed `str`.
+def parse_price(text: object) -> int:
     """Parse a dollar price string such as "0.4700" into ticks of $0.0001."""
-    try:
-        value = _price_cache.get(text)
-    except TypeError:  # unhashable, so certainly not a string
-        value = None
+    if not isinstance(text, str):
+        raise ValueError(f"not a decimal string: {text!r}")
+    value = _price_cache.get(text)
     if value is None:
         value = _parse_fixed(text, _PRICE_PLACES)
         if len(_price_cache) < _CACHE_LIMIT:
@@ -62,12 +60,11 @@ def parse_price(text: str) -> int:
     return value
 
 
-def parse_size(text: str) -> int:
+def parse_size(text: object) -> int:
     """Parse a contract/share count string such as "1300.5" into millionths."""
-    try:
-        value = _size_cache.get(text)
-    except TypeError:
-        value = None
+    if not isinstance(text, str):
+        raise ValueError(f"not a decimal string: {text!r}")
+    value = _size_cache.get(text)
     if value is None:
         value = _parse_fixed(text, _SIZE_PLACES)
         if len(_size_cache) < _CACHE_LIMIT:
@@ -95,20 +92,21 @@ def size_to_decimal(size: int) -> Decimal:
     return Decimal(size).scaleb(-_SIZE_PLACES)
 
 
-def _decimal_text(value: Decimal | str) -> str:
+def _decimal_text(value: object) -> str:
     if isinstance(value, float):
         raise ValueError(f"floats are not exact; pass a Decimal or a string: {value!r}")
     try:
-        return format(Decimal(value), "f")
+        return format(Decimal(value), "f")  # type: ignore[arg-type]  # TypeError is caught
     except (InvalidOperation, TypeError) as exc:
         raise ValueError(f"not a decimal number: {value!r}") from exc
 
 
-def decimal_to_price(value: Decimal | str) -> int:
+# `value: object` as for `parse_price`: anything else is a ValueError in both builds.
+def decimal_to_price(value: object) -> int:
     """Convert a Decimal (or decimal string) dollar price to ticks; reject sub-tick values."""
     return _parse_fixed(_decimal_text(value), _PRICE_PLACES)
 
 
-def decimal_to_size(value: Decimal | str) -> int:
+def decimal_to_size(value: object) -> int:
     """Convert a Decimal (or decimal string) size to millionths; reject finer values."""
     return _parse_fixed(_decimal_text(value), _SIZE_PLACES)
