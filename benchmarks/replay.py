@@ -6,8 +6,12 @@ of --small-frames rows with `arbkit sandbox generate`, then for each size:
 - times `arbkit replay` end to end as a subprocess (startup, reading, engine, writing outputs),
   best of --repeat, and takes the child's peak RSS and CPU time from `os.wait4`;
 - times `arbkit.runner.replay.replay` in this process;
+- times the reader alone: `iter_frame_lists` turning the recording into the engine's column lists;
 - times a bare loop that reads the same Parquet files row group by row group (pyarrow, payload
   column only), turns the payloads into Python bytes and `orjson.loads` every one.
+
+It also times `arbkit replay` over a 1000-frame recording: the fixed cost of a run (interpreter,
+imports, engine set-up, writing the outputs, exit) that the per-frame rates above include.
 
 Targets (issue 5): replay >= 250k frames/s end to end on one core, >= 0.3 x the bare-parse rate,
 peak RSS <= 300 MB whatever the recording size. Every process is pinned to one CPU (--cpu). The
@@ -36,11 +40,13 @@ import orjson
 import pyarrow.parquet as pq
 
 from arbkit.config import load_config
-from arbkit.runner.replay import replay
+from arbkit.runner.replay import ROW_COLUMNS, replay
+from arbkit.store.reader import iter_frame_lists
 
 TARGET_RATE = 250_000
 TARGET_RATIO = 0.3
 TARGET_RSS_MB = 300
+FIXED_COST_FRAMES = 1000
 
 
 @dataclass
@@ -128,6 +134,17 @@ def time_in_process(rec: Path, run_dir: Path, repeat: int) -> tuple[Timing, int]
     return timing, frames
 
 
+def time_read(rec: Path, repeat: int) -> Timing:
+    """Stream the recording through iter_frame_lists, the replay's reading half, and drop it."""
+    timing = Timing()
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _batch in iter_frame_lists(rec, columns=ROW_COLUMNS):
+            pass
+        timing.add(time.perf_counter() - wall, time.process_time() - cpu)
+    return timing
+
+
 def bare_parse(files: list[Path]) -> int:
     """Read every payload row group by row group and orjson.loads it; return the row count."""
     rows = 0
@@ -181,22 +198,30 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted({n for n in (args.small_frames, args.frames) if n > 0})
     recordings = {n: recording(args.workdir, n, args.pairs, args.seed) for n in sizes}
+    tiny = recording(args.workdir, FIXED_COST_FRAMES, args.pairs, args.seed)
     os.sched_setaffinity(0, {args.cpu})
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"replay benchmark: pairs={args.pairs} seed={args.seed} best of {args.repeat}, "
           f"pinned to CPU {args.cpu} of {os.cpu_count()}, load average {load}")
+
+    fixed = time_cli(tiny, args.workdir / f"run-cli-{FIXED_COST_FRAMES}", max(args.repeat, 5))
+    print(f"\nfixed cost: arbkit replay of {FIXED_COST_FRAMES:,} frames takes {fixed.cpu:.3f} s cpu "
+          f"({fixed.wall:.3f} s wall), peak RSS {fixed.rss_mb:.0f} MB")
 
     rss: dict[int, float] = {}
     for n in sizes:
         rec = recordings[n]
         cli = time_cli(rec, args.workdir / f"run-cli-{n}", args.repeat)
         inproc, frames = time_in_process(rec, args.workdir / f"run-lib-{n}", args.repeat)
+        read = time_read(rec, args.repeat)
         bare, rows = time_bare(rec, args.repeat)
         rss[n] = cli.rss_mb
         print(f"\n{frames:,} frames ({rec})")
         print(f"  {'':34}{'wall':>13}{'cpu':>13}")
         print(f"  {'arbkit replay (subprocess, e2e)':34}{rate(frames, cli.wall)}{rate(frames, cli.cpu)}")
         print(f"  {'replay() in process':34}{rate(frames, inproc.wall)}{rate(frames, inproc.cpu)}")
+        print(f"  {'read -> column lists (reader only)':34}{rate(frames, read.wall)}{rate(frames, read.cpu)}"
+              f"  {read.cpu / frames * 1e6:.2f} us/frame cpu")
         print(f"  {'bare read + orjson.loads':34}{rate(rows, bare.wall)}{rate(rows, bare.cpu)}")
         e2e = frames / cli.cpu
         ratio = e2e / (rows / bare.cpu)

@@ -22,7 +22,9 @@ from pathlib import Path
 import orjson
 
 from arbkit.store import SessionWriter, iter_frame_batches, iter_frames
+from arbkit.runner.replay import ROW_COLUMNS
 from arbkit.store.derive import derive_columns
+from arbkit.store.reader import iter_frame_lists
 
 TICKERS = [f"KXNBAGAME-26JAN{d:02d}CLEIND-CLE" for d in range(1, 21)]
 TOKENS = [str(random.Random(i).getrandbits(250)) for i in range(40)]
@@ -118,6 +120,8 @@ def peak_rss_mb() -> float:
 def read(root: Path) -> None:
     rows, wall, cpu = timed(lambda: sum(b.num_rows for b in iter_frame_batches(root)))
     line("read+merge iter_frame_batches", rows, wall, cpu)
+    rows, wall, cpu = timed(lambda: sum(len(b[0]) for b in iter_frame_lists(root, columns=ROW_COLUMNS)))
+    line("read+merge iter_frame_lists (replay)", rows, wall, cpu)
     rows, wall, cpu = timed(lambda: sum(1 for _ in iter_frames(root)))
     line("read+merge iter_frames (Frame)", rows, wall, cpu)
     print(f"reader peak RSS {peak_rss_mb():.0f} MB")

@@ -37,7 +37,7 @@ VERIFIED_TABLES = (
 )
 _PROGRESS_EVERY = 65_536
 # The frames columns `Engine.process_rows` takes, in its argument order (no Frame objects).
-_ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
+ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
 
 
 @dataclass
@@ -87,7 +87,7 @@ def replay(
     process_rows = engine.process_rows
     done = 0
     reported = 0
-    batches = reader.iter_frame_lists(source, start_ns=start_ns, end_ns=end_ns, columns=_ROW_COLUMNS)
+    batches = reader.iter_frame_lists(source, start_ns=start_ns, end_ns=end_ns, columns=ROW_COLUMNS)
     for batch in batches:
         add(process_rows(*batch))
         done += len(batch[0])
