@@ -68,8 +68,12 @@ _CACHE_LIMIT: Final = 50_000
 # the same on every connection: one cache for all decoders, cleared when full so that a long
 # session keeps its hot strings cached rather than freezing on its first 100k.
 _COUNT_CACHE_LIMIT: Final = 100_000
-_COUNTS: dict[int | str, Any] = {}
+_COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160
+# Compiled, a Final module name is a C static rather than a lookup in the module's dict.
+_VENUE: Final = KALSHI
+_LEVEL_DELTA: Final = LevelDelta
+_DELTA_FRAME: Final = DeltaFrame
 
 _WireLevels = list[tuple[int | str, int | str]]
 
@@ -174,6 +178,17 @@ def _short(reason: str) -> str:
     return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 3] + "..."
 
 
+class _Subscription:
+    """One sid's position in its sequence and the markets seen on it."""
+
+    def __init__(self) -> None:
+        # `seq` means something only once `seen`; an int, not Optional, so that compiled code
+        # keeps it unboxed.
+        self.seen = False
+        self.seq = 0
+        self.markets: set[str] = set()
+
+
 class KalshiDecoder:
     """Turn one Kalshi connection's frames into events, tracking `seq` per subscription.
 
@@ -185,17 +200,14 @@ class KalshiDecoder:
         self.use_yes_price = use_yes_price
         self.decode_errors = 0
         self._decode: Callable[[bytes | str], object] = FRAME_DECODER.decode
-        self._last_seq: dict[int, int] = {}
-        self._sid_markets: dict[int, set[str]] = {}
+        self._subscriptions: dict[int, _Subscription] = {}
         # Book frames without a sid (never seen on the wire, but a terminal error must reach them).
         self._loose_markets: set[str] = set()
         self._bid_ticks: dict[int | str, int] = {}
         self._ask_ticks: dict[int | str, int] = {}
-        # The delta hot path's prices: wire side -> {wire price: (book side, ticks)}.
-        self._delta_prices: dict[str, dict[int | str | None, tuple[Any, Any]]] = {
-            "yes": {},
-            "no": {},
-        }
+        # The delta hot path's prices per wire side: {wire price: (book side, ticks)}.
+        self._yes_deltas: dict[int | str | None, tuple[Any, Any]] = {}
+        self._no_deltas: dict[int | str | None, tuple[Any, Any]] = {}
         # With use_yes_price the NO side arrives as YES-scale asks already: don't complement.
         self._complement_no = not use_yes_price
         self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
@@ -209,45 +221,57 @@ class KalshiDecoder:
             ErrorFrame: self._error,
         }
 
-    def decode(self, payload: bytes | str, recv_ns: int) -> list[Event]:
+    # `recv_ns` is an int; typed Any so that, compiled, it reaches the events as it came.
+    def decode(self, payload: bytes | str, recv_ns: Any) -> list[Event]:
         """Decode one frame received at `recv_ns`; never raises."""
-        ns: Any = recv_ns
         try:
             frame = self._decode(payload)
         # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
         except (msgspec.DecodeError, ValueError) as exc:
-            return self._untyped(payload, ns, exc)
+            return self._untyped(payload, recv_ns, exc)
         try:
-            if type(frame) is DeltaFrame:
+            if type(frame) is _DELTA_FRAME:
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
                 # market already on that sid, at a price seen before on that side. Anything
                 # else takes `_delta`, which also learns the price, sid and market.
-                msg = frame.msg
                 sid = frame.sid
                 if sid is None:
-                    return self._delta(frame, ns)
+                    return self._delta(frame, recv_ns)
+                msg = frame.msg
+                side = msg.side
+                if side == "yes":
+                    prices = self._yes_deltas
+                elif side == "no":
+                    prices = self._no_deltas
+                else:
+                    return self._delta(frame, recv_ns)
                 try:
-                    book_side, price = self._delta_prices[msg.side][msg.price_dollars]
-                    last = self._last_seq[sid]
-                    markets = self._sid_markets[sid]
+                    book_side, price = prices[msg.price_dollars]
+                    sub = self._subscriptions[sid]
                 except KeyError:
-                    return self._delta(frame, ns)
+                    return self._delta(frame, recv_ns)
                 seq = frame.seq
                 market = msg.market_ticker
                 wire_delta = msg.delta_fp
-                if seq is None or seq != last + 1 or market not in markets or wire_delta is None:
-                    return self._delta(frame, ns)
+                if (
+                    seq is None
+                    or not sub.seen
+                    or seq != sub.seq + 1
+                    or market not in sub.markets
+                    or wire_delta is None
+                ):
+                    return self._delta(frame, recv_ns)
                 delta = _COUNTS.get(wire_delta)
                 if delta is None:
                     delta = _learn_count(wire_delta)
-                self._last_seq[sid] = seq
+                sub.seq = seq
                 ts = msg.ts_ms
                 if ts is None:
                     ts = frame.sending_ts_ms
-                return [LevelDelta(KALSHI, ns, market, book_side, price, delta, ts, sid)]
-            return self._handlers[type(frame)](frame, ns)
+                return [_LEVEL_DELTA(_VENUE, recv_ns, market, book_side, price, delta, ts, sid)]
+            return self._handlers[type(frame)](frame, recv_ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
-            return [self._decode_error(ns, str(exc) or exc.__class__.__name__)]
+            return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
 
     def _decode_error(self, recv_ns: int, reason: str) -> DecodeError:
         self.decode_errors += 1
@@ -276,11 +300,12 @@ class KalshiDecoder:
 
     def _check_seq(self, sid: int, seq: int, recv_ns: int, out: list[Event]) -> None:
         # Frames we failed to decode never get here, so they surface as a gap on the next frame.
-        last = self._last_seq.get(sid)
-        self._last_seq[sid] = seq
-        if last is None or seq == last + 1:
+        sub = self._subscription(sid)
+        seen, last = sub.seen, sub.seq
+        sub.seen, sub.seq = True, seq
+        if not seen or seq == last + 1:
             return
-        markets = tuple(sorted(self._sid_markets.get(sid, ())))
+        markets = tuple(sorted(sub.markets))
         out.append(SeqGap(KALSHI, recv_ns, sid, last + 1, seq, markets))
         out.extend(BookInvalid(KALSHI, recv_ns, m, INVALID_SEQ_GAP) for m in markets)
 
@@ -288,13 +313,13 @@ class KalshiDecoder:
         if sid is None:
             self._loose_markets.add(market)
         else:
-            self._markets_on(sid).add(market)
+            self._subscription(sid).markets.add(market)
 
-    def _markets_on(self, sid: int) -> set[str]:
-        markets = self._sid_markets.get(sid)
-        if markets is None:
-            markets = self._sid_markets[sid] = set()
-        return markets
+    def _subscription(self, sid: int) -> _Subscription:
+        sub = self._subscriptions.get(sid)
+        if sub is None:
+            sub = self._subscriptions[sid] = _Subscription()
+        return sub
 
     def _delta(self, frame: DeltaFrame, recv_ns: int) -> list[Event]:
         msg = frame.msg
@@ -318,7 +343,7 @@ class KalshiDecoder:
         delta = _COUNTS.get(wire_delta)
         if delta is None:
             delta = _learn_count(wire_delta)
-        delta_prices = self._delta_prices[side]
+        delta_prices = self._yes_deltas if side == "yes" else self._no_deltas
         if len(delta_prices) < _CACHE_LIMIT:
             delta_prices[wire_price] = (book_side, price)
         ts = msg.ts_ms
@@ -330,15 +355,12 @@ class KalshiDecoder:
         if sid is None:
             self._loose_markets.add(market)
             return [event]
-        markets = self._sid_markets.get(sid)
-        if markets is None:
-            markets = self._markets_on(sid)
-        markets.add(market)
+        sub = self._subscription(sid)
+        sub.markets.add(market)
         if frame.seq is None:
             return [event]
-        last = self._last_seq.get(sid)
-        if last is not None and frame.seq == last + 1:
-            self._last_seq[sid] = frame.seq
+        if sub.seen and frame.seq == sub.seq + 1:
+            sub.seq = frame.seq
             return [event]
         out: list[Event] = []
         self._check_seq(sid, frame.seq, recv_ns, out)
@@ -402,7 +424,7 @@ class KalshiDecoder:
             for item in msg:
                 markets = None if item.market_tickers is None else tuple(item.market_tickers)
                 if item.sid is not None and markets:
-                    self._markets_on(item.sid).update(markets)
+                    self._subscription(item.sid).markets.update(markets)
                 channel, sid = item.channel, item.sid
                 out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "ok", channel, sid, markets))
             if not msg:
@@ -410,7 +432,7 @@ class KalshiDecoder:
             return out
         markets = None if msg is None or msg.market_tickers is None else tuple(msg.market_tickers)
         if frame.sid is not None and markets:
-            self._markets_on(frame.sid).update(markets)
+            self._subscription(frame.sid).markets.update(markets)
         # `ok` after update_subscription takes a seq slot: {"sid": 7, "seq": 41, "type": "ok"}
         if frame.sid is not None and frame.seq is not None:
             self._check_seq(frame.sid, frame.seq, recv_ns, out)
@@ -424,8 +446,7 @@ class KalshiDecoder:
             if frame.seq is not None:
                 self._check_seq(sid, frame.seq, recv_ns, out)
             # The sid is gone for good; a later subscription gets a fresh one.
-            self._last_seq.pop(sid, None)
-            self._sid_markets.pop(sid, None)
+            self._subscriptions.pop(sid, None)
         out.append(SubscriptionAck(KALSHI, recv_ns, frame.id, "unsubscribed", None, sid))
         return out
 
@@ -447,8 +468,9 @@ class KalshiDecoder:
         # its books get nothing more: {"type": "error", "msg": {"code": 25, "msg": "..."}}.
         # An error that names no sid may have killed any of them: invalidate every live one's.
         if sid is None:
-            markets = sorted(self._loose_markets.union(*self._sid_markets.values()))
+            subs = self._subscriptions.values()
+            markets = sorted(self._loose_markets.union(*(sub.markets for sub in subs)))
         else:
-            markets = sorted(self._sid_markets.pop(sid, ()))
-            self._last_seq.pop(sid, None)
+            sub = self._subscriptions.pop(sid, None)
+            markets = sorted(sub.markets) if sub is not None else []
         return [BookInvalid(KALSHI, recv_ns, m, INVALID_SUBSCRIPTION_ERROR) for m in markets]

@@ -53,6 +53,8 @@ class Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
 
 
 class DeltaMsg(msgspec.Struct, gc=False):
+    """The `msg` of an `orderbook_delta` (the decoder reads it as a tuple, in order)."""
+
     market_ticker: str
     side: str
     price_dollars: str | None = None

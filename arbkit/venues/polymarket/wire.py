@@ -47,7 +47,7 @@ class Change(msgspec.Struct, gc=False):
 
 
 class AssetChange(msgspec.Struct, gc=False):
-    """One element of an era-3 `price_changes` list."""
+    """One element of an era-3 `price_changes` list (the decoder reads it as a tuple, in order)."""
 
     asset_id: str
     price: str
