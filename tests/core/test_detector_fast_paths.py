@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from arbkit.config import Detector as DetectorConfig
 from arbkit.config import FeeOverride, Pair
+from arbkit.core import detector as detector_module
 from arbkit.core.book import BookManager
 from arbkit.core.detector import (
     CLOSE_BOOK_INVALID,
@@ -331,3 +332,35 @@ def test_the_profit_bound_is_never_below_the_profit_of_any_size(ladders, multipl
         assert profit_fine_at(size, kalshi, poly, fees) <= bound, size
     for step in (C, C // 100):
         assert best_trade(kalshi, poly, fees, step=step).profit <= bound // FINE_PER_MICRO
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ladders=ladder_pairs(),
+    multiplier=st.sampled_from(["0", "1", "1.3"]),
+    rate=st.sampled_from(["0", "0.03", "0.25"]),
+    sizing=st.sampled_from([(C, C, None), (2 * C, C, None), (C // 100, C // 100, None), (C, C, 3 * C)]),
+    data=st.data(),
+)
+def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, multiplier, rate, sizing, data):
+    # The detector reuses an answer for new ladders that agree on the levels it read: any change
+    # past them, including adding or removing levels, must leave the answer as it was.
+    kalshi, poly = ladders
+    fees = FeeParams(Decimal(multiplier), Decimal(rate))
+    min_size, step, max_size = sizing
+
+    def changed_past(ladder, read):
+        if read > len(ladder):  # read to the end: it depends on the whole ladder
+            return ladder
+        kept = ladder[:read]
+        floor = kept[-1][0] if kept else 1
+        prices = st.integers(floor, max(floor, 9_999))
+        tail = data.draw(st.lists(st.tuples(prices, st.integers(1, 12 * C)), max_size=4))
+        return kept + sorted(tail)
+
+    best, k_read, p_read = detector_module._best(kalshi, poly, fees, min_size, step, max_size)
+    at, k_at, p_at = detector_module._profit_at(min_size, kalshi, poly, fees)
+
+    assert detector_module._best(changed_past(kalshi, k_read), changed_past(poly, p_read), fees, min_size, step, max_size)[0] == best
+    assert detector_module._profit_at(min_size, changed_past(kalshi, k_at), changed_past(poly, p_at), fees)[0] == at
+    assert best == best_trade(kalshi, poly, fees, min_size, step, max_size)
