@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 import orjson
 
 from arbkit.config import Config
-from arbkit.core.book import BookManager
+from arbkit.core.book import Book, BookManager
 from arbkit.core.detector import CLOSED, OPENED, Detector, DetectorEvent
 from arbkit.core.events import (
     INVALID_DISCONNECT,
@@ -29,6 +29,7 @@ from arbkit.core.events import (
     BookInvalid,
     BookSnapshot,
     DecodeError,
+    Event,
     LevelDelta,
     LevelSet,
     Resolution,
@@ -43,22 +44,44 @@ from arbkit.venues import Decoder, make_decoder
 
 Output = tuple[str, dict[str, Any]]
 
-_FOREVER = 2**63 - 1
+# Within a compiled native int's 63 bits (2116 in epoch ns), so compared without boxing.
+_FOREVER: Final = 2**62 - 1
+_NOT_SAMPLED: Final = -_FOREVER
+# Final: compiled, these are C statics rather than a module-dict lookup at every row.
+_KIND_IN: Final = KIND_IN
+_KIND_OUT: Final = KIND_OUT
+_KIND_OPEN: Final = KIND_OPEN
+_KIND_CLOSE: Final = KIND_CLOSE
 
 
 class _Connection:
-    __slots__ = ("venue", "decoder", "markets", "open_ns", "pairs")
+    __slots__ = ("venue", "decoder", "decode", "markets", "books", "open_ns", "pairs")
 
     def __init__(
         self, venue: str, decoder: Decoder, open_ns: int | None, pairs: dict[str, tuple[int, ...]]
     ) -> None:
         self.venue = venue
         self.decoder = decoder
+        self.decode = decoder.decode
+        # Markets this connection delivered book events for (invalidated when it closes).
         self.markets: set[str] = set()
+        # The same books as objects -> `pairs` of their market: one lookup per frame.
+        self.books: dict[Book, tuple[int, ...]] = {}
         self.open_ns = open_ns
         # market -> indices of the pairs reading its book, for this venue (a decoder's events
         # are all of its own venue).
         self.pairs = pairs
+
+    def set_decoder(self, decoder: Decoder) -> None:
+        """Decode what the connection receives from now on with `decoder`."""
+        self.decoder = decoder
+        self.decode = decoder.decode
+
+    def add_book(self, book: Book) -> tuple[int, ...]:
+        """Note that the connection delivered events for `book`; return its pairs' indices."""
+        self.markets.add(book.market)
+        indices = self.books[book] = self.pairs.get(book.market, ())
+        return indices
 
 
 class _BookStats:
@@ -172,7 +195,7 @@ class Engine:
         # Arrival time of the next queued paper order (kept in step with every submit and run).
         self._due = _FOREVER
         # Next point of the staleness sampling grid (set by the first frame).
-        self._next_sample: int | None = None
+        self._next_sample = _NOT_SAMPLED
         self.frames = 0
         self.decode_errors = 0
         self.last_ns = 0
@@ -204,20 +227,20 @@ class Engine:
     ) -> list[Output]:
         """`process` without building a Frame."""
         return self.process_rows(
-            (session_id,), (ingest_seq,), (recv_ns,), (venue,), (conn_id,), (kind,), (payload,)
+            [session_id], [ingest_seq], [recv_ns], [venue], [conn_id], [kind], [payload]
         )
 
     def process_rows(
         self,
-        session_ids: Sequence[str],
-        ingest_seqs: Sequence[int],
-        recv_ns: Sequence[int],
-        venues: Sequence[str],
-        conn_ids: Sequence[int],
-        kinds: Sequence[str],
-        payloads: Sequence[bytes],
+        session_ids: list[str],
+        ingest_seqs: list[int],
+        recv_ns: list[int],
+        venues: list[str],
+        conn_ids: list[int],
+        kinds: list[str],
+        payloads: list[bytes],
     ) -> list[Output]:
-        """Process consecutive recorded rows given as aligned columns: the replay hot path.
+        """Process consecutive recorded rows given as aligned column lists: the replay hot path.
 
         Return the output rows they caused, in order, as `process` on each row in turn would.
         """
@@ -226,21 +249,27 @@ class Engine:
             return outputs
         connections = self._connections
         detector = self.detector
-        received = self._received
+        # Receive times go on to books and decoders as the Python ints they are; compiled, a
+        # native int would be boxed again, a new object, at each hand-over.
+        times: list[Any] = recv_ns
+        now: Any = None
         # The connection of the previous received row: consecutive rows mostly share it (the
         # reader repeats one str object per distinct value, so identity is a cheap match).
         last_conn: _Connection | None = None
-        last_session = last_venue = last_conn_id = None
-        rows = zip(session_ids, ingest_seqs, recv_ns, venues, conn_ids, kinds, payloads)
-        for session_id, ingest_seq, now_ns, venue, conn_id, kind, payload in rows:
+        last_session = last_venue = ""
+        last_conn_id = 0
+        for session_id, ingest_seq, now, venue, conn_id, kind, payload in zip(
+            session_ids, ingest_seqs, times, venues, conn_ids, kinds, payloads
+        ):
+            now_ns: int = now
             if self._due <= now_ns:
                 self._run_due(now_ns, outputs)
-            if self._next_sample is None or now_ns >= self._next_sample:
+            if now_ns >= self._next_sample:
                 self._sample_staleness(now_ns)
-            if session_id != self._session:
+            if session_id is not self._session and session_id != self._session:
                 self._new_session(session_id, now_ns, ingest_seq, outputs)
                 last_conn = None
-            if kind == KIND_IN:
+            if kind == _KIND_IN:
                 if (
                     last_conn is not None
                     and venue is last_venue
@@ -249,21 +278,20 @@ class Engine:
                 ):
                     conn = last_conn
                 else:
-                    conn = connections.get((session_id, venue, conn_id))
-                    if conn is None:
-                        # No `open` row (before --start, or none recorded): up from now.
-                        conn = self._open((session_id, venue, conn_id), venue, now_ns)
+                    found = connections.get((session_id, venue, conn_id))
+                    # No `open` row (before --start, or none recorded): up from now.
+                    conn = found or self._open((session_id, venue, conn_id), venue, now_ns)
                     last_conn, last_session, last_venue, last_conn_id = conn, session_id, venue, conn_id
-                received(conn, payload, now_ns, ingest_seq, outputs)
+                self._received(conn, payload, now, now_ns, ingest_seq, outputs)
             else:
                 last_conn = None
-                if kind == KIND_OUT:
+                if kind == _KIND_OUT:
                     key = (session_id, venue, conn_id)
                     conn = connections.get(key) or self._open(key, venue, now_ns)
                     self._sent(conn, payload)
-                elif kind == KIND_OPEN:
+                elif kind == _KIND_OPEN:
                     self._open((session_id, venue, conn_id), venue, now_ns)
-                elif kind == KIND_CLOSE:
+                elif kind == _KIND_CLOSE:
                     self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
             if now_ns >= detector.next_tick_ns:
                 ticked = detector.on_tick(now_ns, ingest_seq, self.books)
@@ -271,7 +299,7 @@ class Engine:
                     self._detector_events(ticked, outputs)
         # Nothing reads these while a batch runs: set them once for its last row.
         self.frames += len(payloads)
-        self.last_ns = now_ns
+        self.last_ns = now
         self.last_ingest_seq = ingest_seq
         return outputs
 
@@ -310,7 +338,7 @@ class Engine:
         """
         step = STALENESS_SAMPLE_NS
         upto = now_ns // step
-        if self._next_sample is not None:
+        if self._next_sample != _NOT_SAMPLED:
             first = self._next_sample
             count = upto - first // step + 1
             for venue, stats_by_market in self._health.items():
@@ -369,7 +397,7 @@ class Engine:
             params = command.get("params")
             if isinstance(params, dict) and "use_yes_price" in params:
                 # Sent before any book arrives on the connection: a fresh decoder loses nothing.
-                conn.decoder = make_decoder(KALSHI, bool(params["use_yes_price"]))
+                conn.set_decoder(make_decoder(KALSHI, bool(params["use_yes_price"])))
 
     def venue_up_since(self, venue: str) -> int | None:
         """The earliest open time among the venue's open connections, or None when none is up."""
@@ -386,22 +414,60 @@ class Engine:
         self,
         conn: _Connection,
         payload: bytes,
-        recv_ns: int,
+        recv_ns: Any,
+        now_ns: int,
         ingest_seq: int,
         outputs: list[Output],
     ) -> None:
-        events = conn.decoder.decode(payload, recv_ns)
+        # `recv_ns` and `now_ns` are the same time, as a Python int and a native one.
+        events = conn.decode(payload, recv_ns)
         if not events:
             return
-        markets = conn.markets
-        pairs = conn.pairs
+        touched: list[Book] = []
+        invalid = self.books.apply_levels(conn.venue, recv_ns, events, touched)
+        if invalid is None:
+            self._received_any(conn, events, now_ns, ingest_seq, outputs)
+            return
+        if invalid:
+            self._book_events(invalid, now_ns, ingest_seq, outputs)
         # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
         # changing both tokens of one pair); a set only when a frame reaches several pairs.
         first: tuple[int, ...] | None = None
         union: set[int] | None = None
+        known = conn.books
+        for book in touched:
+            indices = known.get(book)
+            if indices is None:
+                indices = conn.add_book(book)
+            if indices and indices is not first:
+                if first is None:
+                    first = indices
+                else:
+                    if union is None:
+                        union = set(first)
+                    union.update(indices)
+        if first is not None:
+            ordered = first if union is None else sorted(union)
+            ticked = self.detector.on_pairs_changed(ordered, now_ns, ingest_seq, self.books)
+            if ticked:
+                self._detector_events(ticked, outputs)
+
+    def _received_any(
+        self,
+        conn: _Connection,
+        events: list[Event],
+        recv_ns: int,
+        ingest_seq: int,
+        outputs: list[Output],
+    ) -> None:
+        # A frame with more than level updates: resolutions are settled before its books change.
+        pairs = conn.pairs
+        markets = conn.markets
+        first: tuple[int, ...] | None = None
+        union: set[int] | None = None
         event: Any
         for event in events:
-            cls = event.__class__
+            cls = type(event)
             if cls is LevelDelta or cls is LevelSet or cls is BookSnapshot:
                 market = event.market
                 markets.add(market)

@@ -10,7 +10,7 @@ re-seeds it (STYLE §5: integrity is data, not an exception).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from arbkit.core.events import (
     BID,
@@ -29,6 +29,11 @@ from arbkit.core.events import (
 )
 
 NO_SNAPSHOT = "no_snapshot"
+
+# Final: compiled, these are C statics rather than a module-dict lookup at every use.
+_BID: Final = BID
+_LEVEL_DELTA: Final = LevelDelta
+_LEVEL_SET: Final = LevelSet
 
 
 class Book:
@@ -247,103 +252,161 @@ class BookManager:
         transiently crossed state between two of its own changes. A snapshot that is itself bad
         (crossed, negative size) is always reported, even on a book that was already invalid.
         """
+        if events:
+            first: Any = events[0]
+            venue = first.venue
+            recv_ns = first.recv_ns
+            item: Any
+            for item in events:
+                if item.recv_ns != recv_ns or item.venue != venue:
+                    break
+            else:
+                invalid = self.apply_levels(venue, recv_ns, events, [])
+                if invalid is not None:
+                    return invalid
+        return self._apply_any(events)
+
+    def apply_levels(
+        self, venue: str, recv_ns: Any, events: list[Event], touched: list[Book]
+    ) -> list[BookInvalid] | None:
+        """`apply` for a frame of level updates only (`LevelDelta`/`LevelSet`), the hot path.
+
+        Every event must be of `venue` and received at `recv_ns`, as one frame's events from a
+        decoder are. Append to `touched` each book an event reached (a book reached by several
+        events in a row once). Return the invalidations, or None, having applied nothing, when
+        some event is of another class.
+        """
+        if len(events) > 1:
+            # Decide before changing anything, so that the caller can take the general path.
+            for item in events:
+                cls = type(item)
+                if cls is not _LEVEL_SET and cls is not _LEVEL_DELTA:
+                    return None
         invalid: list[BookInvalid] = []
         maybe_crossed: list[Book] | None = None
-        by_venue = self._by_venue
-        # Dispatch is on the exact class (cheaper than isinstance), which mypy cannot narrow.
-        items: list[Any] = events
-        for event in items:
-            cls = event.__class__
+        by_market = self._by_venue.get(venue)
+        last: Book | None = None
+        # Dispatch is on the exact class (cheaper than isinstance), which mypy cannot narrow;
+        # prices and sizes stay Python ints (Any): compiled, an `int` would be unboxed and then
+        # boxed again, a new object, for every dict operation.
+        event: Any
+        price: Any
+        amount: Any
+        size: Any
+        best: Any
+        for event in events:
+            cls = type(event)
             # Each class reads its fields on its own lines: one attribute load site that sees
             # both level classes defeats CPython's per-site attribute caches.
-            if cls is LevelDelta:
-                venue = event.venue
+            if cls is _LEVEL_DELTA:
                 market = event.market
                 side = event.side
                 price = event.price
                 amount = event.delta
-                recv_ns = event.recv_ns
-            elif cls is LevelSet:
-                venue = event.venue
+            elif cls is _LEVEL_SET:
                 market = event.market
                 side = event.side
                 price = event.price
                 amount = event.size
-                recv_ns = event.recv_ns
             else:
-                if cls is BookSnapshot:
-                    book = self.book(event.venue, event.market)
-                    reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
-                    if reason is not None:
-                        invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
-                elif cls is BookInvalid:
-                    if self.book(event.venue, event.market).invalidate(event.reason):
-                        invalid.append(event)
-                elif cls is SeqGap:
-                    invalid += self.invalidate_markets(
-                        event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
-                    )
-                elif cls is TickSizeChange:
-                    book = self.book(event.venue, event.market)
-                    book.tick = event.new_tick
-                    if book.invalidate(INVALID_TICK_SIZE_CHANGE):
-                        invalid.append(
-                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
-                        )
-                continue
-            # Level updates are ~90% of traffic, so Book._set is inlined here: the method calls
-            # cost ~15% of book time in benchmarks/decode_book.py.
-            try:
-                book = by_venue[venue][market]
-            except KeyError:
+                return None  # only a frame of one event gets here
+            # Book._set inlined: the method calls cost ~15% of book time when interpreted.
+            book = by_market.get(market) if by_market is not None else None
+            if book is None:
                 book = self.book(venue, market)
+                by_market = self._by_venue[venue]
+            if book is not last:
+                touched.append(book)
+                last = book
             if not book.valid:
                 book.ignored += 1
                 continue
             book.last_update_ns = recv_ns
-            if side == BID:
-                levels = book.bids
-                size = levels.get(price, 0) + amount if cls is LevelDelta else amount
+            if side == _BID:
+                levels: dict[Any, Any] = book.bids
+                size = levels.get(price, 0) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
                     levels[price] = size
                     best = book.best_bid
                     if best is None or price > best:
                         book.best_bid = price
                         # Only a new best price can cross the book.
-                        if book.best_ask is not None and price >= book.best_ask:
+                        best = book.best_ask
+                        if best is not None and price >= best:
                             maybe_crossed = [*(maybe_crossed or ()), book]
                 elif size == 0:
                     if levels.pop(price, None) is not None and price == book.best_bid:
                         book.best_bid = max(levels) if levels else None
                 else:
                     book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                     continue
                 book._bid_depth = None
             else:
                 levels = book.asks
-                size = levels.get(price, 0) + amount if cls is LevelDelta else amount
+                size = levels.get(price, 0) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
                     levels[price] = size
                     best = book.best_ask
                     if best is None or price < best:
                         book.best_ask = price
-                        if book.best_bid is not None and price <= book.best_bid:
+                        best = book.best_bid
+                        if best is not None and price <= best:
                             maybe_crossed = [*(maybe_crossed or ()), book]
                 elif size == 0:
                     if levels.pop(price, None) is not None and price == book.best_ask:
                         book.best_ask = min(levels) if levels else None
                 else:
                     book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                     continue
                 book._ask_depth = None
             book.updates += 1
         if maybe_crossed is not None:
-            for book in maybe_crossed:
-                if book.valid and book.is_crossed():
-                    book.invalidate(INVALID_CROSSED)
-                    invalid.append(BookInvalid(book.venue, book.last_update_ns or 0, book.market, INVALID_CROSSED))
+            _judge_crossed(maybe_crossed, invalid)
+        return invalid
+
+    def _apply_any(self, events: list[Event]) -> list[BookInvalid]:
+        # Any frame, level updates through the Book methods (the reference for apply_levels).
+        invalid: list[BookInvalid] = []
+        maybe_crossed: list[Book] = []
+        event: Any
+        for event in events:
+            cls = type(event)
+            if cls is _LEVEL_DELTA or cls is _LEVEL_SET:
+                book = self.book(event.venue, event.market)
+                side = event.side
+                price = event.price
+                valid = book.valid
+                before = book.best_bid if side == _BID else book.best_ask
+                if cls is _LEVEL_DELTA:
+                    reason = book.add_level(side, price, event.delta, event.recv_ns)
+                else:
+                    reason = book.set_level(side, price, event.size, event.recv_ns)
+                if reason is not None:
+                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
+                elif valid and _new_best_crosses(book, side, price, before):
+                    maybe_crossed.append(book)
+            elif cls is BookSnapshot:
+                book = self.book(event.venue, event.market)
+                reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
+                if reason is not None:
+                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
+            elif cls is BookInvalid:
+                if self.book(event.venue, event.market).invalidate(event.reason):
+                    invalid.append(event)
+            elif cls is SeqGap:
+                invalid += self.invalidate_markets(
+                    event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
+                )
+            elif cls is TickSizeChange:
+                book = self.book(event.venue, event.market)
+                book.tick = event.new_tick
+                if book.invalidate(INVALID_TICK_SIZE_CHANGE):
+                    invalid.append(
+                        BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
+                    )
+        _judge_crossed(maybe_crossed, invalid)
         return invalid
 
     def invalidate_markets(
@@ -359,3 +422,24 @@ class BookManager:
             for book in books
             if book.invalidate(reason)
         ]
+
+
+def _new_best_crosses(book: Book, side: int, price: int, before: int | None) -> bool:
+    """Whether a level update set a new best `price` at or through the other side's best."""
+    if side == BID:
+        other = book.best_ask
+        return book.best_bid == price and (before is None or price > before) and (
+            other is not None and price >= other
+        )
+    other = book.best_bid
+    return book.best_ask == price and (before is None or price < before) and (
+        other is not None and price <= other
+    )
+
+
+def _judge_crossed(books: list[Book], invalid: list[BookInvalid]) -> None:
+    """Invalidate the books left crossed at the end of a frame (each new best was a suspect)."""
+    for book in books:
+        if book.valid and book.is_crossed():
+            book.invalidate(INVALID_CROSSED)
+            invalid.append(BookInvalid(book.venue, book.last_update_ns or 0, book.market, INVALID_CROSSED))
