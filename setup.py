@@ -25,7 +25,6 @@ COMPILED = [
     "arbkit/core/book.py",
     "arbkit/core/pairs.py",
     "arbkit/core/fees.py",
-    "arbkit/core/fixedpoint.py",
 ]
 
 # The shared library is the top-level module arbkit__mypyc (beside arbkit/): mypyc derives the
