@@ -43,25 +43,30 @@ IntLevels = list[tuple[int, int]]
 StrLevels = list[tuple[str, int | str]]
 
 
+# Fields are declared in their wire order where there is one: msgspec matches each key against
+# the field after the previous match first, and scans all of them only when that fails. (Required
+# fields keep their relative order, which decides the error for a frame missing several.)
+
+
 class Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
     """Fields every frame may carry; the subclass is chosen by `type`."""
 
-    id: int | None = None
     sid: int | None = None
     seq: int | None = None
     sending_ts_ms: int | None = None
+    id: int | None = None
 
 
-class DeltaMsg(msgspec.Struct, gc=False):
-    """The `msg` of an `orderbook_delta` (the decoder reads it as a tuple, in order)."""
+class DeltaMsg(msgspec.Struct, kw_only=True, gc=False):
+    """The `msg` of an `orderbook_delta`."""
 
     market_ticker: str
-    side: str
     price_dollars: str | None = None
-    price: int | None = None
     delta_fp: str | None = None
-    delta: int | None = None
+    side: str
     ts_ms: int | None = None
+    price: int | None = None
+    delta: int | None = None
 
 
 class DeltaFrame(Envelope, tag="orderbook_delta", kw_only=True, gc=False):

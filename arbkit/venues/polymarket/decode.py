@@ -75,6 +75,8 @@ _TOPS: Final[dict[str | None, Any]] = {}
 
 _SIDES: Final[dict[str, Any]] = {"BUY": BID, "SELL": ASK, "buy": BID, "sell": ASK}
 _VENUE: Final = POLYMARKET
+_BID: Final[Any] = BID
+_ASK: Final[Any] = ASK
 _LEVEL_SET: Final = LevelSet
 _PRICE_CHANGE: Final = PriceChangeMsg
 _FAST_DECODE: Final = FAST_DECODER.decode
@@ -115,9 +117,7 @@ def _plain_size(text: str) -> int:
             point = i
         else:
             return -1
-    if point < 0:
-        return value * SIZE_SCALE
-    places = n - 1 - point
+    places = 0 if point < 0 else n - 1 - point
     if point == 0 or places > 6:
         return -1
     return value * _FRACTION_SCALE[places]
@@ -217,8 +217,8 @@ def _cached_price_changes_compiled(
     out: list[Event] = []
     prices = _PRICES
     tops = _TOPS
-    sides = _SIDES
     text: str
+    side: str
     last_text: str | None = None
     size: Any = None
     try:
@@ -233,7 +233,8 @@ def _cached_price_changes_compiled(
                     _VENUE,
                     recv_ns,
                     asset,
-                    sides[side],
+                    # msgspec validated the side and hands back one of its interned Literals.
+                    _BID if side == "BUY" or side == "buy" else _ASK,
                     prices[price],
                     size,
                     ts,

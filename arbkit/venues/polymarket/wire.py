@@ -74,6 +74,8 @@ class BookMsg(WireMessage, tag="book"):
 class PriceChangeMsg(WireMessage, tag="price_change"):
     # Era 3 (from 2025-09-15): {"market": "0x..", "price_changes": [{"asset_id", "price", ...}]}
     price_changes: list[AssetChange] | None = None
+    # Second, as on the era-3 wire: msgspec tries the field after the last one matched first.
+    timestamp: int | None = None
     # Era 2: {"asset_id": "<tok>", "changes": [{"price": "0.40", "side": "SELL", "size": "3300"}]}
     changes: list[Change] | None = None
     # Era 1: {"asset_id": "<tok>", "price": "0.6", "side": "BUY", "size": "3400"}
@@ -81,7 +83,6 @@ class PriceChangeMsg(WireMessage, tag="price_change"):
     price: str | None = None
     size: str | None = None
     side: Side | None = None
-    timestamp: int | None = None
 
 
 class TickSizeChangeMsg(WireMessage, tag="tick_size_change"):
