@@ -560,16 +560,19 @@ class Detector:
             no = view.poly_no
         no_side = no if no is not None and no.snapshots > 0 else yes
         dirs = self._dirs
-        if self._open_count[i] or not self._quick_reject:
+        if not self._quick_reject:
             self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
             self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
             return
-        if kalshi is None:
-            return
-        if no is not None and no_side is no and yes is not None:
-            self._settled[i] = (kalshi, no, yes)
-        # As on the hot path: `_evaluate` rejects any direction that fails this.
-        if no_side is not None:
+        settled = self._settled
+        if settled[i] is None and kalshi is not None and no_side is no and no is not None and yes is not None:
+            settled[i] = (kalshi, no, yes)
+        # A direction without a window matters only if it can open: as on the hot path, top
+        # of book rules that out first (`_evaluate` rejects any direction that fails this).
+        opened = self._open
+        if 2 * i in opened:
+            self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
+        elif kalshi is not None and no_side is not None:
             k_ask = kalshi.best_ask
             if no_side is no:
                 p_ask = no_side.best_ask
@@ -578,7 +581,9 @@ class Detector:
                 p_ask = None if bid is None else PRICE_ONE - bid
             if k_ask is not None and p_ask is not None and k_ask + p_ask < PRICE_ONE:
                 self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
-        if yes is not None:
+        if 2 * i + 1 in opened:
+            self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+        elif kalshi is not None and yes is not None:
             k_bid = kalshi.best_bid
             y_ask = yes.best_ask
             if k_bid is not None and y_ask is not None and y_ask < k_bid:
