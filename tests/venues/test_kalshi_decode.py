@@ -425,6 +425,31 @@ def test_undecodable_frame_on_a_sid_surfaces_as_a_gap_on_the_next_frame():
     assert after[:2] == [SeqGap(KALSHI, T, 1, 2, 3, ("A",)), BookInvalid(KALSHI, T, "A", INVALID_SEQ_GAP)]
 
 
+def test_first_sequenced_frame_after_a_listing_is_the_base_of_the_sid():
+    decoder = KalshiDecoder()
+    listing = {"id": 6, "type": "ok",
+               "msg": [{"channel": "orderbook_delta", "sid": 7, "market_tickers": ["A"]}]}
+    decoder.decode(frame(listing), T)
+
+    first = decoder.decode(delta_frame("A", 7, 40, "0.5000", "1.00", "yes"), T)
+    second = decoder.decode(delta_frame("A", 7, 41, "0.5000", "2.00", "yes"), T)
+
+    assert first == [LevelDelta(KALSHI, T, "A", BID, 5000, 1 * M, None, 7)]
+    assert second == [LevelDelta(KALSHI, T, "A", BID, 5000, 2 * M, None, 7)]
+
+
+def test_unsubscribed_sid_forgets_its_sequence_and_markets():
+    decoder = KalshiDecoder()
+    decoder.decode(snapshot_frame("A", 7, 1, [], []), T)
+    decoder.decode(frame({"id": 5, "sid": 7, "seq": 2, "type": "unsubscribed"}), T)
+
+    reused = decoder.decode(snapshot_frame("B", 7, 1, [], []), T)
+    gap = decoder.decode(delta_frame("B", 7, 3, "0.5000", "1.00", "yes"), T)
+
+    assert [e.__class__ for e in reused] == [BookSnapshot]
+    assert gap[:2] == [SeqGap(KALSHI, T, 7, 2, 3, ("B",)), BookInvalid(KALSHI, T, "B", INVALID_SEQ_GAP)]
+
+
 def test_first_frame_on_a_sid_is_the_base_whatever_its_seq():
     decoder = KalshiDecoder()
 

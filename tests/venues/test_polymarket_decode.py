@@ -531,3 +531,89 @@ def test_decoder_accepts_exactly_the_prices_and_sizes_fixedpoint_accepts(price: 
         assert [(e.price, e.size) for e in events] == [expected]
     else:
         assert [type(e) for e in events] == [DecodeError]
+
+
+# --- fast paths (one per build: compiled and interpreted) ----------------------------------
+
+# "Plain" as the compiled build parses it without the strict parser: up to 18 characters.
+plain_sizes = st.builds(
+    lambda whole, frac: whole + frac,
+    st.text(alphabet="0123456789", min_size=1, max_size=11),
+    st.one_of(st.just(""), st.text(alphabet="0123456789", max_size=6).map(lambda f: "." + f)),
+)
+any_size_text = st.one_of(
+    plain_sizes,
+    st.text(alphabet="0123456789.+-e _\u0663\u00b2", max_size=20),
+    st.text(max_size=10),
+)
+
+
+def strict_size(text: str) -> int | None:
+    """What the decoder must accept: fixedpoint's exact, non-negative sizes."""
+    try:
+        value = parse_size(text)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_size_text)
+def test_plain_size_parser_agrees_with_fixedpoint_wherever_it_answers(text: str):
+    value = decode_module._plain_size(text)
+
+    assert value == -1 or value == strict_size(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain_sizes)
+def test_plain_size_parser_answers_every_plain_size(text: str):
+    assert decode_module._plain_size(text) == parse_size(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_size_text)
+def test_size_accepts_exactly_the_sizes_fixedpoint_accepts(text: str):
+    expected = strict_size(text)
+
+    try:
+        value = decode_module._size(text)
+    except ValueError:
+        value = None
+
+    assert value == expected
+
+
+wire_price = st.sampled_from(["0.47", "0.53", "0.5", "1", "0", "0.4700", "1.5", "abc", "0.00001"])
+era3_change = st.builds(
+    decode_module.AssetChange,
+    asset_id=st.sampled_from([YES, NO]),
+    price=wire_price,
+    size=st.one_of(st.sampled_from(["1500", "25.25", "0", "-3", "1.0000001", ""]), any_size_text),
+    side=st.sampled_from(["BUY", "SELL", "buy", "sell"]),
+    best_bid=st.one_of(st.none(), st.just(""), wire_price),
+    best_ask=st.one_of(st.none(), st.just(""), wire_price),
+)
+
+
+def outcome(loop, changes: list) -> object:
+    try:
+        return loop(changes, RECV_NS, 1_790_658_674_035)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(era3_change, max_size=4))
+def test_compiled_build_era3_loop_gives_the_interpreted_loops_events_and_errors(changes: list):
+    # Prime the caches with the valid prices and tops, as earlier frames would have.
+    PolymarketDecoder().decode(fixture("price_change_era3.json"), RECV_NS)
+    for text in ("0.5", "1", "0", "0.4700", ""):
+        decode_module._price(text) if text else None
+        decode_module._top(text)
+    decode_module._top(None)
+
+    interpreted = outcome(decode_module._cached_price_changes, changes)
+    compiled = outcome(decode_module._cached_price_changes_compiled, changes)
+
+    assert compiled == interpreted
