@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from arbkit.core.book import Book, BookManager
 from arbkit.core.events import Level
@@ -45,21 +45,21 @@ if TYPE_CHECKING:
     from arbkit.config import Detector as DetectorConfig
     from arbkit.config import Pair
 
-CLOSE_EDGE_GONE = "edge_gone"
-CLOSE_BOOK_INVALID = "book_invalid"
-CLOSE_STALE = "stale"
-CLOSE_END_OF_DATA = "end_of_data"
+CLOSE_EDGE_GONE: Final = "edge_gone"
+CLOSE_BOOK_INVALID: Final = "book_invalid"
+CLOSE_STALE: Final = "stale"
+CLOSE_END_OF_DATA: Final = "end_of_data"
 
-OPENED = "opened"
-PEAK = "peak"
-CLOSED = "closed"
+OPENED: Final = "opened"
+PEAK: Final = "peak"
+CLOSED: Final = "closed"
 
-MAX_SCAN = 64
+MAX_SCAN: Final = 64
 
-_NEVER = 2**63 - 1
+_NEVER: Final = 2**63 - 1
 
-_CENT_FINE = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
-_POLY_UNIT_FINE = 10 * FINE_PER_MICRO  # $0.00001 in fine units
+_CENT_FINE: Final = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
+_POLY_UNIT_FINE: Final = 10 * FINE_PER_MICRO  # $0.00001 in fine units
 
 
 class Sizing(NamedTuple):

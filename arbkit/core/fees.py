@@ -17,22 +17,22 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from arbkit.core.fixedpoint import PRICE_ONE, PRICE_SCALE, SIZE_SCALE
 
 if TYPE_CHECKING:
     from arbkit.config import Pair
 
-MICROS_PER_DOLLAR = 1_000_000
-FINE_PER_DOLLAR = PRICE_SCALE * SIZE_SCALE  # one fine unit = price tick × size millionth
-FINE_PER_MICRO = FINE_PER_DOLLAR // MICROS_PER_DOLLAR
+MICROS_PER_DOLLAR: Final = 1_000_000
+FINE_PER_DOLLAR: Final = PRICE_SCALE * SIZE_SCALE  # one fine unit = price tick × size millionth
+FINE_PER_MICRO: Final = FINE_PER_DOLLAR // MICROS_PER_DOLLAR
 
 KALSHI_TAKER_RATE = Decimal("0.07")
-_CENT_MICROS = MICROS_PER_DOLLAR // 100
-_POLY_UNIT_MICROS = MICROS_PER_DOLLAR // 100_000  # Polymarket fees are rounded to $0.00001
+_CENT_MICROS: Final = MICROS_PER_DOLLAR // 100
+_POLY_UNIT_MICROS: Final = MICROS_PER_DOLLAR // 100_000  # Polymarket fees are rounded to $0.00001
 # size millionths × price ticks × price ticks = 1e-14 dollars
-_SPP_PER_DOLLAR = SIZE_SCALE * PRICE_SCALE * PRICE_SCALE
+_SPP_PER_DOLLAR: Final = SIZE_SCALE * PRICE_SCALE * PRICE_SCALE
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 

@@ -8,15 +8,16 @@ floats never enter a book, a fee or a P&L figure.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
-PRICE_SCALE = 10_000
-SIZE_SCALE = 1_000_000
-PRICE_ONE = PRICE_SCALE  # $1.00 in ticks: a binary contract's payout
+PRICE_SCALE: Final = 10_000
+SIZE_SCALE: Final = 1_000_000
+PRICE_ONE: Final = PRICE_SCALE  # $1.00 in ticks: a binary contract's payout
 
-_PRICE_PLACES = 4
-_SIZE_PLACES = 6
+_PRICE_PLACES: Final = 4
+_SIZE_PLACES: Final = 6
 _POWERS = tuple(10**n for n in range(_SIZE_PLACES + 1))
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT: Final = 200_000
 _price_cache: dict[str, int] = {}
 _size_cache: dict[str, int] = {}
 

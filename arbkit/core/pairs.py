@@ -18,7 +18,7 @@ once per change of the book side they come from.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from arbkit.core.book import Book, BookManager
 from arbkit.core.events import KALSHI, POLYMARKET, Level
@@ -28,14 +28,14 @@ from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE
 if TYPE_CHECKING:
     from arbkit.config import Pair
 
-BUY_KALSHI_YES_POLY_NO = "buy_kalshi_yes_poly_no"
-BUY_POLY_YES_KALSHI_NO = "buy_poly_yes_kalshi_no"
+BUY_KALSHI_YES_POLY_NO: Final = "buy_kalshi_yes_poly_no"
+BUY_POLY_YES_KALSHI_NO: Final = "buy_poly_yes_kalshi_no"
 DIRECTIONS = (BUY_KALSHI_YES_POLY_NO, BUY_POLY_YES_KALSHI_NO)
 
-NO_SOURCE_NO_BOOK = "no_book"
-NO_SOURCE_YES_BIDS = "yes_bids"
+NO_SOURCE_NO_BOOK: Final = "no_book"
+NO_SOURCE_YES_BIDS: Final = "yes_bids"
 
-_KALSHI_STEP = SIZE_SCALE // 100  # Kalshi counts carry at most 2 decimals
+_KALSHI_STEP: Final = SIZE_SCALE // 100  # Kalshi counts carry at most 2 decimals
 
 
 class PairSpec:
