@@ -58,7 +58,7 @@ class _Connection:
     __slots__ = ("venue", "decoder", "decode", "markets", "books", "open_ns", "pairs")
 
     def __init__(
-        self, venue: str, decoder: Decoder, open_ns: int | None, pairs: dict[str, tuple[int, ...]]
+        self, venue: str, decoder: Decoder, open_ns: int, pairs: dict[str, tuple[int, ...]]
     ) -> None:
         self.venue = venue
         self.decoder = decoder
@@ -171,7 +171,12 @@ class Engine:
             self.rng,
             config.fills.on_unmatched,
         )
+        # Open connections by (session, venue, conn_id), in the order they opened; a session's
+        # rows come after the previous session's connections are closed, so these are all of
+        # the current session.
         self._connections: dict[tuple[str, str, int], _Connection] = {}
+        # The same by venue then conn_id: two lookups of interned values, no key to build.
+        self._live: dict[str, dict[int, _Connection]] = {}
         self._session: str | None = None
         # venue -> market -> indices (ascending) of the pairs reading that book; equal tuples
         # are one object, so books of the same pairs compare by identity.
@@ -247,17 +252,12 @@ class Engine:
         outputs: list[Output] = []
         if not payloads:
             return outputs
-        connections = self._connections
+        live = self._live
         detector = self.detector
         # Receive times go on to books and decoders as the Python ints they are; compiled, a
         # native int would be boxed again, a new object, at each hand-over.
         times: list[Any] = recv_ns
         now: Any = None
-        # The connection of the previous received row: consecutive rows mostly share it (the
-        # reader repeats one str object per distinct value, so identity is a cheap match).
-        last_conn: _Connection | None = None
-        last_session = last_venue = ""
-        last_conn_id = 0
         for session_id, ingest_seq, now, venue, conn_id, kind, payload in zip(
             session_ids, ingest_seqs, times, venues, conn_ids, kinds, payloads
         ):
@@ -268,31 +268,20 @@ class Engine:
                 self._sample_staleness(now_ns)
             if session_id is not self._session and session_id != self._session:
                 self._new_session(session_id, now_ns, ingest_seq, outputs)
-                last_conn = None
             if kind == _KIND_IN:
-                if (
-                    last_conn is not None
-                    and venue is last_venue
-                    and conn_id == last_conn_id
-                    and session_id is last_session
-                ):
-                    conn = last_conn
-                else:
-                    found = connections.get((session_id, venue, conn_id))
+                by_id = live.get(venue)
+                conn = by_id.get(conn_id) if by_id is not None else None
+                if conn is None:
                     # No `open` row (before --start, or none recorded): up from now.
-                    conn = found or self._open((session_id, venue, conn_id), venue, now_ns)
-                    last_conn, last_session, last_venue, last_conn_id = conn, session_id, venue, conn_id
+                    conn = self._open(session_id, venue, conn_id, now_ns)
                 self._received(conn, payload, now, now_ns, ingest_seq, outputs)
-            else:
-                last_conn = None
-                if kind == _KIND_OUT:
-                    key = (session_id, venue, conn_id)
-                    conn = connections.get(key) or self._open(key, venue, now_ns)
-                    self._sent(conn, payload)
-                elif kind == _KIND_OPEN:
-                    self._open((session_id, venue, conn_id), venue, now_ns)
-                elif kind == _KIND_CLOSE:
-                    self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
+            elif kind == _KIND_OUT:
+                found = self._connections.get((session_id, venue, conn_id))
+                self._sent(found or self._open(session_id, venue, conn_id, now_ns), payload)
+            elif kind == _KIND_OPEN:
+                self._open(session_id, venue, conn_id, now_ns)
+            elif kind == _KIND_CLOSE:
+                self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
             if now_ns >= detector.next_tick_ns:
                 ticked = detector.on_tick(now_ns, ingest_seq, self.books)
                 if ticked:
@@ -369,18 +358,22 @@ class Engine:
                 self._close(key, recv_ns, ingest_seq, outputs)
         self._session = session_id
 
-    def _open(self, key: tuple[str, str, int], venue: str, open_ns: int | None) -> _Connection:
+    def _open(self, session_id: str, venue: str, conn_id: int, open_ns: int) -> _Connection:
         use_yes_price = self.config.venues.kalshi.use_yes_price if venue == KALSHI else False
         decoder = make_decoder(venue, use_yes_price)
         conn = _Connection(venue, decoder, open_ns, self._pair_index.get(venue, {}))
-        self._connections[key] = conn
+        self._connections[(session_id, venue, conn_id)] = conn
+        self._live.setdefault(venue, {})[conn_id] = conn
         return conn
 
     def _close(
         self, key: tuple[str, str, int], recv_ns: int, ingest_seq: int, outputs: list[Output]
     ) -> None:
         conn = self._connections.pop(key, None)
-        if conn is None or not conn.markets:
+        if conn is None:
+            return
+        del self._live[key[1]][key[2]]
+        if not conn.markets:
             return
         invalid = self.books.invalidate_markets(conn.venue, conn.markets, INVALID_DISCONNECT, recv_ns)
         self._book_events(invalid, recv_ns, ingest_seq, outputs)
@@ -404,7 +397,7 @@ class Engine:
         times = [
             c.open_ns
             for k, c in self._connections.items()
-            if c.venue == venue and c.open_ns is not None and k[0] == self._session
+            if c.venue == venue and k[0] == self._session
         ]
         return min(times) if times else None
 

@@ -34,6 +34,7 @@ NO_SNAPSHOT = "no_snapshot"
 _BID: Final = BID
 _LEVEL_DELTA: Final = LevelDelta
 _LEVEL_SET: Final = LevelSet
+_NO_SIZE: Final[Any] = 0  # an untyped 0 keeps `levels.get(price, 0) + delta` on Python ints
 
 
 class Book:
@@ -290,10 +291,12 @@ class BookManager:
         # prices and sizes stay Python ints (Any): compiled, an `int` would be unboxed and then
         # boxed again, a new object, for every dict operation.
         event: Any
+        side: int
         price: Any
         amount: Any
         size: Any
         best: Any
+        levels: dict[Any, Any]
         for event in events:
             cls = type(event)
             # Each class reads its fields on its own lines: one attribute load site that sees
@@ -323,8 +326,8 @@ class BookManager:
                 continue
             book.last_update_ns = recv_ns
             if side == _BID:
-                levels: dict[Any, Any] = book.bids
-                size = levels.get(price, 0) + amount if cls is _LEVEL_DELTA else amount
+                levels = book.bids
+                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
                     levels[price] = size
                     best = book.best_bid
@@ -335,8 +338,10 @@ class BookManager:
                         if best is not None and price >= best:
                             maybe_crossed = [*(maybe_crossed or ()), book]
                 elif size == 0:
-                    if levels.pop(price, None) is not None and price == book.best_bid:
-                        book.best_bid = max(levels) if levels else None
+                    if price in levels:
+                        del levels[price]
+                        if price == book.best_bid:
+                            book.best_bid = max(levels) if levels else None
                 else:
                     book.invalidate(INVALID_NEGATIVE_SIZE)
                     invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
@@ -344,7 +349,7 @@ class BookManager:
                 book._bid_depth = None
             else:
                 levels = book.asks
-                size = levels.get(price, 0) + amount if cls is _LEVEL_DELTA else amount
+                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
                     levels[price] = size
                     best = book.best_ask
@@ -354,8 +359,10 @@ class BookManager:
                         if best is not None and price <= best:
                             maybe_crossed = [*(maybe_crossed or ()), book]
                 elif size == 0:
-                    if levels.pop(price, None) is not None and price == book.best_ask:
-                        book.best_ask = min(levels) if levels else None
+                    if price in levels:
+                        del levels[price]
+                        if price == book.best_ask:
+                            book.best_ask = min(levels) if levels else None
                 else:
                     book.invalidate(INVALID_NEGATIVE_SIZE)
                     invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
