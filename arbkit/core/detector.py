@@ -458,9 +458,6 @@ class Detector:
         # Directions by slot 2 * pair + d; open windows by slot, in the order they opened.
         self._dirs = [_Direction(i, d) for i in range(len(self.pairs)) for d in (0, 1)]
         self._open: dict[int, OpportunityWindow] = {}
-        # Open windows per pair: a pair with none can only open one, which top of book rules out
-        # on most frames without walking a ladder.
-        self._open_count = [0] * len(self.pairs)
         # No open window can be stale at or before this instant (books only get fresher).
         self._stale_after_ns: int | None = None
         # `on_tick` can do nothing for a frame before this time (no fee change due, no open
@@ -473,6 +470,9 @@ class Detector:
         # book has had a snapshot, when top of book may rule out opening: from then on those
         # are the legs for good (a manager never replaces a Book, snapshots never un-happen).
         self._settled: list[tuple[Book, Book, Book] | None] = []
+        # The same while the pair has no window open, else None: such a pair can only open one,
+        # which top of book rules out on most frames without walking a ladder.
+        self._quiet: list[tuple[Book, Book, Book] | None] = []
 
     def _set_next_tick(self) -> None:
         changes = self._fee_changes
@@ -498,6 +498,7 @@ class Detector:
             self._manager = books
             self._views = [PairBooks(spec, books) for spec in self.pairs]
             self._settled = [None] * len(self.pairs)
+            self._quiet = [None] * len(self.pairs)
         return self._views
 
     def on_books_changed(
@@ -522,11 +523,10 @@ class Detector:
         if books is not self._manager:
             self._bind(books)
         events: list[DetectorEvent] = []
-        settled = self._settled
-        open_count = self._open_count
+        quiet = self._quiet
         for i in indices:
-            legs = settled[i]
-            if legs is None or open_count[i]:
+            legs = quiet[i]
+            if legs is None:
                 self._pair_changed(i, now_ns, ingest_seq, events)
                 continue
             # The hot path (most frames): no window to close, so a direction matters only if
@@ -564,12 +564,14 @@ class Detector:
             self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
             self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
             return
+        opened = self._open
         settled = self._settled
         if settled[i] is None and kalshi is not None and no_side is no and no is not None and yes is not None:
-            settled[i] = (kalshi, no, yes)
+            legs = settled[i] = (kalshi, no, yes)
+            if 2 * i not in opened and 2 * i + 1 not in opened:
+                self._quiet[i] = legs
         # A direction without a window matters only if it can open: as on the hot path, top
         # of book rules that out first (`_evaluate` rejects any direction that fails this).
-        opened = self._open
         if 2 * i in opened:
             self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
         elif kalshi is not None and no_side is not None:
@@ -654,9 +656,12 @@ class Detector:
         ingest_seq: int,
         reason: str,
     ) -> DetectorEvent:
-        del self._open[state.slot]
+        opened = self._open
+        del opened[state.slot]
         state.kalshi = state.poly = None
-        self._open_count[state.pair] -= 1
+        i = state.pair
+        if 2 * i not in opened and 2 * i + 1 not in opened:
+            self._quiet[i] = self._settled[i]
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
@@ -789,7 +794,7 @@ class Detector:
         self._open[state.slot] = window
         state.kalshi = kalshi
         state.poly = poly
-        self._open_count[i] += 1
+        self._quiet[i] = None
         self._watch(k_seen, p_seen)
         events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
 
