@@ -108,7 +108,14 @@ def test_every_compiled_module_and_the_shared_library_import_from_extensions():
     assert leftovers == [], f"extensions of {leftovers}, not in setup.py's COMPILED, shadow their .py: {REBUILD}"
 
 
+in_source_tree = pytest.mark.skipif(
+    PACKAGE != REPO / "arbkit",
+    reason="installed from a wheel: its extensions were built from the sources installed beside them",
+)
+
+
 @requires_compiled
+@in_source_tree
 def test_no_compiled_extension_is_older_than_its_source():
     # Arrange: every module's code lives in the shared library; its own extension is a stub.
     shared_lib = _origin(SHARED_LIB)
@@ -118,13 +125,28 @@ def test_no_compiled_extension_is_older_than_its_source():
     for path, module in zip(COMPILED, MODULES):
         extension = _origin(module)
         built_ns = min(extension.stat().st_mtime_ns, shared_lib.stat().st_mtime_ns)
-        if extension.with_name(Path(path).name).stat().st_mtime_ns > built_ns:
+        if (REPO / path).stat().st_mtime_ns > built_ns:
             stale.append(path)
 
     # Assert
     assert stale == [], (
         f"{stale} changed after the build, and Python imports the compiled old code instead: {REBUILD}"
     )
+
+
+@requires_compiled
+@in_source_tree
+def test_no_module_the_compiled_code_depends_on_changed_after_the_build():
+    # Arrange: the Makefile's BUILD_INPUTS, the layers at and below the engine; mypyc inlines
+    # their Final constants and relies on their types.
+    built_ns = _origin(SHARED_LIB).stat().st_mtime_ns
+    inputs = [*PACKAGE.glob("*.py"), *PACKAGE.glob("core/*.py"), *PACKAGE.glob("venues/**/*.py")]
+
+    # Act
+    stale = sorted(str(p.relative_to(REPO)) for p in inputs if p.stat().st_mtime_ns > built_ns)
+
+    # Assert
+    assert stale == [], f"{stale} changed after the compiled build, which may have inlined them: {REBUILD}"
 
 
 # -- pure Python and compiled give the same results --------------------------------------------
