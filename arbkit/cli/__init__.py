@@ -5,11 +5,8 @@ Each command group lives in its own module; library `UserError`s become one line
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import sys
-import threading
 
 import click
 
@@ -42,31 +39,4 @@ for _module in (demo, record, replay, query, report, sandbox, markets):
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        cli(prog_name="arbkit")
-    except SystemExit as exc:
-        if threading.active_count() > 1:
-            raise  # a thread still running gets the interpreter's normal shutdown (joins)
-        _exit_now(exc.code)
-
-
-def _exit_now(code: object) -> None:
-    """Exit as SystemExit(code) would, skipping the interpreter's teardown.
-
-    Tearing down numpy, pyarrow and every module's objects costs ~50 ms of CPU for nothing,
-    a tenth of a short replay. Exit handlers still run and the standard streams are flushed.
-    """
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:
-        print(code, file=sys.stderr)
-        status = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            status = status or 120  # what Python itself returns when the final flush fails
-    os._exit(status)
+    cli(prog_name="arbkit")
