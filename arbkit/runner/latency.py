@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow.compute as pc
-
 from arbkit.config import Config
 from arbkit.core.events import VENUES
 from arbkit.core.frame import KIND_IN
@@ -24,6 +22,8 @@ def feed_latency_samples(
     Takes the first `max_per_venue` frames per venue that carry a venue timestamp, in replay
     order, so the samples (and every draw from them) are the same on every run.
     """
+    import pyarrow.compute as pc  # only for the empirical model: replay starts without it
+
     columns = ["venue", "kind", "recv_ns", "venue_ts_ms"]
     samples: dict[str, list[int]] = {venue: [] for venue in VENUES}
     for batch in reader.iter_frame_batches(source, columns=columns):

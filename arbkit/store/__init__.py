@@ -1,9 +1,12 @@
 """Recording storage: frames schema, crash-safe session journal, sealed Parquet, reader."""
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from arbkit.store.reader import iter_frame_batches, iter_frames, resolve
-from arbkit.store.recovery import recover
 from arbkit.store.schema import FRAMES_SCHEMA, SEALED_SCHEMA
-from arbkit.store.session import SessionWriter, write_session
 
 __all__ = [
     "FRAMES_SCHEMA",
@@ -15,3 +18,17 @@ __all__ = [
     "resolve",
     "write_session",
 ]
+
+# The writing side loads on first use: a replay only reads, and starts faster without it.
+_LAZY = {
+    "SessionWriter": "arbkit.store.session",
+    "write_session": "arbkit.store.session",
+    "recover": "arbkit.store.recovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from arbkit.errors import StorageError
@@ -198,6 +197,8 @@ class _VenueFile:
     counts: dict[str, int] = field(default_factory=dict)
 
     def add(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.compute as pc  # only when sealing: replay imports this module to read
+
         if self.writer is None:
             self._open(batch.column("recv_ns")[0].as_py())
         seqs = batch.column("ingest_seq")
@@ -300,6 +301,8 @@ class SegmentSealer:
         self.rows = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.compute as pc  # only when sealing: replay imports this module to read
+
         """Add a batch of frames."""
         if batch.num_rows == 0:
             return
