@@ -34,6 +34,8 @@ from arbkit.core.events import (
 from arbkit.core.fixedpoint import SIZE_SCALE
 from arbkit.venues import make_decoder
 from arbkit.venues.kalshi import KalshiDecoder
+from arbkit.venues.kalshi import decode as kalshi_decode
+from arbkit.venues.kalshi.wire import FRAME_DECODER, DeltaFrame
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kalshi"
 HIGHNY = "KXHIGHNY-26JUN10-B84.5"
@@ -740,3 +742,62 @@ def test_decode_never_raises_on_plausible_random_frames(frames, use_yes_price):
         events.extend(decoded)
 
     _assert_well_formed(decoder, events)
+
+
+# --- the compiled build's delta hot path -----------------------------------------------------
+
+# Mostly in-order deltas at known prices, so that the hot path is taken, with every way out of it.
+delta_stream = st.lists(
+    st.tuples(
+        st.sampled_from(["A"] * 4 + ["B"]),
+        st.sampled_from([1] * 6 + [2, None]),
+        st.sampled_from([1] * 8 + [0, 2, None]),  # seq step on the sid; None: no seq
+        st.sampled_from(["0.5000"] * 8 + ["0.3300", "abc", "1.5000", None]),
+        st.sampled_from(["1.00"] * 6 + ["-25.00", "31.54", "x", None]),
+        st.sampled_from(["yes"] * 6 + ["no", "maybe"]),
+        st.sampled_from([None, 1_790_000_000_440]),
+        st.sampled_from([False, False, False, False, True]),
+    ),
+    max_size=16,
+)
+
+
+def stream_frames(items: list) -> list[bytes]:
+    seqs: dict[int | None, int] = {}
+    frames = []
+    for market, sid, step, price, delta, side, ts_ms, snapshot in items:
+        seqs[sid] = seq = seqs.get(sid, 0) + (step or 0)
+        if snapshot:
+            ladder_yes, ladder_no = [["0.5000", "3.00"]], [["0.6700", "4.00"]]
+            frames.append(snapshot_frame(market, sid, seq, ladder_yes, ladder_no))
+            continue
+        msg = {"market_ticker": market, "price_dollars": price, "delta_fp": delta,
+               "side": side, "ts_ms": ts_ms}
+        body = {"type": "orderbook_delta", "sid": sid, "seq": seq if step is not None else None,
+                "sending_ts_ms": 7, "msg": {k: v for k, v in msg.items() if v is not None}}
+        frames.append(frame({k: v for k, v in body.items() if v is not None}))
+    return frames
+
+
+def via_compiled_delta_path(decoder: KalshiDecoder, payload: bytes) -> list[Event]:
+    typed = FRAME_DECODER.decode(payload)
+    if type(typed) is not DeltaFrame:
+        return decoder.decode(payload, T)
+    # What `decode` does with what the hot path raises.
+    try:
+        return decoder._delta_compiled(typed, T)
+    except (kalshi_decode._BadFrame, ValueError, TypeError, OverflowError) as exc:
+        return [decoder._decode_error(T, str(exc) or exc.__class__.__name__)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(delta_stream)
+def test_compiled_build_delta_path_gives_the_events_and_errors_of_decode(items: list):
+    frames = stream_frames(items)
+    reference, candidate = KalshiDecoder(), KalshiDecoder()
+
+    expected = [reference.decode(payload, T) for payload in frames]
+    actual = [via_compiled_delta_path(candidate, payload) for payload in frames]
+
+    assert actual == expected
+    assert candidate.decode_errors == reference.decode_errors

@@ -49,7 +49,10 @@ StrLevels = list[tuple[str, int | str]]
 
 
 class Envelope(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
-    """Fields every frame may carry; the subclass is chosen by `type`."""
+    """Fields every frame may carry; the subclass is chosen by `type`.
+
+    The compiled decoder reads a `DeltaFrame` and its `DeltaMsg` as tuples, in field order.
+    """
 
     sid: int | None = None
     seq: int | None = None
