@@ -254,14 +254,25 @@ class Engine:
             return outputs
         live = self._live
         detector = self.detector
-        # Receive times go on to books and decoders as the Python ints they are; compiled, a
-        # native int would be boxed again, a new object, at each hand-over.
+        # Typed here: a zip of seven lists is past typeshed's overloads, which would make them
+        # Any. The int columns are read as the Python ints they are (`now`, `seq`, `conn_id`),
+        # with native copies where compared: compiled, an int is boxed anew (allocated) at each
+        # hand-over to code that takes an object, such as decoders, books and dict keys.
         times: list[Any] = recv_ns
+        seqs: list[Any] = ingest_seqs
+        ids: list[Any] = conn_ids
+        session_id: str
         now: Any = None
-        for session_id, ingest_seq, now, venue, conn_id, kind, payload in zip(
-            session_ids, ingest_seqs, times, venues, conn_ids, kinds, payloads
+        seq: Any = None
+        venue: str
+        conn_id: Any
+        kind: str
+        payload: bytes
+        for session_id, seq, now, venue, conn_id, kind, payload in zip(
+            session_ids, seqs, times, venues, ids, kinds, payloads
         ):
             now_ns: int = now
+            ingest_seq: int = seq
             if self._due <= now_ns:
                 self._run_due(now_ns, outputs)
             if now_ns >= self._next_sample:
@@ -289,7 +300,7 @@ class Engine:
         # Nothing reads these while a batch runs: set them once for its last row.
         self.frames += len(payloads)
         self.last_ns = now
-        self.last_ingest_seq = ingest_seq
+        self.last_ingest_seq = seq
         return outputs
 
     def finish(self) -> list[Output]:
