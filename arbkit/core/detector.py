@@ -25,6 +25,11 @@ that holds and closes on the first frame where it does not: `book_invalid` when 
 invalid, else `stale` when either book's last update is more than `max_staleness_ms` before the
 frame, else `edge_gone`; `close_all` closes the rest with `end_of_data`. The peak is the first frame
 with the highest best-trade profit.
+
+Evaluation. Only a frame that changes a pair's books can change its windows, apart from staleness
+and dated fee changes (`on_tick`). A direction without a window is first ruled out on top of book
+(its best asks summing to $1 or more), and sizing answers are reused while the ladder levels that
+decided them stay the same (`_Direction`), so most frames walk no ladder.
 """
 
 from __future__ import annotations
@@ -752,7 +757,8 @@ class Detector:
                 state.poly = poly
                 self._watch(k_seen, p_seen)
             if known:
-                # The same best trade as before: it was a peak then if it beats the peak now.
+                # A best trade already held against this window's peak when it was sized (or
+                # the one it opened with): it cannot be a new peak.
                 return
             # Only a new peak needs the best trade; a bound at or under the peak rules it out.
             if k_asks is not state.bound_k or p_asks is not state.bound_p:
