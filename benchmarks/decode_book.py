@@ -349,6 +349,12 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds / 1000:8.1f}k frames/s" if seconds > 0 else "n/a"
 
 
+def _build(decoder: type) -> str:
+    """Say whether a decoder class comes from a mypyc-compiled module or from its .py source."""
+    source = sys.modules[decoder.__module__].__file__ or ""
+    return "pure Python" if source.endswith(".py") else "compiled (mypyc)"
+
+
 def _best(runs: list[tuple[float, float]]) -> tuple[float, float]:
     """Best wall and best CPU time over repeats: on a shared machine the least-disturbed run."""
     return min(r[0] for r in runs), min(r[1] for r in runs)
@@ -377,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{2 * args.markets} markets / {3 * args.markets} books in {time.perf_counter() - started:.1f}s "
         f"(kalshi {len(by_venue[KALSHI]):,}, polymarket {len(by_venue[POLYMARKET]):,})"
     )
+    print(f"decoders: {_build(KalshiDecoder)} (kalshi), {_build(PolymarketDecoder)} (polymarket)")
     # The stream itself is long-lived input, not garbage: keep the collector off it.
     gc.collect()
     gc.freeze()
