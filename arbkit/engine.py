@@ -254,6 +254,7 @@ class Engine:
             return outputs
         live = self._live
         detector = self.detector
+        books = self.books
         # Typed here: a zip of seven lists is past typeshed's overloads, which would make them
         # Any. The int columns are read as the Python ints they are (`now`, `seq`, `conn_id`),
         # with native copies where compared: compiled, an int is boxed anew (allocated) at each
@@ -285,7 +286,38 @@ class Engine:
                 if conn is None:
                     # No `open` row (before --start, or none recorded): up from now.
                     conn = self._open(session_id, venue, conn_id, now_ns)
-                self._received(conn, payload, now, now_ns, ingest_seq, outputs)
+                # A received frame, inlined (the hot path): decode, books, then the detector on
+                # the pairs whose books changed. Frames of more than level updates (snapshots,
+                # gaps, resolutions, ...) take the general path, `_received_any`.
+                events = conn.decode(payload, now)
+                touched: list[Book] = []
+                invalid = books.apply_levels(conn.venue, now, events, touched)
+                if invalid is None:
+                    self._received_any(conn, events, now_ns, ingest_seq, outputs)
+                else:
+                    if invalid:
+                        self._book_events(invalid, now_ns, ingest_seq, outputs)
+                    # Usually one tuple of pair indices (a level update, or a Polymarket frame
+                    # changing both tokens of one pair); a set only when several pairs changed.
+                    first: tuple[int, ...] | None = None
+                    union: set[int] | None = None
+                    known = conn.books
+                    for book in touched:
+                        indices = known.get(book)
+                        if indices is None:
+                            indices = conn.add_book(book)
+                        if indices and indices is not first:
+                            if first is None:
+                                first = indices
+                            else:
+                                if union is None:
+                                    union = set(first)
+                                union.update(indices)
+                    if first is not None:
+                        ordered = first if union is None else sorted(union)
+                        ticked = detector.on_pairs_changed(ordered, now_ns, ingest_seq, books)
+                        if ticked:
+                            self._detector_events(ticked, outputs)
             elif kind == _KIND_OUT:
                 found = self._connections.get((session_id, venue, conn_id))
                 self._sent(found or self._open(session_id, venue, conn_id, now_ns), payload)
@@ -414,48 +446,6 @@ class Engine:
 
     # -- frames received -------------------------------------------------------------------
 
-    def _received(
-        self,
-        conn: _Connection,
-        payload: bytes,
-        recv_ns: Any,
-        now_ns: int,
-        ingest_seq: int,
-        outputs: list[Output],
-    ) -> None:
-        # `recv_ns` and `now_ns` are the same time, as a Python int and a native one.
-        events = conn.decode(payload, recv_ns)
-        if not events:
-            return
-        touched: list[Book] = []
-        invalid = self.books.apply_levels(conn.venue, recv_ns, events, touched)
-        if invalid is None:
-            self._received_any(conn, events, now_ns, ingest_seq, outputs)
-            return
-        if invalid:
-            self._book_events(invalid, now_ns, ingest_seq, outputs)
-        # Pairs whose books changed: usually one tuple (a level update, or a Polymarket frame
-        # changing both tokens of one pair); a set only when a frame reaches several pairs.
-        first: tuple[int, ...] | None = None
-        union: set[int] | None = None
-        known = conn.books
-        for book in touched:
-            indices = known.get(book)
-            if indices is None:
-                indices = conn.add_book(book)
-            if indices and indices is not first:
-                if first is None:
-                    first = indices
-                else:
-                    if union is None:
-                        union = set(first)
-                    union.update(indices)
-        if first is not None:
-            ordered = first if union is None else sorted(union)
-            ticked = self.detector.on_pairs_changed(ordered, now_ns, ingest_seq, self.books)
-            if ticked:
-                self._detector_events(ticked, outputs)
-
     def _received_any(
         self,
         conn: _Connection,
@@ -464,7 +454,10 @@ class Engine:
         ingest_seq: int,
         outputs: list[Output],
     ) -> None:
-        # A frame with more than level updates: resolutions are settled before its books change.
+        """Apply a received frame's events of any kind (`process_rows` inlines level updates).
+
+        Resolutions are settled before the frame's books change.
+        """
         pairs = conn.pairs
         markets = conn.markets
         first: tuple[int, ...] | None = None
