@@ -253,19 +253,114 @@ class BookManager:
         transiently crossed state between two of its own changes. A snapshot that is itself bad
         (crossed, negative size) is always reported, even on a book that was already invalid.
         """
-        if events:
-            first: Any = events[0]
-            venue = first.venue
-            recv_ns = first.recv_ns
-            item: Any
-            for item in events:
-                if item.recv_ns != recv_ns or item.venue != venue:
-                    break
+        invalid: list[BookInvalid] = []
+        maybe_crossed: list[Book] | None = None
+        by_venue = self._by_venue
+        # Dispatch is on the exact class (cheaper than isinstance), which mypy cannot narrow.
+        event: Any
+        side: int
+        price: Any
+        amount: Any
+        size: Any
+        best: Any
+        levels: dict[Any, Any]
+        for event in events:
+            cls = type(event)
+            # Each class reads its fields on its own lines: one attribute load site that sees
+            # both level classes defeats CPython's per-site attribute caches.
+            if cls is _LEVEL_DELTA:
+                venue = event.venue
+                market = event.market
+                side = event.side
+                price = event.price
+                amount = event.delta
+                recv_ns = event.recv_ns
+            elif cls is _LEVEL_SET:
+                venue = event.venue
+                market = event.market
+                side = event.side
+                price = event.price
+                amount = event.size
+                recv_ns = event.recv_ns
             else:
-                invalid = self.apply_levels(venue, recv_ns, events, [])
-                if invalid is not None:
-                    return invalid
-        return self._apply_any(events)
+                if cls is BookSnapshot:
+                    book = self.book(event.venue, event.market)
+                    reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
+                    if reason is not None:
+                        invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
+                elif cls is BookInvalid:
+                    if self.book(event.venue, event.market).invalidate(event.reason):
+                        invalid.append(event)
+                elif cls is SeqGap:
+                    invalid += self.invalidate_markets(
+                        event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
+                    )
+                elif cls is TickSizeChange:
+                    book = self.book(event.venue, event.market)
+                    book.tick = event.new_tick
+                    if book.invalidate(INVALID_TICK_SIZE_CHANGE):
+                        invalid.append(
+                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
+                        )
+                continue
+            # Level updates are ~90% of traffic, so Book._set is inlined here (as in
+            # apply_levels, keep the two in step): the method calls cost ~15% of book time in
+            # benchmarks/decode_book.py.
+            try:
+                book = by_venue[venue][market]
+            except KeyError:
+                book = self.book(venue, market)
+            if not book.valid:
+                book.ignored += 1
+                continue
+            book.last_update_ns = recv_ns
+            if side == _BID:
+                levels = book.bids
+                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
+                if size > 0:
+                    levels[price] = size
+                    best = book.best_bid
+                    if best is None or price > best:
+                        book.best_bid = price
+                        # Only a new best price can cross the book.
+                        best = book.best_ask
+                        if best is not None and price >= best:
+                            maybe_crossed = [*(maybe_crossed or ()), book]
+                elif size == 0:
+                    if price in levels:
+                        del levels[price]
+                        if price == book.best_bid:
+                            book.best_bid = max(levels) if levels else None
+                else:
+                    book.invalidate(INVALID_NEGATIVE_SIZE)
+                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    continue
+                book._bid_depth = None
+            else:
+                levels = book.asks
+                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
+                if size > 0:
+                    levels[price] = size
+                    best = book.best_ask
+                    if best is None or price < best:
+                        book.best_ask = price
+                        best = book.best_bid
+                        if best is not None and price <= best:
+                            maybe_crossed = [*(maybe_crossed or ()), book]
+                elif size == 0:
+                    if price in levels:
+                        del levels[price]
+                        if price == book.best_ask:
+                            book.best_ask = min(levels) if levels else None
+                else:
+                    book.invalidate(INVALID_NEGATIVE_SIZE)
+                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
+                    continue
+                book._ask_depth = None
+            book.updates += 1
+        if maybe_crossed is not None:
+            _judge_crossed(maybe_crossed, invalid)
+        return invalid
 
     def apply_levels(
         self, venue: str, recv_ns: Any, events: list[Event], touched: list[Book]
@@ -275,8 +370,9 @@ class BookManager:
         Every event must be of `venue` and received at `recv_ns`, as one frame's events from a
         decoder are. Append to `touched` each book an event reached (a book reached by several
         events in a row once). Return the invalidations, or None, having applied nothing, when
-        some event is of another class.
+        some event is of another class (then use `apply`).
         """
+        # `recv_ns` is Any: compiled, an int would be boxed anew for every book it is stored in.
         if len(events) > 1:
             # Decide before changing anything, so that the caller can take the general path.
             for item in events:
@@ -313,7 +409,7 @@ class BookManager:
                 amount = event.size
             else:
                 return None  # only a frame of one event gets here
-            # Book._set inlined: the method calls cost ~15% of book time when interpreted.
+            # Book._set inlined, as in apply (keep the two in step).
             book = by_market.get(market) if by_market is not None else None
             if book is None:
                 book = self.book(venue, market)
@@ -373,49 +469,6 @@ class BookManager:
             _judge_crossed(maybe_crossed, invalid)
         return invalid
 
-    def _apply_any(self, events: list[Event]) -> list[BookInvalid]:
-        # Any frame, level updates through the Book methods (the reference for apply_levels).
-        invalid: list[BookInvalid] = []
-        maybe_crossed: list[Book] = []
-        event: Any
-        for event in events:
-            cls = type(event)
-            if cls is _LEVEL_DELTA or cls is _LEVEL_SET:
-                book = self.book(event.venue, event.market)
-                side = event.side
-                price = event.price
-                valid = book.valid
-                before = book.best_bid if side == _BID else book.best_ask
-                if cls is _LEVEL_DELTA:
-                    reason = book.add_level(side, price, event.delta, event.recv_ns)
-                else:
-                    reason = book.set_level(side, price, event.size, event.recv_ns)
-                if reason is not None:
-                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
-                elif valid and _new_best_crosses(book, side, price, before):
-                    maybe_crossed.append(book)
-            elif cls is BookSnapshot:
-                book = self.book(event.venue, event.market)
-                reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
-                if reason is not None:
-                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
-            elif cls is BookInvalid:
-                if self.book(event.venue, event.market).invalidate(event.reason):
-                    invalid.append(event)
-            elif cls is SeqGap:
-                invalid += self.invalidate_markets(
-                    event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
-                )
-            elif cls is TickSizeChange:
-                book = self.book(event.venue, event.market)
-                book.tick = event.new_tick
-                if book.invalidate(INVALID_TICK_SIZE_CHANGE):
-                    invalid.append(
-                        BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
-                    )
-        _judge_crossed(maybe_crossed, invalid)
-        return invalid
-
     def invalidate_markets(
         self, venue: str, markets: Iterable[str] | None, reason: str, recv_ns: int
     ) -> list[BookInvalid]:
@@ -429,19 +482,6 @@ class BookManager:
             for book in books
             if book.invalidate(reason)
         ]
-
-
-def _new_best_crosses(book: Book, side: int, price: int, before: int | None) -> bool:
-    """Whether a level update set a new best `price` at or through the other side's best."""
-    if side == BID:
-        other = book.best_ask
-        return book.best_bid == price and (before is None or price > before) and (
-            other is not None and price >= other
-        )
-    other = book.best_bid
-    return book.best_ask == price and (before is None or price < before) and (
-        other is not None and price <= other
-    )
 
 
 def _judge_crossed(books: list[Book], invalid: list[BookInvalid]) -> None:
