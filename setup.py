@@ -22,9 +22,14 @@ from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 # Compiled into one shared library, so calls between these modules stay native C calls.
 COMPILED = [
+    "arbkit/core/fixedpoint.py",
+    "arbkit/core/fees.py",
     "arbkit/core/book.py",
     "arbkit/core/pairs.py",
-    "arbkit/core/fees.py",
+    "arbkit/core/detector.py",
+    "arbkit/venues/kalshi/decode.py",
+    "arbkit/venues/polymarket/decode.py",
+    "arbkit/engine.py",
 ]
 
 # The shared library is the top-level module arbkit__mypyc (beside arbkit/): mypyc derives the
