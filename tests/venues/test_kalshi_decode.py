@@ -779,25 +779,25 @@ def stream_frames(items: list) -> list[bytes]:
     return frames
 
 
-def via_compiled_delta_path(decoder: KalshiDecoder, payload: bytes) -> list[Event]:
+def via_careful_delta_path(decoder: KalshiDecoder, payload: bytes) -> list[Event]:
     typed = FRAME_DECODER.decode(payload)
     if type(typed) is not DeltaFrame:
         return decoder.decode(payload, T)
-    # What `decode` does with what the hot path raises.
+    # What `decode` does with what the careful path raises.
     try:
-        return decoder._delta_compiled(typed, T)
+        return decoder._delta(typed, T)
     except (kalshi_decode._BadFrame, ValueError, TypeError, OverflowError) as exc:
         return [decoder._decode_error(T, str(exc) or exc.__class__.__name__)]
 
 
 @settings(max_examples=300, deadline=None)
 @given(delta_stream)
-def test_compiled_build_delta_path_gives_the_events_and_errors_of_decode(items: list):
+def test_delta_hot_path_gives_the_events_and_errors_of_the_careful_path(items: list):
     frames = stream_frames(items)
     reference, candidate = KalshiDecoder(), KalshiDecoder()
 
     expected = [reference.decode(payload, T) for payload in frames]
-    actual = [via_compiled_delta_path(candidate, payload) for payload in frames]
+    actual = [via_careful_delta_path(candidate, payload) for payload in frames]
 
     assert actual == expected
     assert candidate.decode_errors == reference.decode_errors

@@ -71,8 +71,6 @@ _COUNT_CACHE_LIMIT: Final = 100_000
 _COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160
 # Compiled, a Final module name is a C static rather than a lookup in the module's dict.
-_COMPILED: Final = not __file__.endswith(".py")
-_AS_TUPLE: Final = msgspec.structs.astuple
 _VENUE: Final = KALSHI
 _LEVEL_DELTA: Final = LevelDelta
 _DELTA_FRAME: Final = DeltaFrame
@@ -233,8 +231,6 @@ class KalshiDecoder:
             return self._untyped(payload, recv_ns, exc)
         try:
             if type(frame) is _DELTA_FRAME:
-                if _COMPILED:
-                    return self._delta_compiled(frame, recv_ns)
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
                 # market already on that sid, at a price seen before on that side. Anything
                 # else takes `_delta`, which also learns the price, sid and market.
@@ -276,46 +272,6 @@ class KalshiDecoder:
             return self._handlers[type(frame)](frame, recv_ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
             return [self._decode_error(recv_ns, str(exc) or exc.__class__.__name__)]
-
-    def _delta_compiled(self, frame: DeltaFrame, recv_ns: Any) -> list[Event]:
-        """`decode`'s delta hot path as it runs fastest compiled: the same events and errors.
-
-        Compiled, one `astuple` call per struct beats an attribute load per field; interpreted,
-        attribute loads are specialised and cheaper than the call.
-        """
-        sid: int | None
-        seq: int | None
-        side: str
-        sid, seq, sending_ts_ms, _, msg = _AS_TUPLE(frame)
-        if sid is None:
-            return self._delta(frame, recv_ns)
-        market, wire_price, wire_delta, side, ts, _, _ = _AS_TUPLE(msg)
-        if side == "yes":
-            prices = self._yes_deltas
-        elif side == "no":
-            prices = self._no_deltas
-        else:
-            return self._delta(frame, recv_ns)
-        try:
-            book_side, price = prices[wire_price]
-            sub = self._subscriptions[sid]
-        except KeyError:
-            return self._delta(frame, recv_ns)
-        if (
-            seq is None
-            or not sub.seen
-            or seq != sub.seq + 1
-            or market not in sub.markets
-            or wire_delta is None
-        ):
-            return self._delta(frame, recv_ns)
-        delta = _COUNTS.get(wire_delta)
-        if delta is None:
-            delta = _learn_count(wire_delta)
-        sub.seq = seq
-        if ts is None:
-            ts = sending_ts_ms
-        return [_LEVEL_DELTA(_VENUE, recv_ns, market, book_side, price, delta, ts, sid)]
 
     def _decode_error(self, recv_ns: int, reason: str) -> DecodeError:
         self.decode_errors += 1

@@ -80,7 +80,6 @@ _ASK: Final[Any] = ASK
 _LEVEL_SET: Final = LevelSet
 _PRICE_CHANGE: Final = PriceChangeMsg
 _FAST_DECODE: Final = FAST_DECODER.decode
-_AS_TUPLE: Final = msgspec.structs.astuple
 _TAKER_SIDES = {"BUY": "buy", "SELL": "sell", "buy": "buy", "sell": "sell"}
 _FRACTION_SCALE: Final = [SIZE_SCALE // 10**places for places in range(7)]
 
@@ -179,67 +178,29 @@ def _cached_price_changes(
     changes: list[AssetChange], recv_ns: Any, ts: int | None
 ) -> list[Event] | None:
     """Era-3 changes whose prices and tops are all cached (nearly always); None on a miss."""
-    if _COMPILED:
-        return _cached_price_changes_compiled(changes, recv_ns, ts)
-    out: list[Event] = []
-    sizes = _SIZES
-    try:
-        for c in changes:
-            size = sizes.get(c.size)
-            if size is None:
-                size = _size(c.size)
-            out.append(
-                _LEVEL_SET(
-                    _VENUE,
-                    recv_ns,
-                    c.asset_id,
-                    _SIDES[c.side],
-                    _PRICES[c.price],
-                    size,
-                    ts,
-                    _TOPS[c.best_bid],
-                    _TOPS[c.best_ask],
-                )
-            )
-    except KeyError:
-        return None
-    return out
-
-
-def _cached_price_changes_compiled(
-    changes: list[AssetChange], recv_ns: Any, ts: int | None
-) -> list[Event] | None:
-    """`_cached_price_changes` as it runs fastest compiled (the same events, the same errors).
-
-    Interpreted, attribute loads are specialised and cheap, and a size cache hit beats parsing;
-    compiled, one C call for all six fields beats six attribute loads, and parsing beats the cache.
-    """
     out: list[Event] = []
     prices = _PRICES
     tops = _TOPS
-    text: str
-    side: str
     last_text: str | None = None
     size: Any = None
     try:
         for c in changes:
-            asset, price, text, side, best_bid, best_ask = _AS_TUPLE(c)
+            text = c.size
             # A mirrored YES/NO pair repeats its size string: parse it once.
-            if last_text is None or text != last_text:
+            if text != last_text:
                 size = _size(text)
                 last_text = text
             out.append(
                 _LEVEL_SET(
                     _VENUE,
                     recv_ns,
-                    asset,
-                    # msgspec validated the side and hands back one of its interned Literals.
-                    _BID if side == "BUY" or side == "buy" else _ASK,
-                    prices[price],
+                    c.asset_id,
+                    _SIDES[c.side],
+                    prices[c.price],
                     size,
                     ts,
-                    tops[best_bid],
-                    tops[best_ask],
+                    tops[c.best_bid],
+                    tops[c.best_ask],
                 )
             )
     except KeyError:
