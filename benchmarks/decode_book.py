@@ -4,7 +4,8 @@ Generates, in memory and from a seed, a stream of raw frames from both venues: ~
 (Kalshi era-C `orderbook_delta`, Polymarket era-3 `price_change` with the mirrored YES/NO pair)
 and ~10% snapshots (Kalshi `orderbook_snapshot`, Polymarket `book` with ~10-level sides), over
 20+ markets whose prices follow a random walk that never crosses a book. Then it times, on one
-core, the real decoders alone and decoders + `BookManager.apply`, overall and per venue, and
+core, the real decoders alone and decoders + books (as the engine applies them: `apply_levels`,
+or `apply` for frames of more than level updates), overall and per venue, and
 checks that every book ends equal to the generator's own model.
 
     python benchmarks/decode_book.py [--frames N] [--seed S] [--markets M]
@@ -294,11 +295,15 @@ def run_decode_and_book(frames: list[Frame]) -> tuple[float, float, BookManager,
     """Decode every frame and apply it to books; return (wall s, CPU s, manager, counts)."""
     decode = _decoders()
     manager = BookManager()
-    apply = manager.apply
+    apply, apply_levels = manager.apply, manager.apply_levels
     invalid = 0
     wall, cpu = time.perf_counter(), time.process_time()
     for venue, payload, recv_ns in frames:
-        if apply(decode[venue](payload, recv_ns)):
+        events = decode[venue](payload, recv_ns)
+        found = apply_levels(venue, recv_ns, events, [])
+        if found is None:
+            found = apply(events)
+        if found:
             invalid += 1
     elapsed = time.perf_counter() - wall, time.process_time() - cpu
     errors = sum(d.__self__.decode_errors for d in decode.values())  # type: ignore[attr-defined]
@@ -306,16 +311,17 @@ def run_decode_and_book(frames: list[Frame]) -> tuple[float, float, BookManager,
 
 
 def run_book_only(frames: list[Frame], chunk: int = 100_000) -> tuple[float, float]:
-    """Time `BookManager.apply` alone over pre-decoded chunks (bounded memory)."""
+    """Time applying pre-decoded frames to books alone, as the engine does (bounded memory)."""
     decode = _decoders()
     manager = BookManager()
-    apply = manager.apply
+    apply, apply_levels = manager.apply, manager.apply_levels
     wall_total = cpu_total = 0.0
     for start in range(0, len(frames), chunk):
-        decoded = [decode[v](p, t) for v, p, t in frames[start : start + chunk]]
+        decoded = [(v, t, decode[v](p, t)) for v, p, t in frames[start : start + chunk]]
         wall, cpu = time.perf_counter(), time.process_time()
-        for events in decoded:
-            apply(events)
+        for venue, recv_ns, events in decoded:
+            if apply_levels(venue, recv_ns, events, []) is None:
+                apply(events)
         wall_total += time.perf_counter() - wall
         cpu_total += time.process_time() - cpu
     return wall_total, cpu_total

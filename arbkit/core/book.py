@@ -154,7 +154,7 @@ class Book:
         return self._set(side, price, levels.get(price, 0) + delta, recv_ns)
 
     def _set(self, side: int, price: int, size: int, recv_ns: int) -> str | None:
-        # Keep in step with the inlined copy in BookManager.apply (the hot path).
+        # Keep in step with the inlined copy in BookManager._apply_run (the hot path).
         self.last_update_ns = recv_ns
         if size < 0:
             self.invalidate(INVALID_NEGATIVE_SIZE)
@@ -254,111 +254,51 @@ class BookManager:
         (crossed, negative size) is always reported, even on a book that was already invalid.
         """
         invalid: list[BookInvalid] = []
-        maybe_crossed: list[Book] | None = None
-        by_venue = self._by_venue
+        maybe_crossed: list[Book] = []
+        touched: list[Book] = []
         # Dispatch is on the exact class (cheaper than isinstance), which mypy cannot narrow.
         event: Any
-        side: int
-        price: Any
-        amount: Any
-        size: Any
-        best: Any
-        levels: dict[Any, Any]
+        if events:
+            # Mostly a decoder's frame of level updates (one venue, one time): one run.
+            head: Any = events[0]
+            venue, recv_ns = head.venue, head.recv_ns
+            for event in events:
+                cls = type(event)
+                if (
+                    (cls is not _LEVEL_DELTA and cls is not _LEVEL_SET)
+                    or event.recv_ns != recv_ns
+                    or event.venue != venue
+                ):
+                    break
+            else:
+                self._apply_run(venue, recv_ns, events, touched, invalid, maybe_crossed)
+                if maybe_crossed:
+                    _judge_crossed(maybe_crossed, invalid)
+                return invalid
         for event in events:
             cls = type(event)
-            # Each class reads its fields on its own lines: one attribute load site that sees
-            # both level classes defeats CPython's per-site attribute caches.
-            if cls is _LEVEL_DELTA:
-                venue = event.venue
-                market = event.market
-                side = event.side
-                price = event.price
-                amount = event.delta
-                recv_ns = event.recv_ns
-            elif cls is _LEVEL_SET:
-                venue = event.venue
-                market = event.market
-                side = event.side
-                price = event.price
-                amount = event.size
-                recv_ns = event.recv_ns
-            else:
-                if cls is BookSnapshot:
-                    book = self.book(event.venue, event.market)
-                    reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
-                    if reason is not None:
-                        invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
-                elif cls is BookInvalid:
-                    if self.book(event.venue, event.market).invalidate(event.reason):
-                        invalid.append(event)
-                elif cls is SeqGap:
-                    invalid += self.invalidate_markets(
-                        event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
+            if cls is _LEVEL_DELTA or cls is _LEVEL_SET:
+                self._apply_run(event.venue, event.recv_ns, [event], touched, invalid, maybe_crossed)
+            elif cls is BookSnapshot:
+                book = self.book(event.venue, event.market)
+                reason = book.apply_snapshot(event.bids, event.asks, event.recv_ns, event.tick)
+                if reason is not None:
+                    invalid.append(BookInvalid(event.venue, event.recv_ns, book.market, reason))
+            elif cls is BookInvalid:
+                if self.book(event.venue, event.market).invalidate(event.reason):
+                    invalid.append(event)
+            elif cls is SeqGap:
+                invalid += self.invalidate_markets(
+                    event.venue, event.markets, INVALID_SEQ_GAP, event.recv_ns
+                )
+            elif cls is TickSizeChange:
+                book = self.book(event.venue, event.market)
+                book.tick = event.new_tick
+                if book.invalidate(INVALID_TICK_SIZE_CHANGE):
+                    invalid.append(
+                        BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
                     )
-                elif cls is TickSizeChange:
-                    book = self.book(event.venue, event.market)
-                    book.tick = event.new_tick
-                    if book.invalidate(INVALID_TICK_SIZE_CHANGE):
-                        invalid.append(
-                            BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
-                        )
-                continue
-            # Level updates are ~90% of traffic, so Book._set is inlined here (as in
-            # apply_levels, keep the two in step): the method calls cost ~15% of book time in
-            # benchmarks/decode_book.py.
-            try:
-                book = by_venue[venue][market]
-            except KeyError:
-                book = self.book(venue, market)
-            if not book.valid:
-                book.ignored += 1
-                continue
-            book.last_update_ns = recv_ns
-            if side == _BID:
-                levels = book.bids
-                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
-                if size > 0:
-                    levels[price] = size
-                    best = book.best_bid
-                    if best is None or price > best:
-                        book.best_bid = price
-                        # Only a new best price can cross the book.
-                        best = book.best_ask
-                        if best is not None and price >= best:
-                            maybe_crossed = [*(maybe_crossed or ()), book]
-                elif size == 0:
-                    if price in levels:
-                        del levels[price]
-                        if price == book.best_bid:
-                            book.best_bid = max(levels) if levels else None
-                else:
-                    book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
-                    continue
-                book._bid_depth = None
-            else:
-                levels = book.asks
-                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
-                if size > 0:
-                    levels[price] = size
-                    best = book.best_ask
-                    if best is None or price < best:
-                        book.best_ask = price
-                        best = book.best_bid
-                        if best is not None and price <= best:
-                            maybe_crossed = [*(maybe_crossed or ()), book]
-                elif size == 0:
-                    if price in levels:
-                        del levels[price]
-                        if price == book.best_ask:
-                            book.best_ask = min(levels) if levels else None
-                else:
-                    book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, book.market, INVALID_NEGATIVE_SIZE))
-                    continue
-                book._ask_depth = None
-            book.updates += 1
-        if maybe_crossed is not None:
+        if maybe_crossed:
             _judge_crossed(maybe_crossed, invalid)
         return invalid
 
@@ -372,19 +312,35 @@ class BookManager:
         events in a row once). Return the invalidations, or None, having applied nothing, when
         some event is of another class (then use `apply`).
         """
-        # `recv_ns` is Any: compiled, an int would be boxed anew for every book it is stored in.
-        if len(events) > 1:
-            # Decide before changing anything, so that the caller can take the general path.
-            for item in events:
-                cls = type(item)
-                if cls is not _LEVEL_SET and cls is not _LEVEL_DELTA:
-                    return None
+        # Decide before changing anything, so that the caller can take the general path.
+        for item in events:
+            cls = type(item)
+            if cls is not _LEVEL_SET and cls is not _LEVEL_DELTA:
+                return None
         invalid: list[BookInvalid] = []
-        maybe_crossed: list[Book] | None = None
+        maybe_crossed: list[Book] = []
+        self._apply_run(venue, recv_ns, events, touched, invalid, maybe_crossed)
+        if maybe_crossed:
+            _judge_crossed(maybe_crossed, invalid)
+        return invalid
+
+    def _apply_run(
+        self,
+        venue: str,
+        recv_ns: Any,
+        events: list[Event],
+        touched: list[Book],
+        invalid: list[BookInvalid],
+        maybe_crossed: list[Book],
+    ) -> None:
+        """Apply level updates of `venue` received at `recv_ns`; note books that may be crossed.
+
+        Book._set inlined (level updates are ~90% of traffic; the method calls cost ~15% of book
+        time). `recv_ns` is Any: compiled, an int would be boxed anew for every book storing it.
+        """
         by_market = self._by_venue.get(venue)
         last: Book | None = None
-        # Dispatch is on the exact class (cheaper than isinstance), which mypy cannot narrow;
-        # prices and sizes stay Python ints (Any): compiled, an `int` would be unboxed and then
+        # Prices and sizes stay Python ints (Any): compiled, an `int` would be unboxed and then
         # boxed again, a new object, for every dict operation.
         event: Any
         side: int
@@ -402,14 +358,11 @@ class BookManager:
                 side = event.side
                 price = event.price
                 amount = event.delta
-            elif cls is _LEVEL_SET:
+            else:
                 market = event.market
                 side = event.side
                 price = event.price
                 amount = event.size
-            else:
-                return None  # only a frame of one event gets here
-            # Book._set inlined, as in apply (keep the two in step).
             book = by_market.get(market) if by_market is not None else None
             if book is None:
                 book = self.book(venue, market)
@@ -432,7 +385,7 @@ class BookManager:
                         # Only a new best price can cross the book.
                         best = book.best_ask
                         if best is not None and price >= best:
-                            maybe_crossed = [*(maybe_crossed or ()), book]
+                            maybe_crossed.append(book)
                 elif size == 0:
                     if price in levels:
                         del levels[price]
@@ -453,7 +406,7 @@ class BookManager:
                         book.best_ask = price
                         best = book.best_bid
                         if best is not None and price <= best:
-                            maybe_crossed = [*(maybe_crossed or ()), book]
+                            maybe_crossed.append(book)
                 elif size == 0:
                     if price in levels:
                         del levels[price]
@@ -465,9 +418,6 @@ class BookManager:
                     continue
                 book._ask_depth = None
             book.updates += 1
-        if maybe_crossed is not None:
-            _judge_crossed(maybe_crossed, invalid)
-        return invalid
 
     def invalidate_markets(
         self, venue: str, markets: Iterable[str] | None, reason: str, recv_ns: int
