@@ -173,6 +173,15 @@ def time_bare(rec: Path, repeat: int) -> tuple[Timing, int]:
     return timing, rows
 
 
+def build_kind() -> str:
+    """Say whether this install runs the mypyc-compiled hot modules or pure Python."""
+    import arbkit.engine
+
+    if arbkit.engine.__file__.endswith(".py"):
+        return "pure Python (ARBKIT_PURE_PYTHON=1, or no C compiler at install)"
+    return "compiled hot modules (mypyc, setup.py COMPILED)"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -203,6 +212,7 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"replay benchmark: pairs={args.pairs} seed={args.seed} best of {args.repeat}, "
           f"pinned to CPU {args.cpu} of {os.cpu_count()}, load average {load}")
+    print(f"arbkit build: {build_kind()}")
 
     fixed = time_cli(tiny, args.workdir / f"run-cli-{FIXED_COST_FRAMES}", max(args.repeat, 5))
     print(f"\nfixed cost: arbkit replay of {FIXED_COST_FRAMES:,} frames takes {fixed.cpu:.3f} s cpu "
