@@ -463,7 +463,8 @@ class Detector:
         # Directions by slot 2 * pair + d; open windows by slot, in the order they opened.
         self._dirs = [_Direction(i, d) for i in range(len(self.pairs)) for d in (0, 1)]
         self._open: dict[int, OpportunityWindow] = {}
-        # No open window can be stale at or before this instant (books only get fresher).
+        # No open window can be stale at or before this instant (each evaluation that keeps a
+        # window open watches its books' last updates, which a wall clock stepped back can lower).
         self._stale_after_ns: int | None = None
         # `on_tick` can do nothing for a frame before this time (no fee change due, no open
         # window possibly stale), so a caller may skip it until then.
@@ -755,7 +756,9 @@ class Detector:
             if state.poly is not poly:  # the NO token's book became the source
                 state.kalshi = kalshi
                 state.poly = poly
-                self._watch(k_seen, p_seen)
+            # recv_ns is the wall clock: stepped back, it leaves a book's last update older than
+            # the one watched, and the window stale sooner.
+            self._watch(k_seen, p_seen)
             if known:
                 # A best trade already held against this window's peak when it was sized (or
                 # the one it opened with): it cannot be a new peak.

@@ -7,8 +7,8 @@ the engine calls `on_tick` only once `next_tick_ns` is reached. `ReferenceDetect
 definition written out with none of that (every named pair's directions looked up and sized from
 scratch, every open window checked for staleness and every pair for a fee change on every frame).
 Both must produce the same events on random streams of snapshots, level updates, invalidations,
-sequence gaps, fee changes and quiet spells long enough to go stale; and the bound must hold for
-every size.
+sequence gaps, fee changes and quiet spells long enough to go stale, for several min_size and
+size steps; and the bound must hold for every size.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from arbkit.config import Detector as DetectorConfig
 from arbkit.config import FeeOverride, Pair
 from arbkit.core import detector as detector_module
-from arbkit.core.book import BookManager
+from arbkit.core.book import Book, BookManager
 from arbkit.core.detector import (
     CLOSE_BOOK_INVALID,
     CLOSE_EDGE_GONE,
@@ -66,8 +66,8 @@ STALE_MS = 500
 class ReferenceDetector:
     """Windows by the definition (DESIGN §6), with the `Detector` call interface and no shortcut."""
 
-    def __init__(self, pairs: list[Pair], config: DetectorConfig) -> None:
-        self.specs = [PairSpec.from_config(p) for p in pairs]
+    def __init__(self, pairs: list[Pair] | list[PairSpec], config: DetectorConfig) -> None:
+        self.specs = [p if isinstance(p, PairSpec) else PairSpec.from_config(p) for p in pairs]
         self.min_edge = Decimal(config.min_edge)
         self.min_size = int(Decimal(config.min_size) * C)
         self.limit_ns = config.max_staleness_ms * MS
@@ -160,6 +160,13 @@ class ReferenceDetector:
 
 
 def pairs() -> list[Pair]:
+    # Fee overrides: Kalshi's multiplier halves, then Polymarket's rate rises, then Kalshi's
+    # multiplier goes back to its base value (new parameters equal to old ones).
+    overrides = [
+        FeeOverride(since=FEE_SWITCH, kalshi_fee_multiplier=Decimal("0.5")),
+        FeeOverride(since=FEE_SWITCH + dt.timedelta(seconds=4), polymarket_fee_rate=Decimal("0.05")),
+        FeeOverride(since=FEE_SWITCH + dt.timedelta(seconds=8), kalshi_fee_multiplier=Decimal(1)),
+    ]
     return [
         Pair(
             name=f"pair-{k}",
@@ -168,45 +175,127 @@ def pairs() -> list[Pair]:
             polymarket_no_token=f"N{k}",
             kalshi_fee_multiplier=Decimal(1),
             polymarket_fee_rate=Decimal("0.02"),
-            fee_overrides=[FeeOverride(since=FEE_SWITCH, kalshi_fee_multiplier=Decimal("0.5"))],
+            fee_overrides=overrides,
         )
         for k in range(2)
     ]
 
 
-def ladder(rng: random.Random, best: int, step: int) -> list[tuple[int, int]]:
-    return [(best + step * 100 * i, rng.randint(1, 40) * C // 2) for i in range(rng.randint(0, 4))]
+FEE_CHANGES = sorted({datetime_to_ns(o.since) for p in pairs() for o in p.fee_overrides})
 
 
-def random_events(rng: random.Random, now: int, no_token: bool = True) -> list:
-    """One frame's events: mostly level updates near a mid that sometimes leaves an arb.
+def ladder(rng: random.Random, best: int, step: int, unit: int) -> list[tuple[int, int]]:
+    return [(best + step * 100 * i, rng.randint(1, 40) * unit) for i in range(rng.randint(0, 5))]
 
-    Without `no_token` the NO token's book never appears (its asks come from YES bids).
+
+class Stream:
+    """Random frames of two pairs: snapshots, invalidations, gaps and level updates near a mid,
+    often a Polymarket YES quote put through the Kalshi top (an arb) or the best one taken away.
+
+    Sizes are multiples of `unit`. The NO token's book is seeded by snapshots only from frame
+    `no_from` on; before that its mirrored level updates still arrive, so the book exists but
+    NO asks come from YES bids. With `no_from=None` the NO token never appears. The clock steps
+    back now and then when `back_steps`, never across a fee change (the engine re-evaluates a
+    pair for a fee change once, when the clock first reaches it).
     """
-    k = rng.randrange(2)
-    roll = rng.random()
-    kalshi, yes, no = f"K{k}", f"Y{k}", f"N{k}"
-    mid = 5000 + rng.choice((-300, 0, 0, 200))
-    if roll < 0.12:
-        market = rng.choice((kalshi, yes, no if no_token else yes))
-        venue = KALSHI if market == kalshi else POLYMARKET
-        ask = 5000 + rng.choice((-400, -300, -200, 0, 200))
-        bid = ask - rng.choice((100, 200, 300))
-        return [BookSnapshot(venue, now, market, ladder(rng, bid, -1), ladder(rng, ask, 1))]
-    if roll < 0.14:
-        market = rng.choice((kalshi, yes, no if no_token else yes))
-        return [BookInvalid(KALSHI if market == kalshi else POLYMARKET, now, market, INVALID_CROSSED)]
-    if roll < 0.15:
-        return [SeqGap(KALSHI, now, 1, 5, 9, (kalshi,))]
-    price = mid + rng.randint(-6, 6) * 100
-    side = rng.choice((BID, ASK))
-    if roll < 0.55:
-        return [LevelDelta(KALSHI, now, kalshi, side, price, rng.randint(-30, 30) * C)]
-    size = rng.choice((0, rng.randint(1, 40) * C))
-    events = [LevelSet(POLYMARKET, now, yes, side, price, size)]
-    if no_token and rng.random() < 0.7:  # the mirrored NO-token change that usually rides along
-        events.append(LevelSet(POLYMARKET, now, no, 1 - side, 10_000 - price, size))
-    return events
+
+    def __init__(self, seed: int, unit: int = C // 2, no_from: int | None = 0, back_steps: bool = False) -> None:
+        self.rng = random.Random(seed)
+        self.unit = unit
+        self.no_from = no_from
+        self.back_steps = back_steps
+        self.now = T0
+
+    def tick(self) -> int:
+        rng = self.rng
+        step = rng.choice((1, 5, 20, 80)) * MS if rng.random() < 0.97 else (STALE_MS + 100) * MS
+        if self.back_steps and rng.random() < 0.03:
+            back = self.now - rng.choice((STALE_MS // 2, STALE_MS + 100)) * MS
+            if not any(back < change <= self.now for change in FEE_CHANGES):
+                step = back - self.now
+        self.now += step
+        return self.now
+
+    def events(self, seq: int, books: BookManager) -> list:
+        rng, now, unit = self.rng, self.now, self.unit
+        k = rng.randrange(2)
+        kalshi, yes, no = f"K{k}", f"Y{k}", f"N{k}"
+        seeded_no = self.no_from is not None and seq >= self.no_from
+        markets = (kalshi, yes, no if seeded_no else yes)
+        roll = rng.random()
+        no_book = books.get(POLYMARKET, no)
+        k_book = books.get(KALSHI, kalshi)
+        y_book = books.get(POLYMARKET, yes)
+        if seeded_no and (no_book is None or not no_book.snapshots) and y_book is not None and y_book.valid:
+            k_ask = None if k_book is None else k_book.best_ask
+            arb = k_ask is not None and y_book.best_bid is not None and k_ask < y_book.best_bid
+            # The NO book's first snapshot, mirroring the YES book, likely while the YES bids
+            # are what a window buying NO on Polymarket walks.
+            if rng.random() < (0.5 if arb else 0.01):
+                bids = [(10_000 - p, size) for p, size in y_book.ask_depth()]
+                asks = [(10_000 - p, size) for p, size in y_book.bid_depth()]
+                return [BookSnapshot(POLYMARKET, now, no, bids, asks)]
+        if roll < 0.1:
+            market = rng.choice(markets)
+            venue = KALSHI if market == kalshi else POLYMARKET
+            ask = 5000 + rng.choice((-400, -300, -200, 0, 200))
+            bid = ask - rng.choice((100, 200, 300))
+            return [BookSnapshot(venue, now, market, ladder(rng, bid, -1, unit), ladder(rng, ask, 1, unit))]
+        if roll < 0.12:
+            market = rng.choice(markets)
+            return [BookInvalid(KALSHI if market == kalshi else POLYMARKET, now, market, INVALID_CROSSED)]
+        if roll < 0.13:
+            return [SeqGap(KALSHI, now, 1, 5, 9, (kalshi,))]
+        side = rng.choice((BID, ASK))
+        if roll < 0.5:
+            levels = {} if k_book is None else k_book.bids if side == BID else k_book.asks
+            if levels and rng.random() < 0.6:  # change a level there, often taking it all
+                price = rng.choice(sorted(levels))
+                delta = rng.choice((-levels[price], rng.randint(-levels[price], 30 * unit)))
+            else:  # a new level, now and then negative (the book turns invalid)
+                price = uncrossed(k_book, side, 5000 + rng.randint(-6, 6) * 100)
+                delta = rng.randint(-1 if rng.random() < 0.05 else 1, 30) * unit
+            return [LevelDelta(KALSHI, now, kalshi, side, price, delta)]
+        price: int | None = uncrossed(y_book, side, 5000 + rng.randint(-6, 6) * 100)
+        size = rng.choice((0, rng.randint(1, 40) * unit))
+        if roll < 0.7 and k_book is not None and y_book is not None:
+            if rng.random() < 0.4:
+                price, size = (y_book.best_bid if side == BID else y_book.best_ask), 0
+            elif side == BID and k_book.best_ask is not None:
+                price = k_book.best_ask + rng.randint(1, 6) * 100
+                if y_book.best_ask is not None and price >= y_book.best_ask:
+                    price = y_book.best_ask - 100
+            elif side == ASK and k_book.best_bid is not None:
+                price = k_book.best_bid - rng.randint(1, 6) * 100
+                if y_book.best_bid is not None and price <= y_book.best_bid:
+                    price = y_book.best_bid + 100
+            if price is None or not 0 < price < 10_000:
+                price = 5000
+        events = [LevelSet(POLYMARKET, now, yes, side, price, size)]
+        if self.no_from is not None and rng.random() < 0.7:  # the mirrored NO-token change
+            events.append(LevelSet(POLYMARKET, now, no, 1 - side, 10_000 - price, size))
+        return events
+
+
+def uncrossed(book: Book | None, side: int, price: int) -> int:
+    """`price`, or one tick inside the opposite best when it would cross `book` (most of the time)."""
+    if book is not None and book.best_ask is not None and side == BID and price >= book.best_ask:
+        return book.best_ask - 100
+    if book is not None and book.best_bid is not None and side == ASK and price <= book.best_bid:
+        return book.best_bid + 100
+    return price
+
+
+def feed(detector, books: BookManager, events: list, now: int, seq: int, engine_like: bool) -> list:
+    """Apply one frame to `books` and return the detector's events, named as the engine names."""
+    invalid = books.apply(list(events))
+    touched = {(e.venue, m) for e in events for m in (e.markets if isinstance(e, SeqGap) else (e.market,))}
+    touched |= {(e.venue, e.market) for e in invalid}
+    names = sorted({n for key in touched for n in detector.pairs_for_market(*key)})
+    out = detector.on_books_changed(names, now, seq, books)
+    if not engine_like or now >= detector.next_tick_ns:
+        out += detector.on_tick(now, seq, books)
+    return out
 
 
 def window_events(events: list) -> list:
@@ -215,59 +304,59 @@ def window_events(events: list) -> list:
     ]
 
 
+# (min_size, size step): one contract, several (min_size reads deeper), and fractional contracts.
+SIZINGS = [(Decimal(1), C), (Decimal(3), C), (Decimal("0.5"), C // 100)]
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 2**32),
     min_edge=st.sampled_from(["0.01", "0.001", "0"]),
-    no_token=st.sampled_from([True, True, False]),
+    no_from=st.sampled_from([0, 0, 250, None]),
+    sizing=st.sampled_from(SIZINGS),
+    unit=st.sampled_from([C // 2, C, 7 * C // 100]),
+    back_steps=st.booleans(),
 )
-def test_shortcuts_give_the_same_events_as_the_definition(seed, min_edge, no_token):
-    rng = random.Random(seed)
-    config = DetectorConfig(min_edge=Decimal(min_edge), min_size=Decimal(1), max_staleness_ms=STALE_MS)
-    fast, full = Detector(pairs(), config), ReferenceDetector(pairs(), config)
+def test_shortcuts_give_the_same_events_as_the_definition(seed, min_edge, no_from, sizing, unit, back_steps):
+    min_size, step = sizing
+    config = DetectorConfig(min_edge=Decimal(min_edge), min_size=min_size, max_staleness_ms=STALE_MS)
+    specs = [PairSpec.from_config(p, step) for p in pairs()]
+    fast, full = Detector(specs, config), ReferenceDetector(specs, config)
     fast_books, full_books = BookManager(), BookManager()
-    now = T0
+    stream = Stream(seed, unit, no_from, back_steps)
 
     for seq in range(600):
-        now += rng.choice((1, 5, 20, 80)) * MS if rng.random() < 0.97 else (STALE_MS + 100) * MS
-        events = random_events(rng, now, no_token)
-        got: list = []
-        want: list = []
-        for detector, books, out, engine_like in ((fast, fast_books, got, True), (full, full_books, want, False)):
-            invalid = books.apply(list(events))
-            touched = {(e.venue, m) for e in events for m in (e.markets if isinstance(e, SeqGap) else (e.market,))}
-            touched |= {(e.venue, e.market) for e in invalid}
-            names = sorted({n for key in touched for n in detector.pairs_for_market(*key)})
-            out += detector.on_books_changed(names, now, seq, books)
-            if not engine_like or now >= detector.next_tick_ns:
-                out += detector.on_tick(now, seq, books)
+        now = stream.tick()
+        events = stream.events(seq, fast_books)
+        got = feed(fast, fast_books, events, now, seq, engine_like=True)
+        want = feed(full, full_books, events, now, seq, engine_like=False)
 
         assert window_events(got) == window_events(want), seq
     assert [w.opportunity_id for w in fast.open_windows()] == [w.opportunity_id for (w, _, _) in full.open.values()]
 
 
-def test_the_random_streams_open_and_close_windows_for_every_reason():
+def test_the_random_streams_reach_every_case_the_shortcuts_must_get_right():
     # Guards the property test above against streams too tame to reach the shortcuts' edges.
     reasons = set()
-    opened = 0
+    opened = peaks = deep = switched = late_opened = 0
+    config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=STALE_MS)
     for seed in range(6):
-        rng = random.Random(seed)
-        config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=STALE_MS)
-        detector, books, now = ReferenceDetector(pairs(), config), BookManager(), T0
+        stream = Stream(seed, no_from=250)
+        detector, books = ReferenceDetector(pairs(), config), BookManager()
         for seq in range(600):
-            now += rng.choice((1, 5, 20, 80)) * MS if rng.random() < 0.97 else (STALE_MS + 100) * MS
-            events = random_events(rng, now)
-            invalid = books.apply(list(events))
-            touched = {(e.venue, m) for e in events for m in (e.markets if isinstance(e, SeqGap) else (e.market,))}
-            touched |= {(e.venue, e.market) for e in invalid}
-            names = sorted({n for key in touched for n in detector.pairs_for_market(*key)})
-            out = detector.on_books_changed(names, now, seq, books) + detector.on_tick(now, seq, books)
+            now = stream.tick()
+            out = feed(detector, books, stream.events(seq, books), now, seq, engine_like=False)
             opened += sum(1 for e in out if e.kind == "opened")
+            late_opened += sum(1 for e in out if e.kind == "opened" and e.now_ns >= FEE_CHANGES[-1])
+            peaks += sum(1 for e in out if e.kind == "peak")
+            deep += sum(1 for e in out if e.kind == "opened" and e.sizing.size > 2 * C)
             reasons |= {e.window.close_reason for e in out if e.kind == "closed"}
+            # A window opened on NO asks from YES bids, open when the NO book took over.
+            switched += sum(1 for w, _, poly in detector.open.values() if w.polymarket_book != poly.market)
 
-    assert opened >= 20
+    assert opened >= 50 and peaks >= 20 and deep >= 10 and late_opened >= 5
     assert reasons == {"edge_gone", "book_invalid", "stale"}
-    assert datetime_to_ns(FEE_SWITCH) < now
+    assert switched >= 1
 
 
 def test_a_fee_change_re_sizes_an_open_window_whose_ladders_did_not_change():
