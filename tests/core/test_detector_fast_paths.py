@@ -428,7 +428,9 @@ def test_the_profit_bound_is_never_below_the_profit_of_any_size(ladders, multipl
     ladders=ladder_pairs(),
     multiplier=st.sampled_from(["0", "1", "1.3"]),
     rate=st.sampled_from(["0", "0.03", "0.25"]),
-    sizing=st.sampled_from([(C, C, None), (2 * C, C, None), (C // 100, C // 100, None), (C, C, 3 * C)]),
+    sizing=st.sampled_from(
+        [(C, C, None), (2 * C, C, None), (7 * C, C // 100, None), (C // 100, C // 100, None), (C, C, 3 * C)]
+    ),
     data=st.data(),
 )
 def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, multiplier, rate, sizing, data):

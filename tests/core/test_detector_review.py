@@ -44,7 +44,10 @@ def run(frames: list, config: DetectorConfig) -> list[tuple[str, int, str | None
         found = detector.on_books_changed(names, now, seq, books)
         if now >= detector.next_tick_ns:
             found += detector.on_tick(now, seq, books)
-        out += [(e.kind, e.ingest_seq, e.window.close_reason if e.kind == "closed" else None, e.window.peak_profit) for e in found]
+        out += [
+            (e.kind, e.ingest_seq, e.window.close_reason if e.kind == "closed" else None, e.window.peak_profit)
+            for e in found
+        ]
     return out
 
 
