@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from engine_recordings import MS, PAIR, T0, Recording, config_text, standard_opening
+from window_check import assert_window_matches_full, first_frame_at_or_after, rows
 
 from arbkit.cli import cli
 from arbkit.config import load_config
@@ -220,3 +221,50 @@ def test_pairs_takes_a_name_holding_a_comma_whole(tmp_path):
     assert result.exit_code == 0, result.output
     [window] = pq.read_table(tmp_path / "run" / "opportunities.parquet").to_pylist()
     assert window["pair"] == name
+
+
+def test_a_window_replay_makes_every_decision_the_full_replay_makes_inside_it(generated, tmp_path):
+    # Arrange: a window from the middle of the recording, starting where a full replay has an
+    # opportunity open (it opened before --start, so it and its trade stay out of the window).
+    full = generated.run_dir
+    times = frame_times(generated.root)
+    windows = rows(full, "opportunities")
+    straddling = next(w for w in windows[len(windows) // 3:] if w["duration_ns"] > 50_000_000)
+    start_ns = straddling["open_ns"] + 1
+    end_ns = start_ns + 60 * SECOND
+
+    # Act
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", str(start_ns), "--end", str(end_ns))
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    counts = assert_window_matches_full(full, tmp_path / "run", first_frame_at_or_after(times, start_ns), end_ns)
+    assert counts["decisions"] > 3 and counts["trades"] > 0, counts
+    got = {w["opportunity_id"] for w in rows(tmp_path / "run", "opportunities")}
+    assert straddling["opportunity_id"] not in got
+    health = {(r["venue"], r["market"]): r for r in rows(tmp_path / "run", "book_health")}
+    assert all(r["ignored_updates"] == 0 and r["updates"] > 0 for r in health.values())
+    meta = orjson.loads((tmp_path / "run" / "run.json").read_bytes())
+    assert meta["warmup_frames"] == sum(1 for t in times if t < start_ns)
+
+
+def test_start_at_or_after_end_is_one_line_exit_2_and_leaves_no_run_directory(generated, tmp_path):
+    times = frame_times(generated.root)
+    at = str(min(times) + 10 * SECOND)
+
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", at, "--end", at)
+
+    assert_one_line_user_error(result, "--start", "--end")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_window_with_no_frames_says_so_and_leaves_no_run_directory(generated, tmp_path):
+    after = max(frame_times(generated.root)) + SECOND
+
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", str(after))
+
+    assert_one_line_user_error(result, "no frames", "--start")
+    assert not (tmp_path / "run").exists()
