@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from arbkit.cli._common import print_summary
 from arbkit.errors import StorageError
 
 
@@ -53,8 +54,6 @@ def register(cli: click.Group) -> None:
         except StorageError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
-        rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
-        click.echo(
-            f"session {result.summary.session_id}: {result.frames:,} frames through the engine; {rows}"
-        )
+        click.echo(f"session {result.summary.session_id}: {result.frames:,} frames through the engine")
+        print_summary(result.run_summary, "live --paper")
         click.echo(f"run written to {result.run_dir}")

@@ -29,6 +29,7 @@ from arbkit.engine import Engine
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.runner.record import Recorder, RecordSummary, run_recorder
+from arbkit.runner.summary import RunSummary, summarise
 
 RECORDING_DIR = "recording"
 _REFRESH_S = 0.25
@@ -42,6 +43,7 @@ class LiveResult:
     summary: RecordSummary
     frames: int
     rows: dict[str, int]
+    run_summary: RunSummary
 
 
 class PaperSession:
@@ -61,6 +63,7 @@ class PaperSession:
         self.engine = Engine(config, latency=latency_model(config, None))
         self.outputs = RunOutputs()
         self.counts: dict[str, int] = {}
+        self.frames_by_venue: dict[str, int] = {}
         self.console = console
         self.recorder = Recorder(
             config,
@@ -73,6 +76,7 @@ class PaperSession:
         self._next_refresh = 0.0
 
     def _on_frame(self, frame: Frame) -> None:
+        self.frames_by_venue[frame.venue] = self.frames_by_venue.get(frame.venue, 0) + 1
         outputs = self.engine.process(frame)
         if outputs:
             self.outputs.add(outputs)
@@ -108,7 +112,10 @@ class PaperSession:
             "mode": "live_paper",
         }
         self.outputs.write(self.run_dir, meta)
-        return LiveResult(self.run_dir, summary, self.engine.frames, meta["rows"])
+        run_summary = summarise(
+            self.outputs.rows, dict(sorted(self.frames_by_venue.items())), self.engine.decode_error_kinds
+        )
+        return LiveResult(self.run_dir, summary, self.engine.frames, meta["rows"], run_summary)
 
     # -- dashboard -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import orjson
 import pyarrow.compute as pc
@@ -268,3 +269,49 @@ def test_a_window_with_no_frames_says_so_and_leaves_no_run_directory(generated, 
 
     assert_one_line_user_error(result, "no frames", "--start")
     assert not (tmp_path / "run").exists()
+
+
+def test_replay_ends_with_a_summary_table_and_the_run_directory(tmp_path):
+    # Arrange: one opportunity that trades, and two malformed Kalshi frames.
+    rec = Recording()
+    standard_opening(rec)
+    rec._add(T0 + 500 * MS, "kalshi", "in", b'{"type":"orderbook_delta","sid":1,"seq":')
+    rec._add(T0 + 600 * MS, "kalshi", "in", b'{"type":"orderbook_delta","sid":1,"seq":')
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.poly_text(T0 + 3_000 * MS)
+    rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+
+    # Act
+    result = invoke("--from", str(tmp_path / "rec"), "--config", str(config), "--out", str(tmp_path / "run"))
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    lines = {" ".join(line.strip("│ ").split("│")[0].split()): line for line in out.splitlines()}
+    trades = rows(tmp_path / "run", "trades")
+    pnl = rows(tmp_path / "run", "pnl")[-1]
+    assert len(trades) == 1 and trades[0]["matched_size"] > 0
+    assert "6" in lines["frames kalshi"] and "5" in lines["frames polymarket"], out
+    assert "2 malformed frames (kalshi)" in lines["decode errors"], out
+    assert lines["windows opened"].split()[-2] == "1"
+    assert lines["approved"].split()[-2] == "1" and lines["filled"].split()[-2] == "1"
+    assert f"{trades[0]['matched_size'].normalize():f} contracts" in lines["matched size"]
+    assert f"${pnl['fees']:f}" in lines["fees"] and f"${pnl['total']:f}" in lines["P&L"], out
+    assert out.rstrip().endswith(f"run written to {tmp_path / 'run'}")
+
+
+def test_run_json_records_the_code_version_with_the_git_commit(generated):
+    import subprocess
+
+    import arbkit
+
+    meta = orjson.loads((generated.run_dir / "run.json").read_bytes())
+    checkout = Path(arbkit.__file__).resolve().parent.parent
+    head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True)
+
+    assert meta["code_version"]["arbkit"] == arbkit.__version__
+    if head.returncode == 0:  # a git checkout (a wheel install has no commit to name)
+        assert meta["code_version"]["git_commit"] == head.stdout.strip()
+        assert isinstance(meta["code_version"]["git_dirty"], bool)

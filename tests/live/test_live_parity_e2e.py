@@ -121,3 +121,17 @@ def test_a_window_replay_of_the_faulty_recording_decides_inside_it_as_the_full_r
     assert counts["decisions"] > 0, counts
     before = [f for f in live_run["faults"] if f["time_ns"] < start_ns]
     assert len({f["fault"] for f in before}) >= 3, before
+
+
+def test_live_ends_with_a_summary_table_of_frames_errors_funnel_and_money(live_run):
+    done, run_dir = live_run["done"], live_run["run_dir"]
+    out = done.stdout.decode()
+    trades = pq.read_table(run_dir / "trades.parquet").to_pylist()
+    pnl = pq.read_table(run_dir / "pnl.parquet").to_pylist()[-1]
+    for label in ("frames kalshi", "frames polymarket", "decode errors", "windows opened", "approved",
+                  "filled", "matched size", "fees", "P&L"):
+        assert label in out, (label, out)
+    # The sandbox's malformed-frame fault fired on both venues: the summary says what they were.
+    assert "malformed frame" in out and "(kalshi)" in out and "(polymarket)" in out, out
+    assert f"${pnl['total']:f}" in out and f"{sum(t['matched_size'] for t in trades).normalize():f} contracts" in out
+    assert f"run written to {run_dir}" in out
