@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arbkit.config import Config, config_to_dict
@@ -295,6 +296,16 @@ def verify(run_dir: Path) -> Difference | None:
     import tempfile  # only --verify needs it: keep replay start-up lean
 
     meta, config = load_run(run_dir)
+    for table in VERIFIED_TABLES:  # before re-deriving: a broken run costs no replay
+        path = run_dir / f"{table}.parquet"
+        if not path.exists():
+            if table in (meta.get("outputs") or {}):
+                raise RecordingError(f"run table missing: {path} (run.json lists it)")
+            continue
+        try:
+            pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise RecordingError(f"run table unreadable: {path}: {_one_line(exc)}") from None
     window = meta.get("window") or {}
     recording = meta["recording"]
     if not Path(recording).is_absolute() and (run_dir / recording).parent.exists():
@@ -328,8 +339,17 @@ def verify(run_dir: Path) -> Difference | None:
     return None
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def _rows(path: Path) -> list[dict[str, Any]]:
-    return pq.read_table(path).to_pylist() if path.exists() else []
+    if not path.exists():
+        return []
+    try:
+        return pq.read_table(path).to_pylist()
+    except (OSError, pa.ArrowException) as exc:
+        raise RecordingError(f"run table unreadable: {path}: {_one_line(exc)}") from None
 
 
 def _anchor(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> tuple[int, int] | None:
