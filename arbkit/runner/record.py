@@ -54,6 +54,7 @@ class RecordSummary:
     reconnects: dict[str, int]
     bytes_on_disk: int
     recovered: list[str] = field(default_factory=list)
+    last_errors: dict[str, str] = field(default_factory=dict)  # venue -> its last connection error
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -211,10 +212,10 @@ class Recorder:
             await self._drain(tasks)
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
-            if status is not None:
+            failure = self._seal(writer, failure)
+            if status is not None:  # after sealing: its last line shows the bytes the summary does
                 status.cancel()
                 await asyncio.gather(status, return_exceptions=True)
-            failure = self._seal(writer, failure)
         if failure is not None:
             raise failure
         return RecordSummary(
@@ -224,6 +225,7 @@ class Recorder:
             reconnects={v: s.reconnects for v, s in self.stats.items()},
             bytes_on_disk=self._bytes_on_disk(),
             recovered=list(recovered),
+            last_errors={v: s.last_error for v, s in self.stats.items() if s.last_error},
         )
 
     async def _wait(self, tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> BaseException | None:
