@@ -23,7 +23,8 @@ def error(text: str) -> str:
 
 
 def test_a_misspelt_key_suggests_the_closest_known_one():
-    assert error("[detector]\nmin_egde = 0.02\n") == "arbkit.toml: [detector] min_egde: unknown key; did you mean min_edge?"
+    message = error("[detector]\nmin_egde = 0.02\n")
+    assert message == "arbkit.toml: [detector] min_egde: unknown key; did you mean min_edge?"
 
 
 def test_a_misspelt_section_suggests_the_closest_known_one():

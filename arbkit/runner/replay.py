@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from collections import deque
@@ -107,7 +108,8 @@ def replay(
         warmup = window.warmup
         add_final = window.add
     if not engine.frames and (start_ns is not None or end_ns is not None):
-        raise UserError(f"no frames between --start and --end in {source}{_span(warmup, done)}")
+        window_text = _window_text(start_ns, end_ns)
+        raise UserError(f"no frames in the window {window_text} of {source}{_span(warmup, done)}")
     add_final(engine.finish())
     outputs.rows["book_health"] = engine.book_health()
     if progress is not None:
@@ -234,6 +236,15 @@ class _Window:
         if opportunity is not None:
             return opportunity in self._opportunities
         return row.get("decision_id") in self._decisions
+
+
+def _window_text(start_ns: int | None, end_ns: int | None) -> str:
+    def iso(ns: int) -> str:
+        when = dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.timezone.utc)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    edges = (("--start", start_ns), ("--end", end_ns))
+    return " to ".join(f"{name} {iso(ns)}" for name, ns in edges if ns is not None)
 
 
 def _span(warmup: int, done: int) -> str:

@@ -62,7 +62,8 @@ class StatusLine:
         for venue, s in self._stats.items():
             rate = (s.frames_in - self._last_counts.get(venue, 0)) / elapsed
             self._last_counts[venue] = s.frames_in
-            part = f"{venue} {s.state} {rate:,.0f}/s ({plural(s.frames_in, 'frame')}, {plural(s.reconnects, 'reconnect')})"
+            counts = f"{plural(s.frames_in, 'frame')}, {plural(s.reconnects, 'reconnect')}"
+            part = f"{venue} {s.state} {rate:,.0f}/s ({counts})"
             if s.last_error and s.state != "open":
                 part += f" last error: {short_error(s.last_error)}"
             parts.append(part)
