@@ -96,6 +96,7 @@ class Recorder:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
+        self._status_line: StatusLine | None = None
         self.tickers = _unique([p.kalshi_ticker for p in config.pairs]) if KALSHI in venues else []
         assets = []
         for pair in config.pairs if POLYMARKET in venues else ():
@@ -213,7 +214,9 @@ class Recorder:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
             failure = self._seal(writer, failure)
-            if status is not None:  # after sealing: its last line shows the bytes the summary does
+            if status is not None and self._status_line is not None:
+                # After sealing, so its last line shows the bytes the summary does.
+                self._status_line.final = failure is None
                 status.cancel()
                 await asyncio.gather(status, return_exceptions=True)
         if failure is not None:
@@ -276,7 +279,7 @@ class Recorder:
     def _start_status(self) -> asyncio.Task[None] | None:
         if self.status_stream is None:
             return None
-        line = StatusLine(self.stats, self._bytes_on_disk)
+        line = self._status_line = StatusLine(self.stats, self._bytes_on_disk)
         interval = 0.5 if self.status_interactive else self.status_interval_s
         return asyncio.create_task(show_status(line, self.status_stream, self.status_interactive, interval))
 

@@ -51,6 +51,9 @@ class StatusLine:
         self._bytes_on_disk = bytes_on_disk
         self._last_counts = {venue: s.frames_in for venue, s in stats.items()}
         self._last_time = time.monotonic()
+        # Whether a plain (non-terminal) display ends with one more line when it stops: after a
+        # clean stop yes (the sealed size), after a failure no (the error is the last word).
+        self.final = True
 
     def render(self) -> str:
         """One line: disk bytes, then per venue state, frames/s, frames and reconnects, and
@@ -80,8 +83,9 @@ async def show_status(line: StatusLine, stream: TextIO, interactive: bool, inter
                 stream.write(f"record: {line.render()}\n")
                 stream.flush()
         finally:  # the final line: cancelled once the session is sealed, so its bytes are final
-            stream.write(f"record: {line.render()}\n")
-            stream.flush()
+            if line.final:
+                stream.write(f"record: {line.render()}\n")
+                stream.flush()
     from rich.console import Console
     from rich.live import Live
     from rich.text import Text
