@@ -54,8 +54,9 @@ def register(cli: click.Group) -> None:
     @click.option("--from", "source", metavar="PATH", help="Recordings root, session, directory or glob of frames Parquet.")
     @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="arbkit.toml")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run directory to write.")
-    @click.option("--start", help="Only frames received at or after this time (ISO-8601 or epoch ns).")
-    @click.option("--end", help="Only frames received before this time (ISO-8601 or epoch ns).")
+    @click.option("--start", help="Decide only from this time on; earlier frames still warm books, connections, "
+                  "risk and positions, so decisions equal the full replay's (ISO-8601, UTC by default, or epoch ns).")
+    @click.option("--end", help="Stop at this time, as if the recording ended there (ISO-8601 or epoch ns).")
     @click.option("--pairs", multiple=True, help="Pair names to replay (repeat or comma-separate); default all.")
     @click.option("--verify", "verify_dir", type=click.Path(file_okay=False, path_type=Path), help="Re-derive this run and compare its decisions.")
     def replay(source, config_path, out_dir, start, end, pairs, verify_dir) -> None:  # type: ignore[no-untyped-def]

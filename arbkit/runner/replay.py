@@ -39,6 +39,7 @@ VERIFIED_TABLES = (
     "book_health",
 )
 _PROGRESS_EVERY = 65_536
+_SNAPSHOTS = frozenset({"positions", "pnl"})
 # The frames columns `Engine.process_rows` takes, in its argument order (no Frame objects).
 ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
 
@@ -170,9 +171,9 @@ class _Window:
     The window begins at the first frame, in replay order, received at or after `--start`.
     What straddles it: an opportunity belongs to the side of `--start` it opened on, and its
     risk decision, orders, fills and trade go with it, so one opened before `--start` is left
-    out even when it closes or trades inside the window. `positions` and `pnl` snapshots taken
-    inside the window are kept as the full replay has them (cumulative since the recording's
-    start, since the risk limits inside the window depend on that history).
+    out even when it closes or trades inside the window. `positions` and `pnl` snapshots are
+    kept when taken at or after `--start`, as the full replay has them (cumulative since the
+    recording's start, since the risk limits inside the window depend on that history).
     """
 
     def __init__(
@@ -227,9 +228,18 @@ class _Window:
 
     def add(self, outputs: list[Output]) -> None:
         """Keep the outputs that belong to the window."""
-        if self._decisions:
-            outputs = [o for o in outputs if not self._before(o[1])]
-        self._add(outputs)
+        kept: list[Output] = []
+        for output in outputs:
+            table, row = output
+            if table in _SNAPSHOTS:
+                if row["ns"] < self.start_ns:
+                    # Paper orders due before --start, run on the window's first frame.
+                    self._warm([output])
+                    continue
+            elif self._before(row):
+                continue
+            kept.append(output)
+        self._add(kept)
 
     def _before(self, row: dict[str, Any]) -> bool:
         opportunity = row.get("opportunity_id")

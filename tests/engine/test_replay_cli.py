@@ -240,7 +240,9 @@ def test_a_window_replay_makes_every_decision_the_full_replay_makes_inside_it(ge
 
     # Assert
     assert result.exit_code == 0, result.output
-    counts = assert_window_matches_full(full, tmp_path / "run", first_frame_at_or_after(times, start_ns), end_ns)
+    counts = assert_window_matches_full(
+        full, tmp_path / "run", first_frame_at_or_after(times, start_ns), end_ns, start_ns
+    )
     assert counts["decisions"] > 3 and counts["trades"] > 0, counts
     got = {w["opportunity_id"] for w in rows(tmp_path / "run", "opportunities")}
     assert straddling["opportunity_id"] not in got
@@ -315,3 +317,38 @@ def test_run_json_records_the_code_version_with_the_git_commit(generated):
     if head.returncode == 0:  # a git checkout (a wheel install has no commit to name)
         assert meta["code_version"]["git_commit"] == head.stdout.strip()
         assert isinstance(meta["code_version"]["git_dirty"], bool)
+
+
+@pytest.mark.parametrize("start_ms", [1_020, 1_060])
+def test_a_trade_in_flight_at_start_stays_out_while_the_next_decision_counts_its_position(tmp_path, start_ms):
+    # Arrange: an opportunity opens at 1.000 s and its orders arrive 50 ms later; --start falls
+    # between (or just after, before the next frame). The window closes at 2 s and a second one
+    # opens at 3 s, inside the window.
+    rec = Recording()
+    standard_opening(rec)
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.poly_change(T0 + 2_000 * MS, "BUY", "0.50", "0")
+    rec.poly_change(T0 + 3_000 * MS, "BUY", "0.50", "100")
+    rec.poly_text(T0 + 4_000 * MS)
+    rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+    start_ns = T0 + start_ms * MS
+    common = ("--from", str(tmp_path / "rec"), "--config", str(config))
+
+    # Act
+    full = invoke(*common, "--out", str(tmp_path / "full"))
+    window = invoke(*common, "--out", str(tmp_path / "window"), "--start", str(start_ns))
+
+    # Assert
+    assert full.exit_code == 0 and window.exit_code == 0, window.output
+    first, second = rows(tmp_path / "full", "risk_decisions")
+    assert first["ns"] < start_ns <= second["ns"] and first["approved"] and second["approved"]
+    assert rows(tmp_path / "window", "risk_decisions") == [second]  # same id, same size: same risk state
+    assert {t["decision_id"] for t in rows(tmp_path / "window", "trades")} == {second["decision_id"]}
+    assert {w["opportunity_id"] for w in rows(tmp_path / "window", "opportunities")} == {second["opportunity_id"]}
+    times = [t for t, *_ in rec.rows]
+    assert_window_matches_full(tmp_path / "full", tmp_path / "window", first_frame_at_or_after(times, start_ns),
+                               T0 + 10_000 * MS, start_ns)
+    # Snapshots from --start on are the full replay's (the first trade's when it lands after it).
+    assert rows(tmp_path / "window", "pnl")[0] == next(p for p in rows(tmp_path / "full", "pnl") if p["ns"] >= start_ns)

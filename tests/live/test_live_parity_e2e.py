@@ -116,7 +116,7 @@ def test_a_window_replay_of_the_faulty_recording_decides_inside_it_as_the_full_r
 
     # Assert
     counts = assert_window_matches_full(
-        tmp_path / "full", tmp_path / "window", first_frame_at_or_after(times, start_ns), end_ns
+        tmp_path / "full", tmp_path / "window", first_frame_at_or_after(times, start_ns), end_ns, start_ns
     )
     assert counts["decisions"] > 0, counts
     before = [f for f in live_run["faults"] if f["time_ns"] < start_ns]
