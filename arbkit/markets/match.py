@@ -118,6 +118,7 @@ class Candidate:
 
 def _normalise(text: str) -> str:
     text = text.replace("’", "'").replace("–", "-").replace("—", "-")
+    text = re.sub(r"\bno change\b", "hold", text, flags=re.I)  # the Fed bucket both venues list
     return re.sub(r"\bvs\.", "vs", text)
 
 
@@ -234,13 +235,34 @@ def years(text: str) -> frozenset[int]:
     return frozenset(int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text))
 
 
+def label_words(market: Market, outcome: Outcome) -> frozenset[str]:
+    """An outcome label's words, widened by the full name the rules give it.
+
+    Polymarket labels are often nicknames ("Bengals") that the description writes out in full
+    ("the Cincinnati Bengals"), while Kalshi names the city ("Cincinnati").
+    """
+    return _label_words(outcome.label.strip(), market.rules)
+
+
+@lru_cache(maxsize=1 << 14)
+def _label_words(label: str, rules: str) -> frozenset[str]:
+    found = set(words(label))
+    if label and label.lower() not in ("yes", "no"):
+        m = re.search(r"((?:[A-Z][\w.'&-]*\s+){1,3})" + re.escape(label) + r"\b", rules)
+        if m:
+            found |= set(words(m.group(1)))
+    return frozenset(found)
+
+
 def _doc(market: Market) -> tuple[str, ...]:
     # Words plus tokens for the numbers, dates and years the texts name, so that similarity (and
     # the candidate pool) tells "above 100k on Jan 6 2027" from the same words on another day.
     text = _text(market)
     marks = [f"#{q.value.normalize():f}" for q in quantities(text)]
     marks += [f"#{m}/{d}" for m, d in dates(text)] + [f"#{y}" for y in years(text)]
-    return words(text) + tuple(marks)
+    named = [w for o in market.outcomes if o.label.strip().lower() not in ("yes", "no")
+             for w in sorted(label_words(market, o) - set(words(o.label)))]
+    return words(text) + tuple(marks) + tuple(named)
 
 
 def opponent(kalshi: Market) -> set[str]:
@@ -272,7 +294,7 @@ def orient(kalshi: Market, poly: Market, idf: _Idf | None = None) -> Orientation
         return Orientation(yes, no)
     subject = set(words(kalshi.subject)) or set(words(kalshi.title)) - set(words(kalshi.event_title))
     weight = idf.weight if idf else (lambda w: 1.0)
-    fit = [sum(weight(w) for w in subject & set(words(o.label))) for o in poly.outcomes]
+    fit = [sum(weight(w) for w in subject & label_words(poly, o)) for o in poly.outcomes]
     if fit[0] == fit[1]:
         return None
     best = 0 if fit[0] > fit[1] else 1
@@ -334,7 +356,7 @@ def score_pair(kalshi: Market, poly: Market, idf: _Idf, *, now: dt.datetime,
     subject = set(words(kalshi.subject))
     if named_outcomes and orientation is not None:
         other = opponent(kalshi)
-        if other and not other & set(words(orientation.no.label)):
+        if other and not other & label_words(poly, orientation.no):
             flags.append(FLAG_SUBJECT)
             notes.append(f"the other side differs: Kalshi {kalshi.subject!r} against "
                          f"{' '.join(sorted(other))!r}, Polymarket {orientation.yes.label!r} against "
@@ -342,7 +364,7 @@ def score_pair(kalshi: Market, poly: Market, idf: _Idf, *, now: dt.datetime,
             entity -= 0.4
             penalty += 0.35
     elif subject:
-        theirs = set(words(_without_matchups(poly.title))) | set(words(poly.subject))
+        theirs = set(words(_without_matchups(poly.title))) | set(words(_without_matchups(poly.subject)))
         if not subject & theirs:
             flags.append(FLAG_SUBJECT)
             notes.append(f"Kalshi's YES side {kalshi.subject!r} is not what the Polymarket question asks about")
