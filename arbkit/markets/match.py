@@ -65,7 +65,7 @@ _DATE_RE = re.compile(_MONTH_RE + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}
 _ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _UP = r"above|over|greater than|more than|higher than|exceeds?|at least|reach(?:es)?|hits?|>=|>|≥"
 _DOWN = r"below|under|less than|lower than|fewer than|at most|<=|<|≤"
-_NUM = r"\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|b|bn|%|bps|bp)?"
+_NUM = r"\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(?:(bps|bp|bn|k|m|b|%)(?![a-z]))?"
 _PRE_RE = re.compile(rf"\b({_UP}|{_DOWN})\s*{_NUM}", re.I)
 _POST_RE = re.compile(rf"{_NUM}\s*(\+|or (?:more|above|higher|over)|or (?:less|below|lower|under))", re.I)
 _BARE_RE = re.compile(_NUM, re.I)
