@@ -79,6 +79,10 @@ def register(cli: click.Group) -> None:
         from arbkit.markets import fetch
         from arbkit.markets import search as run_search
 
+        from arbkit.markets.match import words
+
+        if not words(query):
+            raise UserError(f"search: {query!r} has no words to search for (only common words or numbers)")
         venues = _venues(**common)
         which = ("kalshi", "polymarket") if venue == "both" else (venue,)
         kalshi, poly = fetch(venues, series=series, which=which)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from arbkit.config import Pair, parse_config
+from arbkit.config import Pair, load_config
 from arbkit.errors import ConfigError, UserError
 from arbkit.markets.match import Candidate, MatchResult, orient
 from arbkit.markets.model import Market
@@ -165,13 +165,8 @@ class PairCheck:
 
 def load(path: Path) -> tuple[list[Pair], dict[str, dict]]:
     """The pairs of a pairs file (or any arbkit config) and the written state per Kalshi ticker."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"pairs file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read pairs file {path}: {exc}") from None
-    config = parse_config(text, base_dir=path.resolve().parent, source=str(path))
+    config = load_config(path)  # one-line errors for a missing, unreadable or invalid file
+    text = path.read_text(encoding="utf-8")
     if not config.pairs:
         raise ConfigError(f"{path}: no [[pairs]] to check")
     states: dict[str, dict] = {}

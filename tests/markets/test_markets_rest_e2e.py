@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from arbkit.cli import cli
 from arbkit.config import load_config
-from arbkit.markets import RestClient, RetryPolicy, VenueError, connect, fetch, match
+from arbkit.markets import RestClient, RetryPolicy, connect, fetch, match
 from arbkit.markets.gamma import GammaRest
 from arbkit.markets.http import ResponseCache
 from arbkit.markets.kalshi import KalshiRest
@@ -250,3 +250,31 @@ def test_check_reports_orientation_close_time_status_and_fee_changes(tmp_path):
     assert "orientation" in out and "Kalshi close time was" in out and "Kalshi status was open, now closed" in out
     assert "Kalshi fee multiplier is 0.5" in out
     assert "5 of 5 pair(s) changed" in out  # every pair is in series KXSANDBOX, whose fee changed
+
+
+def test_sandbox_serve_writes_rest_urls_that_markets_search_uses(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    arbkit = str(Path(sys.executable).with_name("arbkit"))
+    proc = subprocess.Popen([arbkit, "sandbox", "serve", "--workdir", str(tmp_path / "sb"), "--pairs", "2",
+                             "--duration", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        shown = {}
+        while "rest" not in shown:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            name, _, value = line.strip().partition(" ")
+            shown[name] = value.strip()
+        config = load_config(tmp_path / "sb" / "arbkit.toml")
+        assert shown["rest"].split() == [config.venues.kalshi.rest_url, config.venues.polymarket.rest_url]
+
+        found = subprocess.run([arbkit, "markets", "search", "bitcoin", "--config", str(tmp_path / "sb" / "arbkit.toml"),
+                                "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert found.returncode == 0, found.stderr
+    assert config.pairs[0].kalshi_ticker in found.stdout
+    assert "open markets match 'bitcoin'" in found.stderr
