@@ -11,7 +11,7 @@ from arbkit.config import Config
 from arbkit.markets.gamma import PAGE, GammaRest
 from arbkit.markets.http import ResponseCache, RestClient, RetryPolicy, default_cache_dir
 from arbkit.markets.kalshi import EVENTS_PAGE, MARKETS_PAGE, KalshiRest
-from arbkit.markets.match import _Idf, _cosine, words
+from arbkit.markets.match import Idf, cosine, words
 from arbkit.markets.model import KALSHI, POLYMARKET, Market
 from arbkit.markets.pairsfile import PairCheck, check_pair, load, tokens_of
 
@@ -79,14 +79,14 @@ def search(markets: Sequence[Market], query: str, limit: int = 20) -> list[tuple
     if not wanted:
         return []
     docs = [words(" ".join((m.title, m.subject, m.event_title))) for m in markets]
-    idf = _Idf(list(docs) + [wanted])
+    idf = Idf(list(docs) + [wanted])
     q = idf.vector(wanted)
     hits = []
     for market, doc in zip(markets, docs):
         present = set(wanted) & set(doc)
         if present:
             coverage = sum(idf.weight(w) for w in present) / sum(idf.weight(w) for w in set(wanted))
-            hits.append((round(0.7 * coverage + 0.3 * _cosine(q, idf.vector(doc)), 4), market))
+            hits.append((round(0.7 * coverage + 0.3 * cosine(q, idf.vector(doc)), 4), market))
     hits.sort(key=lambda h: (-h[0], h[1].venue, h[1].id))
     return hits[:limit]
 

@@ -23,7 +23,6 @@ import http.client
 import json
 import logging
 import os
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -225,7 +224,7 @@ class RestClient:
             self.requests += 1
             try:
                 resp = self.transport(url, self.policy.timeout_s)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 last = f"timed out after {self.policy.timeout_s:g} s"
                 wait = self.policy.backoff(attempt)
             except OSError as exc:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from functools import lru_cache
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from arbkit.markets.model import CLOSED, OPEN, RESOLVED, Market, Outcome
 
@@ -69,7 +69,9 @@ _NUM = r"\$?\s*(\d[\d,]*(?:\.\d+)?)\s*(?:(bps|bp|bn|k|m|b|%)(?![a-z]))?"
 _PRE_RE = re.compile(rf"\b({_UP}|{_DOWN})\s*{_NUM}", re.I)
 _POST_RE = re.compile(rf"{_NUM}\s*(\+|or (?:more|above|higher|over)|or (?:less|below|lower|under))", re.I)
 _BARE_RE = re.compile(_NUM, re.I)
-_MATCHUP_RE = re.compile(r"([\w.'&]+(?:\s+[\w.'&]+){0,3})\s+(?:vs\.?|v\.?|versus|@|at)\s+([\w.'&]+(?:\s+[\w.'&]+){0,3})", re.I)
+# "A vs B" / "A @ B"; not "at", which titles use for times and places as often as for games.
+_MATCHUP_RE = re.compile(r"([\w.'&]+(?:\s+[\w.'&]+){0,3})\s+(?:vs\.?|v\.?|versus|@)\s+([\w.'&]+(?:\s+[\w.'&]+){0,3})",
+                         re.I)
 _PLACEHOLDER_RE = re.compile(
     r"^(other|others|another|any other|field|the field|none|none of the above|"
     r"(person|candidate|team|player|option|company|country) [a-z0-9])$", re.I)
@@ -199,7 +201,9 @@ def is_placeholder(market: Market) -> bool:
     return bool(_PLACEHOLDER_Q_RE.search(market.title))
 
 
-class _Idf:
+class Idf:
+    """Inverse document frequencies over a set of documents (rare words weigh most)."""
+
     def __init__(self, docs: Iterable[Sequence[str]]) -> None:
         df: Counter[str] = Counter()
         n = 0
@@ -208,6 +212,11 @@ class _Idf:
             df.update(set(doc))
         self.n = max(n, 1)
         self.df = df
+
+    @classmethod
+    def of(cls, markets: Iterable[Market]) -> Idf:
+        """Weights over the documents of these markets."""
+        return cls(document(m) for m in markets)
 
     def weight(self, word: str) -> float:
         return math.log((1 + self.n) / (1 + self.df.get(word, 0))) + 1.0
@@ -219,7 +228,8 @@ class _Idf:
         return {w: v / norm for w, v in vec.items()}
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine similarity of two unit vectors."""
     if len(a) > len(b):
         a, b = b, a
     return sum(v * b.get(w, 0.0) for w, v in a.items())
@@ -254,7 +264,8 @@ def _label_words(label: str, rules: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _doc(market: Market) -> tuple[str, ...]:
+def document(market: Market) -> tuple[str, ...]:
+    """The tokens a market is compared by."""
     # Words plus tokens for the numbers, dates and years the texts name, so that similarity (and
     # the candidate pool) tells "above 100k on Jan 6 2027" from the same words on another day.
     text = _text(market)
@@ -283,7 +294,7 @@ def opponent(kalshi: Market) -> set[str]:
     return set()
 
 
-def orient(kalshi: Market, poly: Market, idf: _Idf | None = None) -> Orientation | None:
+def orient(kalshi: Market, poly: Market, idf: Idf | None = None) -> Orientation | None:
     """The Polymarket outcomes that pay on Kalshi YES and NO, by label; None if no label fits."""
     if len(poly.outcomes) != 2:
         return None
@@ -306,7 +317,7 @@ def _time_score(kalshi: Market, poly: Market, tolerance: dt.timedelta) -> tuple[
         return 0.5, None
     gap = min(abs(t - poly.close_time) for t in (kalshi.close_time, *kalshi.other_times))
     if gap <= tolerance:
-        return 1.0, gap
+        return 1.0 - 0.1 * (gap / tolerance), gap  # within tolerance the closer still ranks first
     return max(0.0, 1.0 - (gap - tolerance) / TIME_DECAY), gap
 
 
@@ -339,14 +350,14 @@ def _dates(ds: frozenset[tuple[int, int]], ys: frozenset[int] = frozenset()) -> 
     return ", ".join([f"{names[m - 1]} {d}" for m, d in sorted(ds) if 1 <= m <= 12] + [str(y) for y in sorted(ys)])
 
 
-def score_pair(kalshi: Market, poly: Market, idf: _Idf, *, now: dt.datetime,
+def score_pair(kalshi: Market, poly: Market, idf: Idf, *, now: dt.datetime,
                tolerance: dt.timedelta = DEFAULT_CLOSE_TOLERANCE,
                vectors: tuple[dict, dict] | None = None) -> Candidate:
     """Score one pairing, orient it and flag its traps."""
     flags: list[str] = []
     notes: list[str] = []
-    kv, pv = vectors or (idf.vector(_doc(kalshi)), idf.vector(_doc(poly)))
-    similarity = _cosine(kv, pv)
+    kv, pv = vectors or (idf.vector(document(kalshi)), idf.vector(document(poly)))
+    similarity = cosine(kv, pv)
     time_score, gap = _time_score(kalshi, poly, tolerance)
     entity = 1.0
     penalty = 0.0
@@ -374,7 +385,6 @@ def score_pair(kalshi: Market, poly: Market, idf: _Idf, *, now: dt.datetime,
     kq = quantities(f"{kalshi.title} {kalshi.subject}")
     pq = quantities(f"{poly.title} {poly.subject}")
     if kq:
-        k_values = {q.value for q in kq}
         same = [(a, b) for a in kq for b in pq if a.value == b.value]
         if any(a.direction and b.direction and a.direction != b.direction for a, b in same):
             flags.append(FLAG_DIRECTION)
@@ -389,7 +399,7 @@ def score_pair(kalshi: Market, poly: Market, idf: _Idf, *, now: dt.datetime,
             entity -= 0.4
             penalty += 0.3
         elif not pq:
-            entity -= 0.2 if k_values else 0.0
+            entity -= 0.2
 
     kd = dates(f"{kalshi.title} {kalshi.subject} {kalshi.event_title}")
     pd = dates(f"{poly.title} {poly.subject} {poly.event_title}")
@@ -469,9 +479,9 @@ def match(kalshi: Sequence[Market], polymarket: Sequence[Market], *, now: dt.dat
           min_score: float = DEFAULT_MIN_SCORE, tolerance: dt.timedelta = DEFAULT_CLOSE_TOLERANCE,
           per_market: int = 5) -> MatchResult:
     """Rank Polymarket candidates for every Kalshi market and choose one-to-one pairs."""
-    k_docs = [_doc(m) for m in kalshi]
-    p_docs = [_doc(m) for m in polymarket]
-    idf = _Idf(k_docs + p_docs)
+    k_docs = [document(m) for m in kalshi]
+    p_docs = [document(m) for m in polymarket]
+    idf = Idf(k_docs + p_docs)
     p_vecs = [idf.vector(d) for d in p_docs]
     index: dict[str, list[int]] = defaultdict(list)
     for j, doc in enumerate(p_docs):

@@ -10,7 +10,7 @@ from markets_helpers import fixture_set, gamma_markets, kalshi_markets, precisio
 from arbkit.markets import DEFAULT_MIN_SCORE, match
 from arbkit.markets.match import (
     FLAG_CLOSED, FLAG_DATE, FLAG_DIRECTION, FLAG_NEG_RISK, FLAG_NON_BINARY, FLAG_PLACEHOLDER, FLAG_RULES,
-    FLAG_SUBJECT, FLAG_THRESHOLD, score_pair,
+    FLAG_SUBJECT, FLAG_THRESHOLD, Idf, score_pair,
 )
 from arbkit.sandbox.rest import Catalogue, _body
 from arbkit.sandbox.scenario import Scenario, ScenarioConfig
@@ -124,6 +124,4 @@ def _sandbox_markets(scenario: Scenario):
 
 
 def _idf(kalshi, poly):
-    from arbkit.markets.match import _doc, _Idf
-
-    return _Idf([_doc(m) for m in list(kalshi) + list(poly)])
+    return Idf.of(list(kalshi) + list(poly))

@@ -19,7 +19,7 @@ from arbkit.markets import RestClient, RetryPolicy, connect, fetch, match
 from arbkit.markets.gamma import GammaRest
 from arbkit.markets.http import ResponseCache
 from arbkit.markets.kalshi import KalshiRest
-from arbkit.markets.match import FLAG_NEG_RISK, FLAG_PLACEHOLDER, score_pair
+from arbkit.markets.match import FLAG_NEG_RISK, FLAG_PLACEHOLDER, Idf, score_pair
 from arbkit.sandbox import SandboxThread
 from arbkit.sandbox.rest import FAULT_MALFORMED, FAULT_RATE_LIMIT, FAULT_SERVER_ERROR, FAULT_SLOW
 
@@ -73,6 +73,18 @@ def test_listings_take_more_than_one_page_on_both_venues_and_lose_nothing(sandbo
     assert {p.kalshi_ticker for p in sandbox.scenario.pairs} <= {m.id for m in whole_k}
 
 
+def test_kalshi_markets_by_ticker_follow_the_cursor(sandbox):
+    tickers = [p.kalshi_ticker for p in sandbox.scenario.pairs]
+    client = _client(sandbox, "kalshi")
+
+    found = KalshiRest(client, markets_page=3).markets_by_ticker(tickers)
+
+    assert sorted(found) == sorted(tickers)
+    listing_pages = -(-PAIRS // 3)
+    assert client.requests >= listing_pages + 1  # the pages, then each market's event and series
+    assert {m.event_title for m in found.values()} and all(m.fees.rate == Decimal(1) for m in found.values())
+
+
 def test_gamma_string_encoded_fields_are_decoded_and_fees_come_from_both_venues(sandbox):
     raw = json.loads(urllib.request.urlopen(sandbox.polymarket_rest_url + "/markets?limit=1", timeout=5).read())
     assert isinstance(raw[0]["outcomes"], str) and isinstance(raw[0]["clobTokenIds"], str)
@@ -112,9 +124,7 @@ def test_neg_risk_members_are_flagged_and_the_placeholder_is_never_paired(sandbo
     assert FLAG_NEG_RISK in result.ranked[fed.kalshi_ticker][0].flags
     other = next(m for m in poly if m.neg_risk and m.subject == "Other")
     k_election = next(m for m in kalshi if m.id == election.kalshi_ticker)
-    from arbkit.markets.match import _doc, _Idf
-
-    cand = score_pair(k_election, other, _Idf([_doc(m) for m in kalshi + poly]), now=_now(sandbox))
+    cand = score_pair(k_election, other, Idf.of(kalshi + poly), now=_now(sandbox))
     assert FLAG_PLACEHOLDER in cand.flags and cand.blocked
     assert other.id not in {c.polymarket.id for c in result.pairs}
 
