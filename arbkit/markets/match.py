@@ -189,6 +189,7 @@ def dates(text: str) -> frozenset[tuple[int, int]]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=1 << 16)
 def _without_matchups(text: str) -> str:
     return _MATCHUP_RE.sub(" ", _normalise(text))
 
@@ -338,11 +339,16 @@ def compare_rules(kalshi: Market, poly: Market) -> list[str]:
         notes.append("rules name different thresholds: Kalshi "
                      f"{', '.join(f'{v.normalize():f}' for v in sorted(kq))} vs Polymarket "
                      f"{', '.join(f'{v.normalize():f}' for v in sorted(pq))}")
-    kt, pt = bool(_TIE_RE.search(kalshi.rules)), bool(_TIE_RE.search(poly.rules))
+    kt, pt = _mentions_tie(kalshi.rules), _mentions_tie(poly.rules)
     if kalshi.rules and poly.rules and kt != pt:
         side = "Kalshi" if kt else "Polymarket"
         notes.append(f"only {side}'s rules say what happens on a tie, postponement or cancellation")
     return notes
+
+
+@lru_cache(maxsize=1 << 14)
+def _mentions_tie(rules: str) -> bool:
+    return _TIE_RE.search(rules) is not None
 
 
 def _dates(ds: frozenset[tuple[int, int]], ys: frozenset[int] = frozenset()) -> str:
