@@ -29,6 +29,7 @@ DEFAULT_MIN_SCORE = 0.6
 DEFAULT_CLOSE_TOLERANCE = dt.timedelta(hours=48)
 TIME_DECAY = dt.timedelta(days=7)  # beyond the tolerance the time score falls to 0 over this span
 MAX_CANDIDATES = 60  # per Kalshi market, by shared rare words, before full scoring
+COMMON_POSTINGS = 200  # a word in more Polymarket markets than this (or 5%) does not pick candidates
 
 # Trap flags. BLOCKING ones keep a candidate out of a written pairs file whatever its score.
 FLAG_CLOSED = "closed"  # either side closed, resolved or past its close time
@@ -241,6 +242,13 @@ def _text(market: Market) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
+def months(text: str) -> frozenset[tuple[int, int]]:
+    """(year, month) pairs named as "January 2027" / "Jan 2027"."""
+    return frozenset((int(m.group(2)), _MONTHS[m.group(1).lower()[:3]])
+                     for m in re.finditer(_MONTH_RE + r",?\s+((?:19|20)\d{2})\b", text, re.I))
+
+
+@lru_cache(maxsize=1 << 16)
 def years(text: str) -> frozenset[int]:
     """Years (19xx/20xx) named in a text."""
     return frozenset(int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text))
@@ -272,6 +280,7 @@ def document(market: Market) -> tuple[str, ...]:
     text = _text(market)
     marks = [f"#{q.value.normalize():f}" for q in quantities(text)]
     marks += [f"#{m}/{d}" for m, d in dates(text)] + [f"#{y}" for y in years(text)]
+    marks += [f"#{y}-{m}" for y, m in months(text)]
     named = [w for o in market.outcomes if o.label.strip().lower() not in ("yes", "no")
              for w in sorted(label_words(market, o) - set(words(o.label)))]
     return words(text) + tuple(marks) + tuple(named)
@@ -493,12 +502,16 @@ def match(kalshi: Sequence[Market], polymarket: Sequence[Market], *, now: dt.dat
     for j, doc in enumerate(p_docs):
         for w in set(doc):
             index[w].append(j)
+    common = max(COMMON_POSTINGS, len(polymarket) // 20)
     ranked: dict[str, list[Candidate]] = {}
     for i, market in enumerate(kalshi):
         k_vec = idf.vector(k_docs[i])
         shared: Counter[int] = Counter()
         for w in set(k_docs[i]):
-            for j in index.get(w, ()):
+            postings = index.get(w, ())
+            if len(postings) > common:
+                continue  # a word most markets share picks no one out; walking it costs the most
+            for j in postings:
                 shared[j] += idf.weight(w)  # type: ignore[assignment]
         pool = [j for j, _ in shared.most_common(MAX_CANDIDATES)]
         cands = [score_pair(market, polymarket[j], idf, now=now, tolerance=tolerance,

@@ -90,11 +90,11 @@ def evidence(candidate: Candidate, index: int, total: int) -> list[str]:
         f"# Kalshi      {k.id}  {_toml_str(k.title)}" + (f"  [YES: {k.subject}]" if k.subject else ""),
         f"#             event {k.event_id} {_toml_str(k.event_title)}; {k.venue_status or k.status}; "
         f"closes {_time(k.close_time)}",
-        f"#             fees {_fees(k)}; tick {_tick(k)}",
+        f"#             fees {_fees(k)}; tick {_tick(k)}; fetched {_time(k.fetched_at)}",
         f"# Polymarket  market {p.id}  {_toml_str(p.title)}" + (f"  [{p.subject}]" if p.subject else ""),
         f"#             event {p.event_id} {_toml_str(p.event_title)}; {p.venue_status or p.status}; "
         f"ends {_time(p.close_time)}; neg-risk {'yes' if p.neg_risk else 'no'}",
-        f"#             fees {_fees(p)}; tick {_tick(p)}",
+        f"#             fees {_fees(p)}; tick {_tick(p)}; fetched {_time(p.fetched_at)}",
         f"# outcomes    [{labels}]: Kalshi YES pays with {_toml_str(o.yes.label)}, Kalshi NO with "
         f"{_toml_str(o.no.label)} (by label, not position)" if o else "# outcomes    orientation unknown",
         "# close times " + (f"{gap.total_seconds() / 3600:.1f} h apart" if gap is not None else "unknown"),
