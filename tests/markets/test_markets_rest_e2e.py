@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 import time
 import urllib.request
@@ -288,3 +289,23 @@ def test_sandbox_serve_writes_rest_urls_that_markets_search_uses(tmp_path):
     assert found.returncode == 0, found.stderr
     assert config.pairs[0].kalshi_ticker in found.stdout
     assert "open markets match 'bitcoin'" in found.stderr
+
+
+def test_written_pairs_appended_to_the_venue_settings_record_from_the_sandbox(sandbox, tmp_path):
+    pairs_path = tmp_path / "pairs.toml"
+    assert _cli("match", "--config", str(sandbox.config_path), "--cache-dir", str(tmp_path / "cache"),
+                "--write", str(pairs_path)).exit_code == 0
+    # The sandbox's own config without its [[pairs]], then the written file as it is.
+    venues = sandbox.config_path.read_text().split("\n[[pairs]]\n", 1)[0]
+    config = sandbox.config_path.with_name("with-written-pairs.toml")
+    config.write_text(venues + "\n" + pairs_path.read_text())
+
+    result = CliRunner().invoke(cli, ["record", "--config", str(config), "--out", str(tmp_path / "rec"),
+                                      "--duration", "2"])
+
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(next((tmp_path / "rec" / "sessions").glob("*.json")).read_text())
+    recorded = {p["kalshi_ticker"]: p["polymarket_yes_token"] for p in manifest["config"]["pairs"]}
+    assert recorded == {p.kalshi_ticker: p.polymarket_yes_token for p in sandbox.scenario.pairs}
+    counts = re.search(r"frames in kalshi ([\d,]+), polymarket ([\d,]+)", result.output)
+    assert counts and all(int(n.replace(",", "")) > 0 for n in counts.groups()), result.output
