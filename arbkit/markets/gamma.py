@@ -68,6 +68,9 @@ def parse_market(market: dict, event: dict | None, fetched_at: dt.datetime) -> M
     tokens = _string_list(market, "clobTokenIds")
     if len(labels) != len(tokens):
         raise ValueError(f"market {market_id}: {len(labels)} outcomes but {len(tokens)} clobTokenIds")
+    prices = [to_decimal(p) for p in _string_list(market, "outcomePrices")]
+    if len(prices) != len(labels):
+        prices = [None] * len(labels)
     status, venue_status = _status(market)
     return Market(
         venue=POLYMARKET,
@@ -78,7 +81,7 @@ def parse_market(market: dict, event: dict | None, fetched_at: dt.datetime) -> M
         event_id=str(event.get("id") or ""),
         event_title=str(event.get("title") or ""),
         series=str(event.get("slug") or market.get("slug") or ""),
-        outcomes=tuple(Outcome(label, token) for label, token in zip(labels, tokens)),
+        outcomes=tuple(Outcome(label, token, price) for label, token, price in zip(labels, tokens, prices)),
         close_time=parse_time(market.get("endDate") or market.get("endDateIso")),
         status=status,
         venue_status=venue_status,

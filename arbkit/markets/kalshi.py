@@ -51,6 +51,23 @@ def _tick(market: dict) -> Decimal | None:
     return cents / 100 if cents else None
 
 
+def _yes_price(market: dict) -> Decimal | None:
+    # 2026 fields are dollar strings; until 2026-03 the same prices were integer cents.
+    bid, ask = to_decimal(market.get("yes_bid_dollars")), to_decimal(market.get("yes_ask_dollars"))
+    if bid is None and ask is None and market.get("yes_bid") is not None:
+        bid, ask = to_decimal(market.get("yes_bid")), to_decimal(market.get("yes_ask"))
+        bid, ask = (bid / 100 if bid is not None else None), (ask / 100 if ask is not None else None)
+    if bid and ask and bid < ask:
+        return (bid + ask) / 2
+    last = to_decimal(market.get("last_price_dollars"))
+    return last if last else None
+
+
+def _outcomes(ticker: str, market: dict) -> tuple[Outcome, Outcome]:
+    price = _yes_price(market)
+    return Outcome("Yes", ticker, price), Outcome("No", ticker, 1 - price if price is not None else None)
+
+
 def parse_market(market: dict, event: dict, fees: Fees, fetched_at: dt.datetime) -> Market:
     """A Kalshi market object (with its event) as a `Market`."""
     ticker = str(market.get("ticker") or "")
@@ -72,7 +89,7 @@ def parse_market(market: dict, event: dict, fees: Fees, fetched_at: dt.datetime)
         event_id=str(market.get("event_ticker") or event.get("event_ticker") or ""),
         event_title=str(event.get("title") or ""),
         series=str(event.get("series_ticker") or ""),
-        outcomes=(Outcome("Yes", ticker), Outcome("No", ticker)),
+        outcomes=_outcomes(ticker, market),
         close_time=parse_time(market.get("close_time")),
         status=status,
         venue_status=venue_status,

@@ -45,6 +45,8 @@ FLAG_DATE = "date_differs"
 FLAG_CLOSE_APART = "close_times_apart"
 FLAG_RULES = "rules_differ"
 FLAG_FEES_UNKNOWN = "fees_unknown"
+FLAG_PRICES = "prices_disagree"  # the oriented prices are far apart: a flipped orientation?
+PRICE_GAP = Decimal("0.25")
 BLOCKING = frozenset({FLAG_CLOSED, FLAG_NON_BINARY, FLAG_PLACEHOLDER, FLAG_ORIENTATION, FLAG_DIRECTION,
                       FLAG_SUBJECT})
 
@@ -465,6 +467,12 @@ def score_pair(kalshi: Market, poly: Market, idf: Idf, *, now: dt.datetime,
             notes.append(f"{market.venue} market {market.id} is {market.venue_status or market.status}")
     if kalshi.fees.rate is None or poly.fees.rate is None:
         flags.append(FLAG_FEES_UNKNOWN)
+    k_yes = kalshi.outcomes[0].price if kalshi.outcomes else None
+    if orientation is not None and k_yes is not None and orientation.yes.price is not None \
+            and abs(k_yes - orientation.yes.price) > PRICE_GAP:
+        flags.append(FLAG_PRICES)
+        notes.append(f"Kalshi YES trades near {k_yes:.2f}, Polymarket {orientation.yes.label!r} near "
+                     f"{orientation.yes.price:.2f}: check the orientation and the rules")
 
     entity = max(0.0, entity)
     score = max(0.0, min(1.0, 0.55 * similarity + 0.25 * time_score + 0.20 * entity - penalty))

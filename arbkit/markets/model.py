@@ -23,6 +23,7 @@ class Outcome:
 
     label: str
     token: str
+    price: Decimal | None = None  # last price or mid the listing showed (evidence, not for trading)
 
 
 @dataclass(frozen=True)

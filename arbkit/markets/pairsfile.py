@@ -84,10 +84,11 @@ def evidence(candidate: Candidate, index: int, total: int) -> list[str]:
     """The comment block a reviewer reads above one pair."""
     k, p, o = candidate.kalshi, candidate.polymarket, candidate.orientation
     gap = candidate.close_gap
-    labels = ", ".join(_toml_str(x.label) for x in p.outcomes)
+    labels = ", ".join(_toml_str(x.label) + (f" {x.price:.2f}" if x.price is not None else "") for x in p.outcomes)
     lines = [
         f"# ---- pair {index} of {total}: score {candidate.score:.2f} " + "-" * 40,
-        f"# Kalshi      {k.id}  {_toml_str(k.title)}" + (f"  [YES: {k.subject}]" if k.subject else ""),
+        f"# Kalshi      {k.id}  {_toml_str(k.title)}" + (f"  [YES: {k.subject}]" if k.subject else "")
+        + (f"  YES {k.outcomes[0].price:.2f}" if k.outcomes and k.outcomes[0].price is not None else ""),
         f"#             event {k.event_id} {_toml_str(k.event_title)}; {k.venue_status or k.status}; "
         f"closes {_time(k.close_time)}",
         f"#             fees {_fees(k)}; tick {_tick(k)}; fetched {_time(k.fetched_at)}",

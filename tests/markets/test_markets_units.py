@@ -112,3 +112,22 @@ def test_times_parse_in_the_venues_spellings():
     assert parse_time("2026-04-05 19:37:33+00") == dt.datetime(2026, 4, 5, 19, 37, 33, tzinfo=dt.timezone.utc)
     assert parse_time("2028-11-07") == dt.datetime(2028, 11, 7, tzinfo=dt.timezone.utc)
     assert parse_time("") is None and parse_time("soon") is None
+
+
+def test_oriented_prices_far_apart_are_flagged():
+    from arbkit.markets.match import FLAG_PRICES, Idf, score_pair
+
+    kalshi = Market(venue="kalshi", id="K", title="Will Boston win the Boston vs Miami game?", subject="Boston",
+                    no_subject="", event_id="", event_title="", series="",
+                    outcomes=(Outcome("Yes", "K", Decimal("0.80")), Outcome("No", "K", Decimal("0.20"))),
+                    close_time=T, status="open", venue_status="active", rules="", fees=Fees("q", Decimal(1)),
+                    tick_size=None, fetched_at=T)
+    near = _market(title="Boston vs. Miami", outcomes=(("Boston", "b"), ("Miami", "m")))
+    near = Market(**{**near.__dict__, "outcomes": (Outcome("Boston", "b", Decimal("0.78")),
+                                                   Outcome("Miami", "m", Decimal("0.22")))})
+    flipped = Market(**{**near.__dict__, "outcomes": (Outcome("Boston", "b", Decimal("0.21")),
+                                                      Outcome("Miami", "m", Decimal("0.79")))})
+    idf = Idf.of([kalshi, near])
+
+    assert FLAG_PRICES not in score_pair(kalshi, near, idf, now=T - dt.timedelta(days=1)).flags
+    assert FLAG_PRICES in score_pair(kalshi, flipped, idf, now=T - dt.timedelta(days=1)).flags
