@@ -20,7 +20,7 @@ from arbkit.config import load_config
 from arbkit.markets import RetryPolicy, connect, fetch, match
 from arbkit.markets import gamma, kalshi
 from arbkit.sandbox import SandboxThread, Scenario, ScenarioConfig
-from arbkit.sandbox.rest import Catalogue, _body
+from arbkit.sandbox.rest import Catalogue, json_body
 
 EPOCH_MS = 1_790_000_000_000
 
@@ -35,7 +35,7 @@ def _score(result, scenario) -> tuple[float, float]:
 def bench_match(pairs: int) -> None:
     scenario = Scenario(ScenarioConfig(pairs=pairs, seed=1, epoch_ms=EPOCH_MS))
     listing = Catalogue(scenario).listing
-    wire = json.loads(_body({"k": listing.kalshi_events, "s": listing.kalshi_series, "g": listing.gamma_events}),
+    wire = json.loads(json_body({"k": listing.kalshi_events, "s": listing.kalshi_series, "g": listing.gamma_events}),
                       parse_float=Decimal)
     now = dt.datetime.fromtimestamp(EPOCH_MS / 1000, dt.timezone.utc)
     start = time.perf_counter()

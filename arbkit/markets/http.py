@@ -113,7 +113,7 @@ def retry_after_s(value: str | None, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _error_detail(body: bytes) -> str:
+def error_detail(body: bytes) -> str:
     """A short reason from an error body (Kalshi: {"error": {"message", "details"}})."""
     try:
         data = json.loads(body)
@@ -234,7 +234,7 @@ class RestClient:
                 now = dt.datetime.now(dt.timezone.utc)
                 if 200 <= resp.status < 300:
                     return resp.body, now
-                detail = _error_detail(resp.body)
+                detail = error_detail(resp.body)
                 if resp.status == 429:
                     last = "rate limited (HTTP 429)"
                     after = retry_after_s(resp.headers.get("retry-after"), now)

@@ -356,7 +356,8 @@ def _json_default(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
-def _body(data: object) -> bytes:
+def json_body(data: object) -> bytes:
+    """Encode a response as the venues do."""
     # Decimals go out as JSON numbers (a fee multiplier of 0.5 or 1, a tick of 0.01), as the venues send.
     return json.dumps(data, default=_json_default, separators=(",", ":")).encode()
 
@@ -409,7 +410,7 @@ class SandboxRest:
             if kind == FAULT_SLOW:
                 await asyncio.sleep(params.get("delay_s", 5.0))
             elif kind == FAULT_RATE_LIMIT:
-                return _response(HTTPStatus.TOO_MANY_REQUESTS, _body({"error": {"code": "too_many_requests",
+                return _response(HTTPStatus.TOO_MANY_REQUESTS, json_body({"error": {"code": "too_many_requests",
                                  "message": "too many requests"}}),
                                  {"Retry-After": str(params.get("retry_after", 1))})
             elif kind == FAULT_SERVER_ERROR:
@@ -424,7 +425,7 @@ class SandboxRest:
         except _BadRequest as exc:
             status, data = HTTPStatus.BAD_REQUEST, {"error": {"code": "bad_request", "message": "bad request",
                                                               "details": str(exc)}}
-        body = _body(data)
+        body = json_body(data)
         if fault is not None and fault[0] == FAULT_MALFORMED:
             body = body[: max(1, len(body) // 2)]
         return _response(status, body)

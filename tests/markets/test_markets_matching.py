@@ -12,7 +12,7 @@ from arbkit.markets.match import (
     FLAG_CLOSED, FLAG_DATE, FLAG_DIRECTION, FLAG_NEG_RISK, FLAG_NON_BINARY, FLAG_PLACEHOLDER, FLAG_RULES,
     FLAG_SUBJECT, FLAG_THRESHOLD, Idf, score_pair,
 )
-from arbkit.sandbox.rest import Catalogue, _body
+from arbkit.sandbox.rest import Catalogue, json_body
 from arbkit.sandbox.scenario import Scenario, ScenarioConfig
 
 NOW = dt.datetime(2027, 1, 2, tzinfo=dt.timezone.utc)
@@ -118,7 +118,7 @@ def _sandbox_markets(scenario: Scenario):
 
     listing = Catalogue(scenario).listing
     # Through the sandbox's own JSON encoding, as a client would receive it.
-    wire = json.loads(_body({"k": listing.kalshi_events, "s": listing.kalshi_series, "g": listing.gamma_events}),
+    wire = json.loads(json_body({"k": listing.kalshi_events, "s": listing.kalshi_series, "g": listing.gamma_events}),
                       parse_float=Decimal)
     return kalshi_markets(wire["k"], wire["s"]), gamma_markets(wire["g"])
 

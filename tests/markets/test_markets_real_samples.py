@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from arbkit.markets import DEFAULT_MIN_SCORE, gamma, kalshi
-from arbkit.markets.http import _error_detail
+from arbkit.markets.http import error_detail
 from arbkit.markets.match import match
 from arbkit.markets.model import CLOSED, OPEN, RESOLVED, Fees, Market, Outcome
 
@@ -45,7 +45,7 @@ def test_kalshi_series_fee_fields_and_settled_statuses(shared_samples):
     assert fees["KXMLBGAME"] == Fees("quadratic_with_maker_fees", Decimal("0.5"))
     assert all(f.rate in (Decimal("0.5"), Decimal(1)) for f in fees.values())
     assert statuses == {CLOSED, RESOLVED}  # finalized -> resolved; closed stays closed
-    assert _error_detail(b'{"error":{"code":"bad_request","message":"bad request","details":"invalid status filter"}}') \
+    assert error_detail(b'{"error":{"code":"bad_request","message":"bad request","details":"invalid status filter"}}') \
         == "bad request: invalid status filter"
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from arbkit.markets.http import ResponseCache, _error_detail, query_url, retry_after_s
+from arbkit.markets.http import ResponseCache, error_detail, query_url, retry_after_s
 from arbkit.markets.match import Quantity, compare_rules, dates, is_placeholder, orient, quantities, years
 from arbkit.markets.model import Fees, Market, Outcome, parse_time
 
@@ -103,8 +103,8 @@ def test_the_cache_keeps_the_fetch_time_and_exact_decimals(tmp_path):
 
 def test_error_bodies_give_a_short_reason():
     kalshi = b'{"error":{"code":"bad_request","message":"bad request","details":"invalid status filter"}}'
-    assert _error_detail(kalshi) == "bad request: invalid status filter"
-    assert _error_detail(b"<html>\nGateway</html>") == "<html>"
+    assert error_detail(kalshi) == "bad request: invalid status filter"
+    assert error_detail(b"<html>\nGateway</html>") == "<html>"
 
 
 def test_times_parse_in_the_venues_spellings():
