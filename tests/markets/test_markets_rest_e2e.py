@@ -309,3 +309,16 @@ def test_written_pairs_appended_to_the_venue_settings_record_from_the_sandbox(sa
     assert recorded == {p.kalshi_ticker: p.polymarket_yes_token for p in sandbox.scenario.pairs}
     counts = re.search(r"frames in kalshi ([\d,]+), polymarket ([\d,]+)", result.output)
     assert counts and all(int(n.replace(",", "")) > 0 for n in counts.groups()), result.output
+
+
+def test_date_limits_both_venues_to_markets_closing_that_day(sandbox, tmp_path):
+    first = _now(sandbox).date() + dt.timedelta(days=2)  # k = 0 of every theme but the Fed's monthly one
+    pairs_path = tmp_path / "pairs.toml"
+
+    result = _cli("match", "--config", str(sandbox.config_path), "--cache-dir", str(tmp_path / "cache"),
+                  "--date", first.isoformat(), "--close-tolerance", "6", "--write", str(pairs_path))
+
+    assert result.exit_code == 0, result.output
+    written = {p.kalshi_ticker for p in load_config(pairs_path).pairs}
+    assert written == {sandbox.scenario.pairs[i].kalshi_ticker for i in (0, 1, 2, 4)}
+    _one_line_error(_cli("match", "--config", str(sandbox.config_path), "--date", "tomorrow"), "--date")
