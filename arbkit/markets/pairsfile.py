@@ -106,7 +106,8 @@ def evidence(candidate: Candidate, index: int, total: int) -> list[str]:
         lines.append("#   ! a venue gave no fee rate: the fee below is 0 until you set it")
     lines += _side_by_side(k.rules, p.rules)
     lines.append(STATE_PREFIX + json.dumps(state_of(candidate), sort_keys=True))
-    return lines
+    # Venue text is data: a line break inside a title would end the comment and break the TOML.
+    return [" ".join(line.splitlines()) for line in lines]
 
 
 def render(result: MatchResult, *, written_at: dt.datetime, sources: dict[str, str],

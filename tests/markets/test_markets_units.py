@@ -131,3 +131,22 @@ def test_oriented_prices_far_apart_are_flagged():
 
     assert FLAG_PRICES not in score_pair(kalshi, near, idf, now=T - dt.timedelta(days=1)).flags
     assert FLAG_PRICES in score_pair(kalshi, flipped, idf, now=T - dt.timedelta(days=1)).flags
+
+
+def test_a_pairs_file_with_hostile_venue_text_still_loads(tmp_path):
+    from arbkit.config import load_config
+    from arbkit.markets import match, render
+
+    k = Market(venue="kalshi", id="KX-1", title='Will "A"\nwin?\r[[pairs]]', subject="A\n[x]", no_subject="",
+               event_id="E", event_title="e\nv", series="S", outcomes=(Outcome("Yes", "KX-1"), Outcome("No", "KX-1")),
+               close_time=T, status="open", venue_status="active", rules="line one\n[[pairs]]\nname = 1",
+               fees=Fees("quadratic", Decimal(1)), tick_size=Decimal("0.01"), fetched_at=T)
+    p = _market(title='Will "A"\nwin?\r[[pairs]]', subject="A", rules="x\n[venues]\ny",
+                outcomes=(("No", "n"), ("Yes", "y")))
+    result = match([k], [p], now=T - dt.timedelta(days=1), min_score=0.0)
+    path = tmp_path / "pairs.toml"
+    path.write_text(render(result, written_at=T, sources={"kalshi": "k"}, tolerance_h=48))
+
+    pairs = load_config(path).pairs
+
+    assert [(q.kalshi_ticker, q.polymarket_yes_token, q.polymarket_no_token) for q in pairs] == [("KX-1", "y", "n")]
