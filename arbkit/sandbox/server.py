@@ -1,5 +1,7 @@
 """The sandbox venue servers: Kalshi- and Polymarket-compatible WebSocket endpoints on loopback.
 
+Plain HTTP requests to the same ports get the venues' market-discovery REST answers (rest.py).
+
 One scenario drives both servers. In paced mode the scenario's simulated clock follows real time
 (anchored at `epoch_ms`, by default the start time); in manual mode it only moves when a test
 calls `advance()`, which makes every payload a client sees reproducible. Each connection has a
