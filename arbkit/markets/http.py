@@ -155,7 +155,7 @@ class ResponseCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(json.dumps({"url": url, "fetched_at": fetched_at.isoformat(),
-                                       "body": body.decode("utf-8")}), encoding="utf-8")
+                                       "body": body.decode("utf-8", "replace")}), encoding="utf-8")
             os.replace(tmp, path)
         except OSError as exc:
             raise UserError(f"cannot write the REST cache under {self.root}: {exc.strerror or exc}") from None
