@@ -7,11 +7,13 @@ values are Decimal, taken from TOML exactly as written.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -152,12 +154,70 @@ def parse_config(text: str, base_dir: Path | str = ".", source: str = "config") 
     try:
         config = msgspec.convert(raw, Config)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(f"{source}: {_explain(str(exc), raw)}") from None
     names = [p.name for p in config.pairs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{source}: duplicate pair name {duplicates[0]!r}")
     return config
+
+
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]*)`(?: - at `\$(?P<at>[^`]*)`)?$")
+_AT = re.compile(r"^(?P<what>.*) - at `\$(?P<at>[^`]*)`$")
+
+
+def _explain(message: str, raw: dict[str, Any]) -> str:
+    """Reword a msgspec validation error for a person: the section as written in TOML, a pair by
+    its `name`, and for a misspelt key the closest known one."""
+    unknown = _UNKNOWN.match(message)
+    if unknown:
+        key, at = unknown["key"], unknown["at"] or ""
+        known = [k for k in _keys(at) if k != "base_dir"]
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(known)})"
+        return f"{_where(at, raw)}{key}: unknown key{hint}"
+    located = _AT.match(message)
+    if located:
+        at = located["at"]
+        head, _, last = at.rpartition(".")
+        if last and not last.endswith("]"):  # the error is about one key: name it
+            return f"{_where(head, raw)}{last}: {located['what'].lower()}"
+        return f"{_where(at, raw)}{located['what'].lower()}"
+    return message
+
+
+def _where(at: str, raw: dict[str, Any]) -> str:
+    """`.pairs[1].fee_overrides[0]` -> `pair "NBA x", fee_overrides[0]: ` (empty at the top)."""
+    if not at:
+        return ""
+    parts = []
+    for match in re.finditer(r"\.(\w+)(?:\[(\d+)\])?", at):
+        name, index = match[1], match[2]
+        if name == "pairs" and index is not None and not parts:
+            pairs = raw.get("pairs")
+            entry = pairs[int(index)] if isinstance(pairs, list) and int(index) < len(pairs) else None
+            label = entry.get("name") if isinstance(entry, dict) else None
+            parts.append(f'pair "{label}"' if isinstance(label, str) else f"pairs[{index}]")
+        else:
+            parts.append(name if index is None else f"{name}[{index}]")
+    if parts[0].startswith(("pair ", "pairs[")):
+        return ", ".join(parts) + ": "
+    return "[" + ".".join(parts) + "] "
+
+
+def _keys(at: str) -> list[str]:
+    """The keys the config section at `at` (a msgspec path) accepts."""
+    info: Any = msgspec.inspect.type_info(Config)
+    for name in re.findall(r"\.(\w+)", at):
+        field = next((f for f in info.fields if f.name == name), None)
+        if field is None:
+            return []
+        info = field.type
+        while isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.UnionType)):
+            info = info.item_type if isinstance(info, msgspec.inspect.ListType) else next(
+                t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)
+            )
+    return [f.name for f in info.fields] if isinstance(info, msgspec.inspect.StructType) else []
 
 
 def load_config(path: Path | str) -> Config:

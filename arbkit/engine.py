@@ -36,7 +36,7 @@ from arbkit.core.events import (
     SeqGap,
 )
 from arbkit.core.fills import FillSimulator, TradeOutcome
-from arbkit.core.frame import KIND_CLOSE, KIND_IN, KIND_OPEN, KIND_OUT, Frame
+from arbkit.core.frame import KIND_CLOSE, KIND_IN, KIND_OPEN, KIND_OUT, STOP_CAUSE, Frame
 from arbkit.core.latency import LatencyModel, latency_model_from_config
 from arbkit.core.portfolio import Portfolio
 from arbkit.core.risk import RiskManager, RiskState
@@ -203,6 +203,14 @@ class Engine:
         self._next_sample = _NOT_SAMPLED
         self.frames = 0
         self.decode_errors = 0
+        # (venue, what went wrong) -> count, e.g. ("kalshi", "malformed"): for run summaries.
+        self.decode_error_kinds: dict[tuple[str, str], int] = {}
+        # Book counters (updates, snapshots, ignored, invalidations) when a window began, so
+        # book_health counts the window only; empty for a whole replay.
+        self._health_base: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+        # (venue, market) -> whether the book was valid just before the recorder's stop closed
+        # its connection: the stop's own disconnect says nothing about the book.
+        self._valid_at_stop: dict[tuple[str, str], bool] = {}
         self.last_ns = 0
         self.last_ingest_seq = -1
 
@@ -324,6 +332,8 @@ class Engine:
             elif kind == _KIND_OPEN:
                 self._open(session_id, venue, conn_id, now_ns)
             elif kind == _KIND_CLOSE:
+                if _is_stop(payload):
+                    self._note_stop((session_id, venue, conn_id))
                 self._close((session_id, venue, conn_id), now_ns, ingest_seq, outputs)
             if now_ns >= detector.next_tick_ns:
                 ticked = detector.on_tick(now_ns, ingest_seq, self.books)
@@ -399,6 +409,7 @@ class Engine:
             # A session that ended without close rows (a crash) leaves no connection standing.
             for key in [k for k in self._connections if k[0] == self._session]:
                 self._close(key, recv_ns, ingest_seq, outputs)
+        self._valid_at_stop.clear()  # a new session's books say how things stand now
         self._session = session_id
 
     def _open(self, session_id: str, venue: str, conn_id: int, open_ns: int) -> _Connection:
@@ -420,6 +431,14 @@ class Engine:
             return
         invalid = self.books.invalidate_markets(conn.venue, conn.markets, INVALID_DISCONNECT, recv_ns)
         self._book_events(invalid, recv_ns, ingest_seq, outputs)
+
+    def _note_stop(self, key: tuple[str, str, int]) -> None:
+        conn = self._connections.get(key)
+        if conn is None:
+            return
+        for market in conn.markets:
+            book = self.books.get(conn.venue, market)
+            self._valid_at_stop[(conn.venue, market)] = bool(book and book.valid)
 
     def _sent(self, conn: _Connection, payload: bytes) -> None:
         # The subscribe command we sent says how Kalshi will quote NO: record it, replay it.
@@ -478,6 +497,8 @@ class Engine:
                         union.update(indices)
             elif cls is DecodeError:
                 self.decode_errors += 1
+                error = (event.venue, _error_kind(event.reason))
+                self.decode_error_kinds[error] = self.decode_error_kinds.get(error, 0) + 1
             elif cls is SeqGap:
                 for market in event.markets:
                     stats = self._health[event.venue].get(market)
@@ -548,24 +569,45 @@ class Engine:
             due = self.fills.next_due_ns()
             self._due = _FOREVER if due is None else due
 
+    def begin_window(self) -> None:
+        """Start counting for a replay window: what came before it warmed the state only.
+
+        The books, connections, detector, risk, fills and portfolio carry on untouched (the
+        window's decisions depend on them); frame, decode-error and book-health counts restart.
+        """
+        self.frames = 0
+        self.decode_errors = 0
+        self.decode_error_kinds.clear()
+        for venue, stats_by_market in self._health.items():
+            for market in stats_by_market:
+                stats_by_market[market] = _BookStats()
+                self._health_base[(venue, market)] = _counters(self.books.get(venue, market))
+
     def book_health(self) -> list[dict[str, Any]]:
         """One row per book of the configured pairs: updates, gaps, invalidations and their
-        reasons, and staleness percentiles sampled every 100 ms of engine time."""
+        reasons, staleness percentiles sampled every 100 ms of engine time, and whether the
+        book was valid when the data ended (before the recorder's own stop disconnects)."""
         rows = []
         for venue in sorted(self._health):
             for market in sorted(self._health[venue]):
                 stats = self._health[venue][market]
                 book = self.books.get(venue, market)
+                counts = _counters(book)
+                base = self._health_base.get((venue, market), (0, 0, 0, 0))
+                updates, snapshots, ignored, invalidations = (
+                    now - then for now, then in zip(counts, base)
+                )
+                valid = self._valid_at_stop.get((venue, market), bool(book and book.valid))
                 p50, p90, p99 = stats.percentiles((0.5, 0.9, 0.99))
                 rows.append(
                     {
                         "venue": venue,
                         "market": market,
-                        "updates": book.updates if book else 0,
-                        "snapshots": book.snapshots if book else 0,
-                        "ignored_updates": book.ignored if book else 0,
+                        "updates": updates,
+                        "snapshots": snapshots,
+                        "ignored_updates": ignored,
                         "seq_gaps": stats.gaps,
-                        "invalidations": book.invalidations if book else 0,
+                        "invalidations": invalidations,
                         "invalid_reasons": orjson.dumps(
                             stats.invalid_reasons, option=orjson.OPT_SORT_KEYS
                         ).decode(),
@@ -574,12 +616,37 @@ class Engine:
                         "staleness_p90_ns": p90,
                         "staleness_p99_ns": p99,
                         "staleness_max_ns": stats.max_sample if stats.count else None,
-                        "valid_at_end": bool(book and book.valid),
+                        "valid_at_end": valid,
                     }
                 )
         return rows
 
 
+
+
+def _counters(book: Book | None) -> tuple[int, int, int, int]:
+    if book is None:
+        return (0, 0, 0, 0)
+    return (book.updates, book.snapshots, book.ignored, book.invalidations)
+
+
+def _is_stop(payload: bytes) -> bool:
+    """Whether a `close` row is the recorder's own stop (its payload names the cause)."""
+    if STOP_CAUSE.encode() not in payload:
+        return False
+    try:
+        info = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(info, dict) and info.get("cause") == STOP_CAUSE
+
+
+def _error_kind(reason: str) -> str:
+    """What a decode error was, in a word or two: `malformed` for bytes that are not JSON."""
+    head = reason.split(":", 1)[0]
+    if "JSON" in head or "undecodable" in head or "UTF-8" in head or head == "empty frame":
+        return "malformed"
+    return f"unreadable {head}"
 
 
 def _window_row(event: DetectorEvent) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from arbkit.cli._common import print_summary
 from arbkit.errors import StorageError
 
 
@@ -19,6 +20,7 @@ def register(cli: click.Group) -> None:
         """Record raw frames from both venues to crash-safe Parquet until stopped."""
         from arbkit.config import load_config
         from arbkit.runner.record import record as run_record
+        from arbkit.runner.status import human_bytes, plural, short_error
 
         config = load_config(config_path)
         try:
@@ -26,11 +28,20 @@ def register(cli: click.Group) -> None:
         except StorageError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
+        if not any(summary.frames_in.values()):
+            errors = "; ".join(f"{v}: {short_error(e)}" for v, e in summary.last_errors.items())
+            click.echo(
+                f"Error: no frame received from either venue during the whole run"
+                f"{f' (last errors: {errors})' if errors else ''}; check the ws_url settings in {config_path}",
+                err=True,
+            )
+            sys.exit(1)
         frames = ", ".join(f"{venue} {n:,}" for venue, n in summary.frames_in.items())
         reconnects = sum(summary.reconnects.values())
         click.echo(
-            f"session {summary.session_id}: frames in {frames}; {reconnects} reconnects; "
-            f"{summary.bytes_on_disk:,} bytes on disk under {summary.root}"
+            f"session {summary.session_id}: frames in {frames}; {plural(reconnects, 'reconnect')}; "
+            f"disk {human_bytes(summary.bytes_on_disk)} ({plural(summary.bytes_on_disk, 'byte')}) "
+            f"under {summary.root}"
         )
 
     @cli.command()
@@ -53,8 +64,6 @@ def register(cli: click.Group) -> None:
         except StorageError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
-        rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
-        click.echo(
-            f"session {result.summary.session_id}: {result.frames:,} frames through the engine; {rows}"
-        )
+        click.echo(f"session {result.summary.session_id}: {result.frames:,} frames through the engine")
+        print_summary(result.run_summary, "live --paper")
         click.echo(f"run written to {result.run_dir}")

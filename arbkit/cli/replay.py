@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from arbkit.cli._common import print_summary
 from arbkit.config import load_config
 from arbkit.errors import ConfigError, UserError
 
@@ -52,8 +54,9 @@ def register(cli: click.Group) -> None:
     @click.option("--from", "source", metavar="PATH", help="Recordings root, session, directory or glob of frames Parquet.")
     @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="arbkit.toml")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run directory to write.")
-    @click.option("--start", help="Only frames received at or after this time (ISO-8601 or epoch ns).")
-    @click.option("--end", help="Only frames received before this time (ISO-8601 or epoch ns).")
+    @click.option("--start", help="Decide only from this time on; earlier frames still warm books, connections, "
+                  "risk and positions, so decisions equal the full replay's (ISO-8601, UTC by default, or epoch ns).")
+    @click.option("--end", help="Stop at this time, as if the recording ended there (ISO-8601 or epoch ns).")
     @click.option("--pairs", multiple=True, help="Pair names to replay (repeat or comma-separate); default all.")
     @click.option("--verify", "verify_dir", type=click.Path(file_okay=False, path_type=Path), help="Re-derive this run and compare its decisions.")
     def replay(source, config_path, out_dir, start, end, pairs, verify_dir) -> None:  # type: ignore[no-untyped-def]
@@ -86,17 +89,23 @@ def register(cli: click.Group) -> None:
         if not config.pairs:
             raise ConfigError(f"{config_path}: no [[pairs]] to replay")
         start_ns, end_ns = parse_time(start, "--start"), parse_time(end, "--end")
+        if start_ns is not None and end_ns is not None and start_ns >= end_ns:
+            raise UserError(f"--start ({start}) must be before --end ({end})")
+        created = not out_dir.exists()
         try:  # before the replay, so a bad --out costs no replay and is one line, not a traceback
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"--out: cannot create run directory {out_dir}: {exc.strerror}") from None
-        with _progress(source) as progress:
-            result = runner.replay(
-                source, config, out_dir, start_ns=start_ns, end_ns=end_ns, progress=progress
-            )
-        rows = ", ".join(f"{t}={n}" for t, n in result.rows.items())
-        click.echo(
-            f"replayed {result.frames} frames from {len(result.sessions)} session(s); "
-            f"decode errors {result.decode_errors}; {rows}"
-        )
+        try:
+            with _progress(source) as progress:
+                result = runner.replay(
+                    source, config, out_dir, start_ns=start_ns, end_ns=end_ns, progress=progress
+                )
+        except BaseException:
+            if created:
+                shutil.rmtree(out_dir, ignore_errors=True)  # a failed replay leaves no run dir
+            raise
+        warmup = f" after {result.warmup_frames:,} warm-up frames" if result.warmup_frames else ""
+        click.echo(f"replayed {result.frames:,} frames from {len(result.sessions)} session(s){warmup}")
+        print_summary(result.summary, "replay")
         click.echo(f"run written to {result.run_dir}")

@@ -8,7 +8,4 @@ from arbkit.cli._common import not_built
 
 
 def register(cli: click.Group) -> None:
-    @cli.command()
-    def report() -> None:
-        """Write a self-contained HTML performance report."""
-        not_built("report", "report issue")
+    not_built(cli, "report", "Write a self-contained HTML performance report.")

@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 
+_FAULT_KEYS = ("venue", "conn", "fault", "time_ns")
+
+
 def register(cli: click.Group) -> None:
     @cli.group()
     def sandbox() -> None:
@@ -40,6 +43,11 @@ def register(cli: click.Group) -> None:
             click.echo(f"rest        {sb.kalshi_rest_url} {sb.polymarket_rest_url}")
             click.echo("serving; Ctrl-C to stop", err=True)
 
+        def fault(row: dict) -> None:
+            detail = ", ".join(f"{k} {v}" for k, v in row.items() if k not in _FAULT_KEYS)
+            click.echo(f"fault       {row['venue']} connection {row['conn']}: {row['fault']}"
+                       + (f" ({detail})" if detail else ""))
+
         async def main() -> list[dict]:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -47,7 +55,7 @@ def register(cli: click.Group) -> None:
                 loop.add_signal_handler(sig, stop.set)
             return await run_sandbox(workdir, pairs=pairs, seed=seed, rate=rate, faults=faults,
                                      duration=duration, kalshi_era=kalshi_era, stop=stop,
-                                     on_ready=ready)
+                                     on_ready=ready, on_fault=fault)
 
         stats = asyncio.run(main())
         click.echo(f"stopped; {len(stats)} connection(s), "

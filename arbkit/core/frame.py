@@ -11,6 +11,8 @@ KIND_CLOSE = "close"
 KIND_ERROR = "error"
 KIND_PING = "ping"
 KIND_PONG = "pong"
+# The `cause` a recorder writes into the `close` rows of its own stop (not a venue disconnect).
+STOP_CAUSE = "recorder stopping"
 KINDS = (KIND_IN, KIND_OUT, KIND_OPEN, KIND_CLOSE, KIND_ERROR, KIND_PING, KIND_PONG)
 
 

@@ -34,6 +34,7 @@ from arbkit.core.frame import (
     KIND_IN,
     KIND_OPEN,
     KIND_OUT,
+    STOP_CAUSE,
     Frame,
 )
 from arbkit.errors import ConfigError, CredentialsError, UserError
@@ -405,7 +406,7 @@ class VenueConnection:
 
     async def _close_on_stop(self, ws: ClientConnection) -> None:
         await self._stop.wait()
-        self.close_soon(ws, "recorder stopping")
+        self.close_soon(ws, STOP_CAUSE)
 
     async def _housekeeping_loop(self, ws: ClientConnection, conn_id: int) -> None:
         while True:

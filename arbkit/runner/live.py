@@ -18,17 +18,19 @@ from typing import Any
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from arbkit.config import Config, config_to_dict
 from arbkit.core.events import KALSHI, POLYMARKET
 from arbkit.core.fees import micros_to_decimal
 from arbkit.core.fixedpoint import price_to_decimal, size_to_decimal
 from arbkit.core.frame import Frame
-from arbkit.core.pairs import DIRECTIONS
 from arbkit.engine import Engine
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.runner.record import Recorder, RecordSummary, run_recorder
+from arbkit.runner.status import short_error
+from arbkit.runner.summary import RunSummary, summarise
 
 RECORDING_DIR = "recording"
 _REFRESH_S = 0.25
@@ -42,6 +44,7 @@ class LiveResult:
     summary: RecordSummary
     frames: int
     rows: dict[str, int]
+    run_summary: RunSummary
 
 
 class PaperSession:
@@ -61,6 +64,7 @@ class PaperSession:
         self.engine = Engine(config, latency=latency_model(config, None))
         self.outputs = RunOutputs()
         self.counts: dict[str, int] = {}
+        self.frames_by_venue: dict[str, int] = {}
         self.console = console
         self.recorder = Recorder(
             config,
@@ -71,13 +75,17 @@ class PaperSession:
         )
         self._live: Live | None = None
         self._next_refresh = 0.0
+        self._started: float | None = None
 
     def _on_frame(self, frame: Frame) -> None:
+        self.frames_by_venue[frame.venue] = self.frames_by_venue.get(frame.venue, 0) + 1
         outputs = self.engine.process(frame)
         if outputs:
             self.outputs.add(outputs)
-            for table, _ in outputs:
+            for table, row in outputs:
                 self.counts[table] = self.counts.get(table, 0) + 1
+                if table == "risk_decisions" and row["approved"]:
+                    self.counts["approved"] = self.counts.get("approved", 0) + 1
         if self._live is not None:
             now = time.monotonic()
             if now >= self._next_refresh:
@@ -86,6 +94,7 @@ class PaperSession:
 
     def run(self) -> LiveResult:
         """Record and trade on paper until stopped; write the run tables and run.json."""
+        self._started = time.monotonic()
         if self.console is not None:
             with Live(self.render(), console=self.console, auto_refresh=False, transient=False) as live:
                 self._live = live
@@ -108,18 +117,59 @@ class PaperSession:
             "mode": "live_paper",
         }
         self.outputs.write(self.run_dir, meta)
-        return LiveResult(self.run_dir, summary, self.engine.frames, meta["rows"])
+        run_summary = summarise(
+            self.outputs.rows, dict(sorted(self.frames_by_venue.items())), self.engine.decode_error_kinds
+        )
+        return LiveResult(self.run_dir, summary, self.engine.frames, meta["rows"], run_summary)
 
     # -- dashboard -------------------------------------------------------------------------
 
     def render(self) -> Group:
-        """The dashboard: connection health, books per pair, open opportunities, paper P&L."""
-        return Group(self._connections(), self._books(), self._opportunities(), self._paper())
+        """The dashboard, sized to the console (80x24 at least): a header with the session and
+        elapsed time, connection health, books per pair, open opportunities and paper P&L.
+
+        Long pair names wrap rather than being cut; when the pairs and open windows need more
+        rows than the terminal has, the rest are counted in one line.
+        """
+        height = self.console.size.height if self.console is not None else 24
+        # Fixed lines: header 1, connections 4 (title, head, two venues), books and opportunities
+        # 2 each (title, head), paper 3 (title, head, row); the rest is shared by the two lists,
+        # then trimmed while wrapped names still make it too tall.
+        spare = max(2, height - 12)
+        windows = len(self.engine.detector.open_windows())
+        window_rows = min(windows, spare // 2)
+        book_rows = min(len(self.engine.detector.pairs), spare - window_rows)
+        while True:
+            group = Group(
+                self._header(), self._connections(), self._books(book_rows),
+                self._opportunities(window_rows), self._paper(),
+            )
+            if self.console is None or book_rows + window_rows <= 1:
+                return group
+            if len(self.console.render_lines(group, pad=False)) <= height:
+                return group
+            if book_rows > 1 and (book_rows >= window_rows or window_rows == 0):
+                book_rows -= 1
+            else:
+                window_rows -= 1
+
+    def _header(self) -> Text:
+        session = self.recorder.session_id or "starting"
+        elapsed = 0 if self._started is None else int(time.monotonic() - self._started)
+        return Text(
+            f"arbkit live --paper  session {session}  elapsed {elapsed // 3600}:"
+            f"{elapsed // 60 % 60:02d}:{elapsed % 60:02d}  frames {self.engine.frames:,}",
+            style="bold",
+        )
 
     def _connections(self) -> Table:
-        table = Table(title="connections", expand=True)
-        for column in ("venue", "state", "frames in", "reconnects", "errors", "last error"):
-            table.add_column(column)
+        table = _table("connections")
+        table.add_column("venue", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("frames", justify="right", no_wrap=True)
+        table.add_column("reconnects", justify="right", no_wrap=True)
+        table.add_column("errors", justify="right", no_wrap=True)
+        table.add_column("last error", overflow="fold", ratio=1)
         for venue, stats in self.recorder.stats.items():
             table.add_row(
                 venue,
@@ -127,53 +177,68 @@ class PaperSession:
                 f"{stats.frames_in:,}",
                 str(stats.reconnects),
                 str(stats.errors),
-                stats.last_error[:60],
+                short_error(stats.last_error) if stats.last_error else "",
             )
         return table
 
-    def _books(self) -> Table:
-        table = Table(title="books (YES terms)", expand=True)
-        for column in ("pair", "kalshi bid", "kalshi ask", "poly bid", "poly ask", "valid"):
-            table.add_column(column)
+    def _books(self, limit: int) -> Table:
+        table = _table("books (best YES bid and ask per venue)")
+        table.add_column("pair", overflow="fold", ratio=1)
+        for column in ("kalshi bid", "kalshi ask", "poly bid", "poly ask"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("valid", no_wrap=True)
         books = self.engine.books
-        for spec in self.engine.detector.pairs:
+        pairs = self.engine.detector.pairs
+        shown = _fit(pairs, limit)
+        for spec in shown:
             kalshi = books.get(KALSHI, spec.kalshi_ticker)
             poly = books.get(POLYMARKET, spec.polymarket_yes_token)
+            valid = [v for v, b in (("kalshi", kalshi), ("poly", poly)) if b is not None and b.valid]
             table.add_row(
-                spec.name[:40],
+                spec.name,
                 _price(kalshi.best_bid if kalshi else None),
                 _price(kalshi.best_ask if kalshi else None),
                 _price(poly.best_bid if poly else None),
                 _price(poly.best_ask if poly else None),
-                f"{'K' if kalshi and kalshi.valid else '-'}{'P' if poly and poly.valid else '-'}",
+                "both" if len(valid) == 2 else (valid[0] if valid else "none"),
             )
+        if len(shown) < len(pairs):
+            table.add_row(f"(and {len(pairs) - len(shown)} more pairs)", "", "", "", "", "")
         return table
 
-    def _opportunities(self) -> Table:
-        table = Table(title="open opportunities", expand=True)
-        for column in ("pair", "direction", "open for", "peak edge", "peak size", "peak profit"):
-            table.add_column(column)
+    def _opportunities(self, limit: int) -> Table:
+        table = _table("open opportunities")
+        table.add_column("pair", overflow="fold", ratio=1)
+        table.add_column("direction", no_wrap=True)
+        table.add_column("open for", justify="right", no_wrap=True)
+        table.add_column("peak edge", justify="right", no_wrap=True)
+        table.add_column("size", justify="right", no_wrap=True)
+        table.add_column("profit", justify="right", no_wrap=True)
         now = self.engine.last_ns
-        for window in self.engine.detector.open_windows():
+        windows = self.engine.detector.open_windows()
+        shown = _fit(windows, limit)
+        for window in shown:
             table.add_row(
-                window.pair[:40],
-                "K-YES/P-NO" if window.direction == DIRECTIONS[0] else "P-YES/K-NO",
+                window.pair,
+                window.direction,  # the run tables' value, so the two read the same
                 f"{(now - window.open_ns) / 1e9:.1f} s",
                 f"${micros_to_decimal(window.peak_edge)}",
-                str(size_to_decimal(window.peak_size).normalize()),
+                f"{size_to_decimal(window.peak_size).normalize():f}",
                 f"${micros_to_decimal(window.peak_profit)}",
             )
+        if len(shown) < len(windows):
+            table.add_row(f"(and {len(windows) - len(shown)} more)", "", "", "", "", "")
         return table
 
     def _paper(self) -> Table:
-        table = Table(title="paper trading", expand=True)
-        for column in ("opportunities", "decisions", "orders", "fills", "realised", "locked in", "fees"):
-            table.add_column(column)
+        table = _table("paper trading")
+        for column in ("windows", "approved", "orders", "fills", "realised", "locked in", "fees"):
+            table.add_column(column, justify="right", no_wrap=True)
         pnl = self.outputs.rows.get("pnl") or [{}]
         last = pnl[-1]
         table.add_row(
             str(self.counts.get("opportunities", 0) + len(self.engine.detector.open_windows())),
-            str(self.counts.get("risk_decisions", 0)),
+            str(self.counts.get("approved", 0)),
             str(self.counts.get("orders", 0)),
             str(self.counts.get("fills", 0)),
             _money(last.get("realised")),
@@ -181,6 +246,19 @@ class PaperSession:
             _money(last.get("fees")),
         )
         return table
+
+
+def _fit(items: list[Any], rows: int) -> list[Any]:
+    """The first items to show in `rows` rows, keeping one for the count of the rest if needed."""
+    return items if len(items) <= rows else items[: max(0, rows - 1)]
+
+
+def _table(title: str) -> Table:
+    """A borderless table with its title on the left: the dashboard's rows are its height."""
+    return Table(
+        title=title, title_justify="left", title_style="bold", box=None, expand=True,
+        pad_edge=False, padding=(0, 1), header_style="underline",
+    )
 
 
 def _price(ticks: int | None) -> str:

@@ -8,8 +8,10 @@ byte-identical files in any process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import subprocess
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +137,31 @@ def write_table(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
         raise StorageError(f"cannot write {path}: {exc}") from exc
 
 
+@functools.cache
+def code_version() -> dict[str, Any]:
+    """The code a run ran: arbkit's version and, from a git checkout, the commit and whether
+    tracked files differed from it (None outside a checkout or without git)."""
+    checkout = Path(__file__).resolve().parent.parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(checkout), *args],
+                capture_output=True, text=True, timeout=5, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD") if (checkout / ".git").exists() else None
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {
+        "arbkit": __version__,
+        "git_commit": commit,
+        "git_dirty": None if status is None else bool(status),
+    }
+
+
 class RunOutputs:
     """Collects output rows per table and writes them into a run directory."""
 
@@ -158,7 +185,12 @@ class RunOutputs:
             path = run_dir / f"{table}.parquet"
             write_table(path, table, self.rows[table])
             hashes[table] = hashlib.sha256(path.read_bytes()).hexdigest()
-        document = {"arbkit_version": __version__, **meta, "outputs": hashes}
+        document = {
+            "arbkit_version": __version__,
+            "code_version": code_version(),
+            **meta,
+            "outputs": hashes,
+        }
         tmp = run_dir / "run.json.tmp"
         tmp.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         os.replace(tmp, run_dir / "run.json")

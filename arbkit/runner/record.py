@@ -54,6 +54,7 @@ class RecordSummary:
     reconnects: dict[str, int]
     bytes_on_disk: int
     recovered: list[str] = field(default_factory=list)
+    last_errors: dict[str, str] = field(default_factory=dict)  # venue -> its last connection error
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -95,6 +96,7 @@ class Recorder:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
+        self._status_line: StatusLine | None = None
         self.tickers = _unique([p.kalshi_ticker for p in config.pairs]) if KALSHI in venues else []
         assets = []
         for pair in config.pairs if POLYMARKET in venues else ():
@@ -211,10 +213,12 @@ class Recorder:
             await self._drain(tasks)
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
-            if status is not None:
+            failure = self._seal(writer, failure)
+            if status is not None and self._status_line is not None:
+                # After sealing, so its last line shows the bytes the summary does.
+                self._status_line.final = failure is None
                 status.cancel()
                 await asyncio.gather(status, return_exceptions=True)
-            failure = self._seal(writer, failure)
         if failure is not None:
             raise failure
         return RecordSummary(
@@ -224,6 +228,7 @@ class Recorder:
             reconnects={v: s.reconnects for v, s in self.stats.items()},
             bytes_on_disk=self._bytes_on_disk(),
             recovered=list(recovered),
+            last_errors={v: s.last_error for v, s in self.stats.items() if s.last_error},
         )
 
     async def _wait(self, tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> BaseException | None:
@@ -274,7 +279,7 @@ class Recorder:
     def _start_status(self) -> asyncio.Task[None] | None:
         if self.status_stream is None:
             return None
-        line = StatusLine(self.stats, self._bytes_on_disk)
+        line = self._status_line = StatusLine(self.stats, self._bytes_on_disk)
         interval = 0.5 if self.status_interactive else self.status_interval_s
         return asyncio.create_task(show_status(line, self.status_stream, self.status_interactive, interval))
 

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arbkit.config import Config, config_to_dict
 from arbkit.core.frame import Frame
-from arbkit.engine import Engine
-from arbkit.errors import ConfigError, RecordingError
+from arbkit.engine import Engine, Output
+from arbkit.errors import ConfigError, RecordingError, UserError
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
+from arbkit.runner.summary import RunSummary, summarise
 from arbkit.store import reader
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ VERIFIED_TABLES = (
     "book_health",
 )
 _PROGRESS_EVERY = 65_536
+_SNAPSHOTS = frozenset({"positions", "pnl"})
 # The frames columns `Engine.process_rows` takes, in its argument order (no Frame objects).
 ROW_COLUMNS = ("session_id", "ingest_seq", "recv_ns", "venue", "conn_id", "kind", "payload")
 
@@ -50,6 +54,8 @@ class ReplayResult:
     sessions: list[str]
     rows: dict[str, int]
     hashes: dict[str, str]
+    summary: RunSummary
+    warmup_frames: int = 0
 
 
 def select_pairs(config: Config, names: Sequence[str] | None) -> Config:
@@ -79,22 +85,33 @@ def replay(
     end_ns: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReplayResult:
-    """Replay `source` through a fresh engine and write the run tables into `run_dir`."""
+    """Replay `source` through a fresh engine and write the run tables into `run_dir`.
+
+    With `start_ns`, the frames before the window warm the engine and their outputs are
+    dropped (see `_Window` for what belongs to the window). `end_ns` ends the data there, as if
+    the recording stopped: windows still open close with `end_of_data` and orders in flight
+    arrive against the books as last seen.
+    """
+    if start_ns is not None and end_ns is not None and start_ns >= end_ns:
+        raise UserError("--start must be before --end")
     session_ids, _ = count_frames(source)
     engine = Engine(config, latency=latency_model(config, source))
     outputs = RunOutputs()
-    add = outputs.add
-    process_rows = engine.process_rows
-    done = 0
-    reported = 0
-    batches = reader.iter_frame_lists(source, start_ns=start_ns, end_ns=end_ns, columns=ROW_COLUMNS)
-    for batch in batches:
-        add(process_rows(*batch))
-        done += len(batch[0])
-        if progress is not None and done - reported >= _PROGRESS_EVERY:
-            progress(done)
-            reported = done
-    add(engine.finish())
+    batches = reader.iter_frame_lists(source, end_ns=end_ns, columns=ROW_COLUMNS)
+    window: _Window | None = None
+    if start_ns is None and end_ns is None:
+        done = _replay_all(engine, batches, outputs.add, progress)
+        warmup = 0
+        add_final = outputs.add
+    else:
+        window = _Window(engine, start_ns, outputs.add)  # an --end alone: a window from the start
+        done = window.run(batches, progress)
+        warmup = window.warmup
+        add_final = window.add
+    if not engine.frames and (start_ns is not None or end_ns is not None):
+        window_text = _window_text(start_ns, end_ns)
+        raise UserError(f"no frames in the window {window_text} of {source}{_span(warmup, done)}")
+    add_final(engine.finish())
     outputs.rows["book_health"] = engine.book_health()
     if progress is not None:
         progress(done)
@@ -105,13 +122,167 @@ def replay(
         "window": {"start_ns": start_ns, "end_ns": end_ns},
         "config": config_to_dict(config),
         "frames": engine.frames,
+        "warmup_frames": warmup,
         "decode_errors": engine.decode_errors,
         "rows": {t: len(rows) for t, rows in sorted(outputs.rows.items())},
     }
     hashes = outputs.write(run_dir, meta)
     return ReplayResult(
-        run_dir, engine.frames, engine.decode_errors, session_ids, meta["rows"], hashes
+        run_dir,
+        engine.frames,
+        engine.decode_errors,
+        session_ids,
+        meta["rows"],
+        hashes,
+        summarise(
+            outputs.rows,
+            _frames_by_venue(source) if window is None else window.venues,
+            engine.decode_error_kinds,
+            None if window is None else window.pnl_before,
+        ),
+        warmup,
     )
+
+
+def _replay_all(
+    engine: Engine,
+    batches: Iterable[list[Any]],
+    add: Callable[[list[Output]], None],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """The whole recording through the engine (the hot path); return the rows read."""
+    process_rows = engine.process_rows
+    done = 0
+    reported = 0
+    for batch in batches:
+        add(process_rows(*batch))
+        done += len(batch[0])
+        if progress is not None and done - reported >= _PROGRESS_EVERY:
+            progress(done)
+            reported = done
+    return done
+
+
+class _Window:
+    """A replay from `--start`: the frames before it run through the engine in full (books,
+    connections, sequence state, risk limits, liquidity taken by paper orders, positions), with
+    their outputs dropped, so every decision inside the window is the full replay's.
+
+    The window begins at the first frame, in replay order, received at or after `--start`.
+    What straddles it: an opportunity belongs to the side of `--start` it opened on, and its
+    risk decision, orders, fills and trade go with it, so one opened before `--start` is left
+    out even when it closes or trades inside the window. `positions` and `pnl` snapshots are
+    kept when taken at or after `--start`, as the full replay has them (cumulative since the
+    recording's start, since the risk limits inside the window depend on that history).
+    """
+
+    def __init__(
+        self, engine: Engine, start_ns: int | None, add: Callable[[list[Output]], None]
+    ) -> None:
+        self.engine = engine
+        self.start_ns = -1 if start_ns is None else start_ns
+        self._add = add
+        self.warmup = 0
+        self.started = False
+        self.venues: dict[str, int] = {}  # frames per venue inside the window
+        self.pnl_before: dict[str, Any] | None = None  # the last P&L snapshot before it
+        # Opportunities and decisions made before the window (their later rows are dropped).
+        self._opportunities: set[str] = set()
+        self._decisions: set[int] = set()
+
+    def run(self, batches: Iterable[list[Any]], progress: Callable[[int], None] | None) -> int:
+        """Process every batch; return the rows read."""
+        process_rows = self.engine.process_rows
+        done = 0
+        reported = 0
+        for batch in batches:
+            if self.started:
+                self.add(process_rows(*batch))
+                _count_venues(batch[3], self.venues)
+            else:
+                times = batch[2]
+                cut = next((i for i, t in enumerate(times) if t >= self.start_ns), len(times))
+                self._warm(process_rows(*(column[:cut] for column in batch)))
+                self.warmup += cut
+                if cut < len(times):
+                    self.started = True
+                    self.engine.begin_window()
+                    self.add(process_rows(*(column[cut:] for column in batch)))
+                    _count_venues(batch[3][cut:], self.venues)
+            done += len(batch[0])
+            if progress is not None and done - reported >= _PROGRESS_EVERY:
+                progress(done)
+                reported = done
+        if not self.started:
+            self.engine.begin_window()  # nothing inside the window: count nothing
+        self.venues = dict(sorted(self.venues.items()))
+        return done
+
+    def _warm(self, outputs: list[Output]) -> None:
+        for table, row in outputs:
+            if table == "risk_decisions":
+                self._opportunities.add(row["opportunity_id"])
+                self._decisions.add(row["decision_id"])
+            elif table == "pnl":
+                self.pnl_before = row
+
+    def add(self, outputs: list[Output]) -> None:
+        """Keep the outputs that belong to the window."""
+        kept: list[Output] = []
+        for output in outputs:
+            table, row = output
+            if table in _SNAPSHOTS:
+                if row["ns"] < self.start_ns:
+                    # Paper orders due before --start, run on the window's first frame.
+                    self._warm([output])
+                    continue
+            elif self._before(row):
+                continue
+            kept.append(output)
+        self._add(kept)
+
+    def _before(self, row: dict[str, Any]) -> bool:
+        opportunity = row.get("opportunity_id")
+        if opportunity is not None:
+            return opportunity in self._opportunities
+        return row.get("decision_id") in self._decisions
+
+
+def _window_text(start_ns: int | None, end_ns: int | None) -> str:
+    def iso(ns: int) -> str:
+        when = dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.timezone.utc)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    edges = (("--start", start_ns), ("--end", end_ns))
+    return " to ".join(f"{name} {iso(ns)}" for name, ns in edges if ns is not None)
+
+
+def _span(warmup: int, done: int) -> str:
+    """Why a window came out empty: it lies after or before the recorded frames."""
+    if done and warmup == done:
+        return " (every frame is before --start)"
+    return " (the recording has none before --end)" if not done else ""
+
+
+def _frames_by_venue(source: str | Path) -> dict[str, int]:
+    """Frames per venue of a whole recording, from the files' footers where each file holds
+    one venue (the recorder's layout), else by reading the venue column."""
+    sessions = reader.resolve(source)
+    files = [info for session in sessions for info in session.files]
+    counts: dict[str, int] = {}
+    if all(info.venues is not None and len(info.venues) == 1 for info in files):
+        for info in files:
+            venue = info.venues[0]  # type: ignore[index]
+            counts[venue] = counts.get(venue, 0) + info.rows
+    else:
+        for (venues,) in reader.iter_frame_lists(source, columns=("venue",)):
+            _count_venues(venues, counts)
+    return dict(sorted(counts.items()))
+
+
+def _count_venues(venues: list[str], counts: dict[str, int]) -> None:
+    for venue in set(venues):
+        counts[venue] = counts.get(venue, 0) + venues.count(venue)
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], Config]:
@@ -146,6 +317,16 @@ def verify(run_dir: Path) -> Difference | None:
     import tempfile  # only --verify needs it: keep replay start-up lean
 
     meta, config = load_run(run_dir)
+    for table in VERIFIED_TABLES:  # before re-deriving: a broken run costs no replay
+        path = run_dir / f"{table}.parquet"
+        if not path.exists():
+            if table in (meta.get("outputs") or {}):
+                raise RecordingError(f"run table missing: {path} (run.json lists it)")
+            continue
+        try:
+            pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise RecordingError(f"run table unreadable: {path}: {_one_line(exc)}") from None
     window = meta.get("window") or {}
     recording = meta["recording"]
     if not Path(recording).is_absolute() and (run_dir / recording).parent.exists():
@@ -179,8 +360,17 @@ def verify(run_dir: Path) -> Difference | None:
     return None
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def _rows(path: Path) -> list[dict[str, Any]]:
-    return pq.read_table(path).to_pylist() if path.exists() else []
+    if not path.exists():
+        return []
+    try:
+        return pq.read_table(path).to_pylist()
+    except (OSError, pa.ArrowException) as exc:
+        raise RecordingError(f"run table unreadable: {path}: {_one_line(exc)}") from None
 
 
 def _anchor(row: dict[str, Any] | None, run_dirs: Sequence[Path]) -> tuple[int, int] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from arbkit.errors import UserError
-from arbkit.sandbox.scenario import ONE, Dislocation, Scenario
+from arbkit.sandbox.scenario import Dislocation, Scenario
 
 KEY_FILE = "kalshi-sandbox.pem"
 CONFIG_FILE = "arbkit.toml"
@@ -20,8 +21,11 @@ GROUND_TRUTH_FILE = "ground_truth.parquet"
 CONNECTIONS_FILE = "connections.jsonl"
 FAULTS_FILE = "faults.jsonl"
 
-# gross_edge: dollars per contract pair (1 - yes_ask - no_ask at top of book), a decimal string
-# with 4 places; size: contracts available at that edge, a decimal string with 2 places.
+# Exact decimals as in the run tables: gross_edge (dollars per contract pair, 1 - yes_ask - no_ask
+# at top of book) and the asks as prices with 4 places; size (contracts available at that edge)
+# as a size with 6 places.
+PRICE = pa.decimal128(10, 4)
+SIZE = pa.decimal128(18, 6)
 GROUND_TRUTH_SCHEMA = pa.schema([
     pa.field("dislocation_id", pa.string()),
     pa.field("pair", pa.string()),
@@ -31,10 +35,10 @@ GROUND_TRUTH_SCHEMA = pa.schema([
     pa.field("kind", pa.string()),
     pa.field("start_ns", pa.int64()),
     pa.field("end_ns", pa.int64()),
-    pa.field("gross_edge", pa.string()),
-    pa.field("size", pa.string()),
-    pa.field("yes_ask", pa.string()),
-    pa.field("no_ask", pa.string()),
+    pa.field("gross_edge", PRICE),
+    pa.field("size", SIZE),
+    pa.field("yes_ask", PRICE),
+    pa.field("no_ask", PRICE),
 ])
 
 
@@ -112,10 +116,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _dollars(ticks: int) -> str:
-    sign = "-" if ticks < 0 else ""
-    ticks = abs(ticks)
-    return f"{sign}{ticks // ONE}.{ticks % ONE:04d}"
+def _dollars(ticks: int) -> Decimal:
+    return Decimal(ticks).scaleb(-4)
 
 
 def ground_truth_table(scenario: Scenario, dislocations: list[Dislocation]) -> pa.Table:
@@ -132,7 +134,7 @@ def ground_truth_table(scenario: Scenario, dislocations: list[Dislocation]) -> p
             "start_ns": d.start_ns,
             "end_ns": d.end_ns,
             "gross_edge": _dollars(d.gross_edge),
-            "size": f"{d.size // 100}.{d.size % 100:02d}",
+            "size": Decimal(d.size).scaleb(-2),
             "yes_ask": _dollars(d.yes_ask),
             "no_ask": _dollars(d.no_ask),
         }

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arbkit.config import config_to_dict, parse_config
+from arbkit.core.frame import STOP_CAUSE
 from arbkit.sandbox import files
 from arbkit.sandbox.kalshi import KalshiSession
 from arbkit.sandbox.polymarket import PolymarketSession
@@ -101,10 +102,9 @@ def iter_generated_batches(scenario: Scenario, frames: int, session_id: str, *,
         (POLYMARKET, "out", market),
         *((POLYMARKET, "in", f) for f in poly.handle(market)[0]),
     ]
-    closing = [
-        (KALSHI, "close", orjson.dumps({"code": 1000, "reason": "end of generated session"})),
-        (POLYMARKET, "close", orjson.dumps({"code": 1000, "reason": "end of generated session"})),
-    ]
+    # The session ends as a recorder's stop does: each connection closed with the stop cause.
+    stop = orjson.dumps({"code": 1000, "reason": "end of generated session", "cause": STOP_CAUSE})
+    closing = [(KALSHI, "close", stop), (POLYMARKET, "close", stop)]
     budget = frames - len(closing)
     rows.extend((t0, v, k, p) for v, k, p in opening[:max(0, budget)])
     written = len(rows)

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
@@ -70,12 +70,14 @@ class FaultPlan:
     Faults cycle through each venue's `order` across that venue's connections (a terminal fault
     ends a connection; the next connection carries on with the next fault). A connection's first
     fault fires `first_delay_s` after it subscribes, the next ones `interval_s` apart until every
-    type has fired once, then `period_s` apart.
+    type has fired once, then `period_s` apart, for as long as the sandbox serves: a client that
+    connects late (or stays long) keeps seeing faults. The order is fixed, so a schedule is
+    deterministic for a seed.
     """
 
     first_delay_s: float = 3.0
     interval_s: float = 3.0
-    period_s: float = 60.0
+    period_s: float = 10.0
     stall_s: float = 5.0
     burst_frames: int = 2000
     close_code: int = 1001
@@ -194,8 +196,10 @@ class Sandbox:
                  faults: str | FaultPlan | None = "none", kalshi_era: str = "c",
                  epoch_ms: int | None = None, ping_interval_s: float = 10.0, paced: bool = True,
                  private_key: rsa.RSAPrivateKey | None = None,
-                 scenario_config: ScenarioConfig | None = None, host: str = "127.0.0.1") -> None:
+                 scenario_config: ScenarioConfig | None = None, host: str = "127.0.0.1",
+                 on_fault: Callable[[dict], None] | None = None) -> None:
         self.workdir = Path(workdir)
+        self.on_fault = on_fault  # called with each fault's log row as it fires
         self.faults = fault_plan(faults)
         self.kalshi_era = kalshi_era
         self.ping_interval_s = ping_interval_s
@@ -514,6 +518,8 @@ class Sandbox:
             self._fault_log.append(row)
             files.append_jsonl(self.workdir / files.FAULTS_FILE, row)
             log.info("sandbox fault %s on %s connection %d", fault, conn.venue, conn.index)
+            if self.on_fault is not None:
+                self.on_fault(row)
             if fault in TERMINAL_FAULTS:
                 return
             delay = plan.interval_s if cursor + 1 < len(order) else plan.period_s
@@ -564,13 +570,14 @@ class Sandbox:
 async def run_sandbox(workdir: Path | str, pairs: int = 4, seed: int = 0, rate: float = 200.0,
                       faults: str | FaultPlan | None = "none", duration: float | None = None, *,
                       kalshi_era: str = "c", stop: asyncio.Event | None = None,
-                      on_ready=None) -> list[dict]:
+                      on_ready=None, on_fault=None) -> list[dict]:
     """Serve until `stop` is set or `duration` seconds pass; return the connection stats.
 
-    `on_ready(sandbox)` is called once both servers listen and the files are written.
+    `on_ready(sandbox)` is called once both servers listen and the files are written;
+    `on_fault(row)` as each scripted fault fires.
     """
     async with Sandbox(workdir, pairs=pairs, seed=seed, rate=rate, faults=faults,
-                       kalshi_era=kalshi_era) as sandbox:
+                       kalshi_era=kalshi_era, on_fault=on_fault) as sandbox:
         if on_ready is not None:
             on_ready(sandbox)
         stop = stop or asyncio.Event()

@@ -9,6 +9,9 @@
 - `venue_seq`: Kalshi top-level `seq`.
 - `venue_ts_ms`: Kalshi `msg.ts_ms`, else the envelope `sending_ts_ms`; Polymarket `timestamp`
   (a string of Unix ms) as an integer, the latest one for an array frame.
+- `condition_id`: Polymarket `market` (the condition id of the market the tokens belong to), top
+  level or across the elements of an array, only when the frame names exactly one; null for
+  Kalshi. Files sealed before it existed lack the column (readers see nulls).
 
 Replay never reads these columns; a value that does not fit becomes null rather than an error.
 The common shapes are decoded by typed msgspec structs that skip every other field (about twice
@@ -31,8 +34,8 @@ _I64_MAX = 2**63 - 1
 # First bytes that can start a JSON object or array (with leading whitespace).
 _JSON_START = frozenset(b"{[ \t\r\n")
 
-_Row = tuple[str | None, str | None, int | None, int | None]
-_NULLS: _Row = (None, None, None, None)
+_Row = tuple[str | None, str | None, int | None, int | None, str | None]
+_NULLS: _Row = (None, None, None, None, None)
 
 
 def _int64(value: object) -> int | None:
@@ -67,7 +70,7 @@ def _kalshi(obj: dict, kind: str) -> _Row:
         ts = _int64(msg.get("ts_ms"))
     if ts is None:
         ts = _int64(obj.get("sending_ts_ms"))
-    return msg_type, market, _int64(obj.get("seq")), ts
+    return msg_type, market, _int64(obj.get("seq")), ts, None
 
 
 def _poly_assets(obj: dict, assets: set) -> None:
@@ -94,23 +97,34 @@ def _polymarket(obj: dict, kind: str) -> _Row:
         assets: set[str] = set()
         _poly_assets(obj, assets)
         market = assets.pop() if len(assets) == 1 else None
-    return msg_type, market, None, _ts_int(obj.get("timestamp"))
+    condition = obj.get("market")
+    return msg_type, market, None, _ts_int(obj.get("timestamp")), (
+        condition if type(condition) is str else None
+    )
 
 
 def _polymarket_array(items: list) -> _Row:
     assets: set[str] = set()
+    conditions: set[str] = set()
     latest = None
     for item in items:
         if type(item) is dict:
             _poly_assets(item, assets)
+            condition = item.get("market")
+            if type(condition) is str:
+                conditions.add(condition)
             ts = _ts_int(item.get("timestamp"))
             if ts is not None and (latest is None or ts > latest):
                 latest = ts
-    return "array", assets.pop() if len(assets) == 1 else None, None, latest
+    return "array", _one(assets), None, latest, _one(conditions)
 
 
-_TEXT: _Row = ("text", None, None, None)
-_KALSHI_ARRAY: _Row = ("array", None, None, None)
+def _one(values: set[str]) -> str | None:
+    return values.pop() if len(values) == 1 else None
+
+
+_TEXT: _Row = ("text", None, None, None, None)
+_KALSHI_ARRAY: _Row = ("array", None, None, None, None)
 
 
 _Int64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=_I64_MAX)]
@@ -138,6 +152,7 @@ class _PolyEvent(msgspec.Struct, gc=False):
     operation: str | None = None
     type: str | None = None
     asset_id: str | None = None
+    market: str | None = None
     timestamp: str | None = None
     price_changes: list[_PolyChange] | None = None
 
@@ -153,9 +168,9 @@ def _kalshi_fast(frame: _KalshiFrame, kind: str) -> _Row:
         msg_type = frame.cmd
     msg = frame.msg
     if msg is None:
-        return msg_type, None, frame.seq, frame.sending_ts_ms
+        return msg_type, None, frame.seq, frame.sending_ts_ms, None
     ts = msg.ts_ms
-    return msg_type, msg.market_ticker, frame.seq, frame.sending_ts_ms if ts is None else ts
+    return msg_type, msg.market_ticker, frame.seq, frame.sending_ts_ms if ts is None else ts, None
 
 
 def _poly_event_assets(event: _PolyEvent, assets: set) -> None:
@@ -176,22 +191,25 @@ def _poly_fast(event: _PolyEvent, kind: str) -> _Row:
         assets: set[str] = set()
         _poly_event_assets(event, assets)
         market = assets.pop() if len(assets) == 1 else None
-    return msg_type, market, None, _ts_int(event.timestamp)
+    return msg_type, market, None, _ts_int(event.timestamp), event.market
 
 
 def _poly_array_fast(events: list[_PolyEvent]) -> _Row:
     assets: set[str] = set()
+    conditions: set[str] = set()
     latest = None
     for event in events:
         _poly_event_assets(event, assets)
+        if event.market is not None:
+            conditions.add(event.market)
         ts = _ts_int(event.timestamp)
         if ts is not None and (latest is None or ts > latest):
             latest = ts
-    return "array", assets.pop() if len(assets) == 1 else None, None, latest
+    return "array", _one(assets), None, latest, _one(conditions)
 
 
 def derive_row(venue: str, kind: str, payload: bytes) -> _Row:
-    """Return `(msg_type, market, venue_seq, venue_ts_ms)` for one frame."""
+    """Return `(msg_type, market, venue_seq, venue_ts_ms, condition_id)` for one frame."""
     if kind != "in" and kind != "out":
         return _NULLS
     if payload:
@@ -227,17 +245,19 @@ def _derive_generic(venue: str, kind: str, payload: bytes) -> _Row:
 def derive_columns(
     venues: Sequence[str], kinds: Sequence[str], payloads: Sequence[bytes]
 ) -> list[pa.Array]:
-    """Compute the four derived columns for parallel lists of venue, kind and payload."""
+    """Compute the derived columns for parallel lists of venue, kind and payload."""
     msg_type: list[str | None] = []
     market: list[str | None] = []
     venue_seq: list[int | None] = []
     venue_ts: list[int | None] = []
-    # Four appends beat zip(*rows): transposing a long list of tuples is slow.
-    add_type, add_market, add_seq, add_ts = (
+    condition: list[str | None] = []
+    # One append per column beats zip(*rows): transposing a long list of tuples is slow.
+    add_type, add_market, add_seq, add_ts, add_condition = (
         msg_type.append,
         market.append,
         venue_seq.append,
         venue_ts.append,
+        condition.append,
     )
     for venue, kind, payload in zip(venues, kinds, payloads):
         row = derive_row(venue, kind, payload)
@@ -245,11 +265,13 @@ def derive_columns(
         add_market(row[1])
         add_seq(row[2])
         add_ts(row[3])
+        add_condition(row[4])
     return [
         pa.array(msg_type, pa.string()),
         pa.array(market, pa.string()),
         pa.array(venue_seq, pa.int64()),
         pa.array(venue_ts, pa.int64()),
+        pa.array(condition, pa.string()),
     ]
 
 

@@ -31,6 +31,8 @@ DERIVED_FIELDS = [
     pa.field("market", pa.string()),
     pa.field("venue_seq", pa.int64()),
     pa.field("venue_ts_ms", pa.int64()),
+    # Polymarket condition id; added later, so older sealed files lack it (readers see nulls).
+    pa.field("condition_id", pa.string()),
 ]
 
 SEALED_SCHEMA = pa.schema(list(FRAMES_SCHEMA) + DERIVED_FIELDS)
@@ -39,7 +41,7 @@ FRAME_COLUMNS: tuple[str, ...] = tuple(FRAMES_SCHEMA.names)
 DERIVED_COLUMNS: tuple[str, ...] = tuple(f.name for f in DERIVED_FIELDS)
 
 # Low-cardinality strings: Parquet dictionary pages make them nearly free on disk.
-DICTIONARY_COLUMNS = ["session_id", "venue", "kind", "msg_type", "market"]
+DICTIONARY_COLUMNS = ["session_id", "venue", "kind", "msg_type", "market", "condition_id"]
 # Monotonic integers compress far better as deltas than as plain or dictionary pages.
 DELTA_COLUMNS = ["ingest_seq", "recv_ns", "mono_ns", "venue_seq", "venue_ts_ms"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import orjson
 import pyarrow.compute as pc
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from engine_recordings import MS, PAIR, T0, Recording, config_text, standard_opening
+from window_check import assert_window_matches_full, first_frame_at_or_after, rows
 
 from arbkit.cli import cli
 from arbkit.config import load_config
@@ -220,3 +222,133 @@ def test_pairs_takes_a_name_holding_a_comma_whole(tmp_path):
     assert result.exit_code == 0, result.output
     [window] = pq.read_table(tmp_path / "run" / "opportunities.parquet").to_pylist()
     assert window["pair"] == name
+
+
+def test_a_window_replay_makes_every_decision_the_full_replay_makes_inside_it(generated, tmp_path):
+    # Arrange: a window from the middle of the recording, starting where a full replay has an
+    # opportunity open (it opened before --start, so it and its trade stay out of the window).
+    full = generated.run_dir
+    times = frame_times(generated.root)
+    windows = rows(full, "opportunities")
+    straddling = next(w for w in windows[len(windows) // 3:] if w["duration_ns"] > 50_000_000)
+    start_ns = straddling["open_ns"] + 1
+    end_ns = start_ns + 60 * SECOND
+
+    # Act
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", str(start_ns), "--end", str(end_ns))
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    counts = assert_window_matches_full(
+        full, tmp_path / "run", first_frame_at_or_after(times, start_ns), end_ns, start_ns
+    )
+    assert counts["decisions"] > 3 and counts["trades"] > 0, counts
+    got = {w["opportunity_id"] for w in rows(tmp_path / "run", "opportunities")}
+    assert straddling["opportunity_id"] not in got
+    health = {(r["venue"], r["market"]): r for r in rows(tmp_path / "run", "book_health")}
+    assert all(r["ignored_updates"] == 0 and r["updates"] > 0 for r in health.values())
+    meta = orjson.loads((tmp_path / "run" / "run.json").read_bytes())
+    assert meta["warmup_frames"] == sum(1 for t in times if t < start_ns)
+
+
+def test_start_at_or_after_end_is_one_line_exit_2_and_leaves_no_run_directory(generated, tmp_path):
+    times = frame_times(generated.root)
+    at = str(min(times) + 10 * SECOND)
+
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", at, "--end", at)
+
+    assert_one_line_user_error(result, "--start", "--end")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_window_with_no_frames_says_so_and_leaves_no_run_directory(generated, tmp_path):
+    after = max(frame_times(generated.root)) + SECOND
+
+    result = invoke("--from", str(generated.root), "--config", str(generated.config_path),
+                    "--out", str(tmp_path / "run"), "--start", str(after))
+
+    assert_one_line_user_error(result, "no frames", "--start")
+    assert not (tmp_path / "run").exists()
+
+
+def test_replay_ends_with_a_summary_table_and_the_run_directory(tmp_path):
+    # Arrange: one opportunity that trades, and two malformed Kalshi frames.
+    rec = Recording()
+    standard_opening(rec)
+    rec._add(T0 + 500 * MS, "kalshi", "in", b'{"type":"orderbook_delta","sid":1,"seq":')
+    rec._add(T0 + 600 * MS, "kalshi", "in", b'{"type":"orderbook_delta","sid":1,"seq":')
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.poly_text(T0 + 3_000 * MS)
+    rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+
+    # Act
+    result = invoke("--from", str(tmp_path / "rec"), "--config", str(config), "--out", str(tmp_path / "run"))
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    lines = {" ".join(line.strip("│ ").split("│")[0].split()): line for line in out.splitlines()}
+    trades = rows(tmp_path / "run", "trades")
+    pnl = rows(tmp_path / "run", "pnl")[-1]
+    assert len(trades) == 1 and trades[0]["matched_size"] > 0
+    assert "6" in lines["frames kalshi"] and "5" in lines["frames polymarket"], out
+    assert "2 malformed frames (kalshi)" in lines["decode errors"], out
+    assert lines["windows opened"].split()[-2] == "1"
+    assert lines["approved"].split()[-2] == "1" and lines["filled"].split()[-2] == "1"
+    assert f"{trades[0]['matched_size'].normalize():f} contracts" in lines["matched size"]
+    assert f"${pnl['fees']:f}" in lines["fees"] and f"${pnl['total']:f}" in lines["P&L"], out
+    assert out.rstrip().endswith(f"run written to {tmp_path / 'run'}")
+
+
+def test_run_json_records_the_code_version_with_the_git_commit(generated):
+    import subprocess
+
+    import arbkit
+
+    meta = orjson.loads((generated.run_dir / "run.json").read_bytes())
+    checkout = Path(arbkit.__file__).resolve().parent.parent
+    head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True)
+
+    assert meta["code_version"]["arbkit"] == arbkit.__version__
+    if head.returncode == 0:  # a git checkout (a wheel install has no commit to name)
+        assert meta["code_version"]["git_commit"] == head.stdout.strip()
+        assert isinstance(meta["code_version"]["git_dirty"], bool)
+
+
+@pytest.mark.parametrize("start_ms", [1_020, 1_060])
+def test_a_trade_in_flight_at_start_stays_out_while_the_next_decision_counts_its_position(tmp_path, start_ms):
+    # Arrange: an opportunity opens at 1.000 s and its orders arrive 50 ms later; --start falls
+    # between (or just after, before the next frame). The window closes at 2 s and a second one
+    # opens at 3 s, inside the window.
+    rec = Recording()
+    standard_opening(rec)
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.poly_change(T0 + 2_000 * MS, "BUY", "0.50", "0")
+    rec.poly_change(T0 + 3_000 * MS, "BUY", "0.50", "100")
+    rec.poly_text(T0 + 4_000 * MS)
+    rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+    start_ns = T0 + start_ms * MS
+    common = ("--from", str(tmp_path / "rec"), "--config", str(config))
+
+    # Act
+    full = invoke(*common, "--out", str(tmp_path / "full"))
+    window = invoke(*common, "--out", str(tmp_path / "window"), "--start", str(start_ns))
+
+    # Assert
+    assert full.exit_code == 0 and window.exit_code == 0, window.output
+    first, second = rows(tmp_path / "full", "risk_decisions")
+    assert first["ns"] < start_ns <= second["ns"] and first["approved"] and second["approved"]
+    assert rows(tmp_path / "window", "risk_decisions") == [second]  # same id, same size: same risk state
+    assert {t["decision_id"] for t in rows(tmp_path / "window", "trades")} == {second["decision_id"]}
+    assert {w["opportunity_id"] for w in rows(tmp_path / "window", "opportunities")} == {second["opportunity_id"]}
+    times = [t for t, *_ in rec.rows]
+    assert_window_matches_full(tmp_path / "full", tmp_path / "window", first_frame_at_or_after(times, start_ns),
+                               T0 + 10_000 * MS, start_ns)
+    # Snapshots from --start on are the full replay's (the first trade's when it lands after it).
+    assert rows(tmp_path / "window", "pnl")[0] == next(p for p in rows(tmp_path / "full", "pnl") if p["ns"] >= start_ns)

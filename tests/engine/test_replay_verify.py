@@ -184,3 +184,54 @@ def test_verify_prints_the_frames_of_the_session_the_changed_row_came_from(tmp_p
     frames = [line for line in result.stderr.splitlines() if line.startswith("  frame: ")]
     assert frames and all(f"'session_id': '{sessions[1]}'" in line for line in frames)
     assert f"'recv_ns': {original['open_ns']}," in frames[-1]
+
+
+def _small_run(tmp_path):
+    rec = Recording()
+    standard_opening(rec)
+    rec.poly_change(T0 + 1_000 * MS, "BUY", "0.50", "100")
+    rec.write(tmp_path / "rec")
+    (tmp_path / "arbkit.toml").write_text(config_text())
+    result = CliRunner().invoke(cli, ["replay", "--from", str(tmp_path / "rec"), "--config",
+                                      str(tmp_path / "arbkit.toml"), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "run"
+
+
+def _one_line_error(result, *named: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for text in named:
+        assert text in lines[0]
+
+
+def test_verify_of_a_run_with_a_corrupt_table_names_the_file_and_exits_2(tmp_path):
+    run = _small_run(tmp_path)
+    path = run / "fills.parquet"
+    path.write_bytes(path.read_bytes()[:40])
+
+    result = CliRunner().invoke(cli, ["replay", "--verify", str(run)])
+
+    _one_line_error(result, str(path))
+
+
+def test_verify_of_a_run_with_a_corrupt_page_but_intact_footer_names_the_file_and_exits_2(tmp_path):
+    run = _small_run(tmp_path)
+    path = run / "orders.parquet"
+    data = bytearray(path.read_bytes())
+    data[4:60] = b"\xff" * 56  # the first column chunk, not the footer
+    path.write_bytes(bytes(data))
+
+    result = CliRunner().invoke(cli, ["replay", "--verify", str(run)])
+
+    _one_line_error(result, str(path))
+
+
+def test_verify_of_a_run_with_a_missing_table_names_the_file_and_exits_2(tmp_path):
+    run = _small_run(tmp_path)
+    (run / "trades.parquet").unlink()
+
+    result = CliRunner().invoke(cli, ["replay", "--verify", str(run)])
+
+    _one_line_error(result, str(run / "trades.parquet"), "missing")

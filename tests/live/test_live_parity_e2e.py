@@ -89,3 +89,49 @@ def test_verify_fails_and_shows_the_difference_when_a_decision_is_altered(live_r
     assert verified.returncode == 1
     err = verified.stderr.decode()
     assert "opportunities row 0" in err and "tampered" in err and "frame:" in err
+
+
+def test_a_window_replay_of_the_faulty_recording_decides_inside_it_as_the_full_replay(live_run, tmp_path):
+    # Arrange: the live session (disconnects, sequence gaps, stalls, malformed frames), replayed
+    # in full and from a --start well after the first faults, so the books, connections,
+    # sequence state, risk limits and positions of the window all come from the warm-up.
+    from window_check import assert_window_matches_full, first_frame_at_or_after
+
+    from arbkit.runner.replay import load_run, replay
+
+    run_dir = live_run["run_dir"]
+    meta, config = load_run(run_dir)
+    recording = run_dir / meta["recording"]
+    times = duckdb.sql(
+        f"select recv_ns from read_parquet('{recording.parent}/frames/**/*.parquet', hive_partitioning=false) "
+        "order by ingest_seq"
+    ).fetchall()
+    times = [t for (t,) in times]
+    start_ns = times[0] + (times[-1] - times[0]) * 2 // 5
+    end_ns = times[0] + (times[-1] - times[0]) * 9 // 10
+    replay(recording, config, tmp_path / "full")
+
+    # Act
+    replay(recording, config, tmp_path / "window", start_ns=start_ns, end_ns=end_ns)
+
+    # Assert
+    counts = assert_window_matches_full(
+        tmp_path / "full", tmp_path / "window", first_frame_at_or_after(times, start_ns), end_ns, start_ns
+    )
+    assert counts["decisions"] > 0, counts
+    before = [f for f in live_run["faults"] if f["time_ns"] < start_ns]
+    assert len({f["fault"] for f in before}) >= 3, before
+
+
+def test_live_ends_with_a_summary_table_of_frames_errors_funnel_and_money(live_run):
+    done, run_dir = live_run["done"], live_run["run_dir"]
+    out = done.stdout.decode()
+    trades = pq.read_table(run_dir / "trades.parquet").to_pylist()
+    pnl = pq.read_table(run_dir / "pnl.parquet").to_pylist()[-1]
+    for label in ("frames kalshi", "frames polymarket", "decode errors", "windows opened", "approved",
+                  "filled", "matched size", "fees", "P&L"):
+        assert label in out, (label, out)
+    # The sandbox's malformed-frame fault fired on both venues: the summary says what they were.
+    assert "malformed frame" in out and "(kalshi)" in out and "(polymarket)" in out, out
+    assert f"${pnl['total']:f}" in out and f"{sum(t['matched_size'] for t in trades).normalize():f} contracts" in out
+    assert f"run written to {run_dir}" in out

@@ -102,3 +102,34 @@ def test_config_without_pairs_exits_2(tmp_path):
 
     assert code == 2
     assert len(lines) == 1 and "pairs" in lines[0]
+
+
+def test_record_with_no_venue_reachable_shows_the_error_and_exits_non_zero_with_one_line(tmp_path):
+    # Both venues point at a closed loopback port: every connection attempt is refused.
+    config = _config(tmp_path)
+
+    code, lines = _record("--config", str(config), "--out", str(tmp_path / "rec"), "--duration", "1.5")
+
+    assert code == 1, lines
+    status = [line for line in lines if line.startswith("record: ")]
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert status and "kalshi" in status[-1] and "last error: connection refused" in status[-1], lines
+    assert "(0 frames, " in status[-1]
+    assert len(errors) == 1 and "no frame received" in errors[0] and "connection refused" in errors[0]
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_status_line_plurals_and_last_error_only_while_a_venue_is_down():
+    from arbkit.runner.connections import VenueStats
+    from arbkit.runner.status import StatusLine
+
+    stats = {"kalshi": VenueStats("kalshi", connections=1, open=1, frames_in=1, reconnects=1,
+                                  last_error="ConnectionRefusedError: [Errno 111] Connect call failed"),
+             "polymarket": VenueStats("polymarket", connections=1, open=0,
+                                      last_error="ConnectionRefusedError: [Errno 111] Connect call failed")}
+
+    text = StatusLine(stats, lambda: 1).render()
+
+    assert text.startswith("disk 1 B")
+    assert "kalshi open 0/s (1 frame, 1 reconnect)" in text and "kalshi open 0/s (1 frame, 1 reconnect) last" not in text
+    assert "polymarket connecting 0/s (0 frames, 0 reconnects) last error: connection refused" in text

@@ -153,3 +153,13 @@ def test_ingest_seq_is_strictly_increasing_and_rows_are_stamped(faulty_recording
     assert seqs == sorted(set(seqs))
     assert all(f.recv_ns > 0 and f.mono_ns > 0 for f in frames)
     assert {f.session_id for f in frames} == {faulty_recording["summary"].session_id}
+
+
+@pytest.mark.e2e
+def test_default_faults_keep_firing_after_the_first_round_for_the_whole_run(faulty_recording):
+    # Every type fires once in the first ~20 s; the default schedule then carries on, so the
+    # last third of a 35 s run still sees faults (a later `live` run would see them too).
+    start = faulty_recording["frames"][0].recv_ns
+    late = [f for f in faulty_recording["faults"] if f["time_ns"] - start >= RECORD_S * 2 / 3 * 1e9]
+
+    assert late, [(f["venue"], f["fault"], (f["time_ns"] - start) / 1e9) for f in faulty_recording["faults"]]

@@ -115,3 +115,17 @@ def test_status_line_shows_state_rate_frames_reconnects_and_disk_bytes():
     assert text.startswith("disk 3.0 MB")
     assert "kalshi open" in text and "1,200 frames" in text
     assert "polymarket 1/2 open" in text and "2 reconnects" in text
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(60)
+def test_record_final_status_line_and_summary_agree_on_bytes_on_disk(sandbox, tmp_path, run_arbkit):
+    done = run_arbkit("record", "--config", str(sandbox.config_path), "--out", str(tmp_path / "rec"),
+                      "--duration", "2")
+
+    assert done.returncode == 0, done.stderr.decode()
+    final = [line for line in done.stderr.decode().splitlines() if line.startswith("record: ")][-1]
+    summary = done.stdout.decode().strip().splitlines()[-1]
+    disk = final.split(" · ")[0].removeprefix("record: ")
+    assert "stopped" in final and disk.startswith("disk ")
+    assert f"; {disk} (" in summary, (final, summary)

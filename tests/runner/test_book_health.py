@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -98,3 +99,30 @@ def test_adding_a_range_of_samples_equals_adding_them_one_by_one(first, step, co
 
     assert at_once.samples == one_by_one.samples
     assert (at_once.count, at_once.max_sample) == (one_by_one.count, one_by_one.max_sample)
+
+
+def _closed(reason: dict) -> list[Frame]:
+    out = frames([0, S])
+    out.append(Frame("s", len(out), T0 + 2 * S, 0, "kalshi", 1, "close", orjson.dumps(reason)))
+    return out
+
+
+def test_valid_at_end_is_the_books_state_before_the_recorders_own_stop_disconnect():
+    engine = Engine(parse_config(CONFIG))
+    for frame in _closed({"code": 1000, "reason": "", "cause": "recorder stopping"}):
+        engine.process(frame)
+
+    [kalshi] = [r for r in engine.book_health() if r["market"] == "KX-A"]
+
+    assert kalshi["valid_at_end"] is True
+    assert engine.books.get("kalshi", "KX-A").valid is False  # the stop did close it
+
+
+def test_valid_at_end_is_false_after_a_venue_disconnect_the_book_never_recovered_from():
+    engine = Engine(parse_config(CONFIG))
+    for frame in _closed({"code": 1006, "reason": "connection lost", "cause": None}):
+        engine.process(frame)
+
+    [kalshi] = [r for r in engine.book_health() if r["market"] == "KX-A"]
+
+    assert kalshi["valid_at_end"] is False

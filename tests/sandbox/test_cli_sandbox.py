@@ -144,3 +144,31 @@ def test_an_unusable_folder_is_one_error_line_and_exit_code_2(tmp_path, command)
     assert result.exit_code == 2
     assert result.output.strip().startswith("Error: cannot use")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.e2e
+def test_serve_prints_each_fault_as_it_fires(tmp_path):
+    proc = _start_serve(tmp_path, "--duration", "5", "--faults", "default")
+    try:
+        urls = _ready_lines(proc)
+
+        async def listen() -> None:
+            async with connect(urls["polymarket"]) as ws:
+                config = load_config(tmp_path / "arbkit.toml")
+                assets = [p.polymarket_yes_token for p in config.pairs]
+                await ws.send(orjson.dumps({"type": "market", "assets_ids": assets}).decode())
+                deadline = time.monotonic() + 4.5
+                while time.monotonic() < deadline:
+                    try:
+                        await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+                    except TimeoutError:
+                        break
+
+        asyncio.run(listen())
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    faults = [line for line in out.splitlines() if line.startswith("fault")]
+    # The first default fault on a Polymarket connection: a malformed frame ~3 s after subscribing.
+    assert faults and faults[0].split() == ["fault", "polymarket", "connection", "1:", "malformed"], out

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import orjson
+import pyarrow as pa
 import pytest
 from sandbox_helpers import EPOCH_MS, kalshi_headers, receive_until_idle, run, send_json
 from websockets.asyncio.client import connect
@@ -83,3 +86,18 @@ def test_generated_recording_holds_what_a_served_connection_receives(tmp_path, r
     assert lifecycle == [("kalshi", "open"), ("kalshi", "out"), ("polymarket", "open"),
                          ("polymarket", "out"), ("kalshi", "close"), ("polymarket", "close")]
     assert orjson.loads(rows[1][2])["cmd"] == "subscribe"
+
+
+def test_ground_truth_stores_money_prices_and_sizes_as_exact_decimals_like_the_run_tables():
+    scenario = Scenario(ScenarioConfig(seed=5, pairs=2, rate=2000, epoch_ms=EPOCH_MS, dislocation_every_s=1.0))
+    for _ in iter_generated_batches(scenario, 8_000, "S"):
+        pass
+
+    table = ground_truth_table(scenario, scenario.dislocations)
+
+    schema = {f.name: f.type for f in table.schema}
+    assert schema["gross_edge"] == schema["yes_ask"] == schema["no_ask"] == pa.decimal128(10, 4)
+    assert schema["size"] == pa.decimal128(18, 6)
+    for row, d in zip(table.to_pylist(), sorted(scenario.dislocations, key=lambda d: d.dislocation_id)):
+        assert row["gross_edge"] == Decimal(d.gross_edge) / 10_000 == 1 - row["yes_ask"] - row["no_ask"]
+        assert row["size"] == Decimal(d.size) / 100

@@ -85,3 +85,22 @@ def test_each_distinct_string_is_one_interned_object_across_batches_and_files(tm
         assert len({id(v) for v in values}) == len(set(values)), column
         assert all(v is sys.intern(v) for v in set(values)), column
     assert {v for batch in batches for v in batch[3]} == {"kalshi", "polymarket"}
+
+
+def test_sealed_polymarket_frames_carry_their_condition_id_and_older_files_read_as_null(tmp_path):
+    import pyarrow.parquet as pq
+    from store_frames import CONDITION
+
+    _mixed_session(tmp_path / "new")
+    _mixed_session(tmp_path / "old")
+    for path in (tmp_path / "old").rglob("*.parquet"):  # a file sealed before the column existed
+        table = pq.read_table(path, partitioning=None)
+        pq.write_table(table.drop_columns(["condition_id"]), path)
+    columns = ("venue", "kind", "condition_id")
+
+    new = [r for b in iter_frame_batches(tmp_path / "new", columns=columns) for r in b.to_pylist()]
+    old = [r for b in iter_frame_batches(tmp_path / "old", columns=columns) for r in b.to_pylist()]
+
+    assert {r["condition_id"] for r in new if r["venue"] == "polymarket" and r["kind"] == "in"} == {CONDITION}
+    assert {r["condition_id"] for r in new if r["venue"] == "kalshi" or r["kind"] != "in"} == {None}
+    assert len(old) == len(new) and {r["condition_id"] for r in old} == {None}
