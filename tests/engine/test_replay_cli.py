@@ -220,3 +220,23 @@ def test_pairs_takes_a_name_holding_a_comma_whole(tmp_path):
     assert result.exit_code == 0, result.output
     [window] = pq.read_table(tmp_path / "run" / "opportunities.parquet").to_pylist()
     assert window["pair"] == name
+
+
+def test_frames_nested_20000_deep_are_counted_and_the_replay_writes_its_outputs(tmp_path):
+    # Such a frame once escaped the Kalshi decoder as a RecursionError traceback (issue 16).
+    deep = b"[" * 20_000 + b"]" * 20_000
+    rec = Recording()
+    standard_opening(rec)
+    rec.rows.append((T0 + SECOND, "kalshi", 1, "in", deep))
+    rec.rows.append((T0 + SECOND + MS, "polymarket", 1, "in", b'{"event_type":' + deep + b"}"))
+    root = rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+
+    result = invoke("--from", str(root), "--config", str(config), "--out", str(tmp_path / "run"))
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    meta = orjson.loads((tmp_path / "run" / "run.json").read_bytes())
+    assert (meta["frames"], meta["decode_errors"]) == (len(rec.rows), 2)
+    assert (tmp_path / "run" / "book_health.parquet").exists()
