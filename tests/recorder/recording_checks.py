@@ -46,3 +46,26 @@ def frames_by_session(root: Path) -> dict[str, list[tuple[int, bytes]]]:
     for rows in out.values():
         assert all(b[0] > a[0] for a, b in itertools.pairwise(rows))
     return out
+
+
+def assert_the_next_start_recovers(run_arbkit, config: Path, root: Path) -> list[tuple[int, bytes]]:
+    """Restart the recorder into `root` for 2 s after a session that did not seal, and check it
+    sealed every frame that session's journal had flushed, rewrote no sealed file and left no
+    temp file. Return that session's flushed rows."""
+    before = sealed_files(root)
+    [(session, flushed)] = [(s, rows) for s, rows in flushed_rows(root).items() if rows]
+
+    again = run_arbkit("record", "--config", str(config), "--out", str(root), "--duration", "2")
+
+    assert again.returncode == 0, again.stderr.decode()
+    assert not (root / "journal" / session).exists()
+    assert stray_temp_files(root) == []
+    after = sealed_files(root)
+    assert {path: after[path] for path in before} == before  # nothing sealed was rewritten
+    recorded = frames_by_session(root)
+    assert session in recorded and len(recorded) == 2  # the recovered one and the new one
+    sealed = dict(recorded[session])
+    assert all(sealed.get(seq) == payload for seq, payload in flushed)
+    # Its frames run from 0 with no hole: those sealed before, plus those recovered now.
+    assert [seq for seq, _ in recorded[session]] == list(range(len(recorded[session])))
+    return flushed
