@@ -1,8 +1,12 @@
 """The engine: one synchronous object that live paper trading and replay share (DESIGN §2, §4).
 
 `Engine.process(frame)` takes one recorded row (a received frame, a frame we sent, or a
-connection event) and returns the output rows it caused. Its clock is the frame's `recv_ns`;
-nothing here reads wall time. Work that is due later (paper orders arriving after their latency)
+connection event) and returns the output rows it caused. Its clock is the running maximum of the
+rows' `recv_ns`; nothing here reads wall time. `recv_ns` is the recorder's wall clock, which NTP
+can step back: a row received "earlier" than one before it is processed at the later time, so
+engine time never runs backwards (a book's last update never predates one already seen, a stale
+window cannot look fresh again, a dated fee change already applied is not undone, queued orders
+and the staleness grid only move forward). Rows keep their order; only their time is clamped. Work that is due later (paper orders arriving after their latency)
 runs before the first frame whose `recv_ns` is at or after its due time, in live and replay alike.
 
 Pipeline per received frame: decode (one decoder per connection) → books → detector → risk →
@@ -273,6 +277,9 @@ class Engine:
         session_id: str
         now: Any = None
         seq: Any = None
+        # The engine clock: the largest recv_ns so far, as the Python int and as a native copy.
+        clock: Any = self.last_ns
+        clock_ns: int = clock
         venue: str
         conn_id: Any
         kind: str
@@ -281,6 +288,13 @@ class Engine:
             session_ids, seqs, times, venues, ids, kinds, payloads
         ):
             now_ns: int = now
+            if now_ns < clock_ns:
+                # The wall clock stepped back: engine time holds until it catches up.
+                now = clock
+                now_ns = clock_ns
+            else:
+                clock = now
+                clock_ns = now_ns
             ingest_seq: int = seq
             if self._due <= now_ns:
                 self._run_due(now_ns, outputs)
@@ -388,10 +402,8 @@ class Engine:
                     book = self.books.get(venue, market)
                     if book is None or book.last_update_ns is None:
                         continue
-                    staleness = first - book.last_update_ns
-                    skip = -(staleness // step) if staleness < 0 else 0  # wall clock stepped back
-                    if count > skip:
-                        stats.add_range(staleness + skip * step, step, count - skip)
+                    # Engine time never steps back, so a book's last update predates `first`.
+                    stats.add_range(first - book.last_update_ns, step, count)
         self._next_sample = (upto + 1) * step
 
     def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:

@@ -24,7 +24,9 @@ def register(cli: click.Group) -> None:
 
         config = load_config(config_path)
         try:
-            summary = run_record(config, out, duration_s=duration, status_stream=sys.stderr)
+            summary = run_record(
+                config, out, duration_s=duration, status_stream=sys.stderr, on_forced_exit=_forced_exit
+            )
         except StorageError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
@@ -67,3 +69,11 @@ def register(cli: click.Group) -> None:
         click.echo(f"session {result.summary.session_id}: {result.frames:,} frames through the engine")
         print_summary(result.run_summary, "live --paper")
         click.echo(f"run written to {result.run_dir}")
+
+
+def _forced_exit() -> None:
+    click.echo(
+        "\nError: interrupted twice: stopped without sealing; the next `arbkit record` into "
+        "this directory recovers every flushed frame",
+        err=True,
+    )

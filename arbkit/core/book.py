@@ -5,6 +5,19 @@ kept incrementally, so top-of-book is an attribute read. It is *valid* only betw
 and the next invalidating event (sequence gap, crossed book, negative size, disconnect,
 tick-size change); an invalid book refuses to quote and ignores level updates until a snapshot
 re-seeds it (STYLE §5: integrity is data, not an exception).
+
+Transient cross (the venue's top of book wins). Around a Polymarket trade, the `price_change`
+for the taker's order arrives before the removals of the maker levels it took: several messages
+share one venue timestamp, the first of them already says the post-trade `best_bid`/`best_ask`,
+and the levels the trade emptied are removed by the later ones (a `book` with the trade's hash
+follows). Applied one message at a time, the book is crossed by levels the venue itself says are
+gone. So a book left crossed by a frame is judged against the venue's own top of book when the
+frame states it (the `best_bid`/`best_ask` of its last level update for that book) and that top
+is not crossed: the bids above the venue's best bid and the asks below its best ask are removed,
+as the removals on their way will do, and the book stays valid. Only a cross that the venue's own
+top does not explain (or a frame that states no top, as every Kalshi frame) invalidates the book
+as crossed, and open windows on it close. The rule reads the frame only, so it is the same in
+live and replay; books not crossed are never touched by it.
 """
 
 from __future__ import annotations
@@ -180,6 +193,14 @@ class Book:
                 self.best_ask = min(levels) if levels else None
         return None
 
+    def drop_beyond(self, bid: int, ask: int) -> None:
+        """Remove the bids above `bid` and the asks below `ask` (levels the venue says are gone)."""
+        self.bids = {p: s for p, s in self.bids.items() if p <= bid}
+        self.asks = {p: s for p, s in self.asks.items() if p >= ask}
+        self.best_bid = max(self.bids) if self.bids else None
+        self.best_ask = min(self.asks) if self.asks else None
+        self._bid_depth = self._ask_depth = None
+
     def invalidate(self, reason: str) -> bool:
         """Stop quoting until the next snapshot; return False if it was already invalid.
 
@@ -273,7 +294,7 @@ class BookManager:
             else:
                 self._apply_run(venue, recv_ns, events, touched, invalid, maybe_crossed)
                 if maybe_crossed:
-                    _judge_crossed(maybe_crossed, invalid)
+                    _judge_crossed(maybe_crossed, invalid, events)
                 return invalid
         for event in events:
             cls = type(event)
@@ -299,7 +320,7 @@ class BookManager:
                         BookInvalid(event.venue, event.recv_ns, book.market, INVALID_TICK_SIZE_CHANGE)
                     )
         if maybe_crossed:
-            _judge_crossed(maybe_crossed, invalid)
+            _judge_crossed(maybe_crossed, invalid, events)
         return invalid
 
     def apply_levels(
@@ -321,7 +342,7 @@ class BookManager:
         maybe_crossed: list[Book] = []
         self._apply_run(venue, recv_ns, events, touched, invalid, maybe_crossed)
         if maybe_crossed:
-            _judge_crossed(maybe_crossed, invalid)
+            _judge_crossed(maybe_crossed, invalid, events)
         return invalid
 
     def _apply_run(
@@ -434,9 +455,28 @@ class BookManager:
         ]
 
 
-def _judge_crossed(books: list[Book], invalid: list[BookInvalid]) -> None:
-    """Invalidate the books left crossed at the end of a frame (each new best was a suspect)."""
+def _judge_crossed(books: list[Book], invalid: list[BookInvalid], events: list[Event]) -> None:
+    """Judge the books left crossed at the end of a frame (each new best was a suspect).
+
+    A cross the frame's own top of book explains is transient (see the module docstring).
+    """
     for book in books:
         if book.valid and book.is_crossed():
+            top = _venue_top(book, events)
+            if top is not None:
+                book.drop_beyond(*top)
+                continue
             book.invalidate(INVALID_CROSSED)
             invalid.append(BookInvalid(book.venue, book.last_update_ns or 0, book.market, INVALID_CROSSED))
+
+
+def _venue_top(book: Book, events: list[Event]) -> tuple[int, int] | None:
+    """The uncrossed (best bid, best ask) the frame's last level update for `book` states."""
+    event: Any
+    for event in reversed(events):
+        if type(event) is _LEVEL_SET and event.market == book.market and event.venue == book.venue:
+            bid, ask = event.best_bid, event.best_ask
+            if bid is not None and ask is not None and bid < ask:
+                return bid, ask
+            return None
+    return None

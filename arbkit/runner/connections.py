@@ -442,11 +442,25 @@ _decode_envelope = msgspec.json.Decoder(_Envelope).decode
 _reply_decoder = msgspec.json.Decoder(_ReplyMsg)
 
 
-def _decode_reply(raw: msgspec.Raw) -> _ReplyMsg:
+def read_envelope(data: bytes) -> _Envelope | None:
+    """Read a Kalshi frame's envelope (with its `msg` as a reply); None if it has none."""
+    try:
+        frame = _decode_envelope(data)
+    # ValueError: invalid UTF-8 in a string; RecursionError: nested deeper than the stack.
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return None
+    return frame
+
+
+def read_reply(raw: msgspec.Raw) -> _ReplyMsg:
+    """Read the reply fields of a frame's `msg`; all of them None when it has none."""
     try:
         return _reply_decoder.decode(raw)
-    except msgspec.DecodeError:  # e.g. `ok` to list_subscriptions carries a list
+    # e.g. `ok` to list_subscriptions carries a list; or bad UTF-8, or nesting past the stack.
+    except (msgspec.DecodeError, ValueError, RecursionError):
         return _ReplyMsg()
+
+
 _SEQUENCED = frozenset({"orderbook_delta", "orderbook_snapshot", "ok", "unsubscribed", "error"})
 # How an orderbook_delta frame starts, up to its seq digits (compact, and as PROTOCOLS §1 prints it):
 # {"type":"orderbook_delta","sid":7,"seq":2,"msg":{...}}
@@ -529,9 +543,8 @@ class KalshiConnection(VenueConnection):
 
     def on_message(self, ws: ClientConnection, conn_id: int, data: bytes) -> None:
         self._settle()
-        try:
-            frame = _decode_envelope(data)
-        except msgspec.DecodeError:
+        frame = read_envelope(data)
+        if frame is None:
             return  # recorded as received; replay's decoder counts it
         self._on_envelope(ws, conn_id, frame)
         sid, seq = frame.sid, frame.seq
@@ -575,11 +588,11 @@ class KalshiConnection(VenueConnection):
         elif kind == "orderbook_snapshot":
             self._got_data = True
             if self._awaiting and frame.msg:
-                market = _decode_reply(frame.msg).market_ticker
+                market = read_reply(frame.msg).market_ticker
                 if market is not None:
                     self._snapshot_arrived(market)
         elif kind == "subscribed" and frame.msg:
-            reply = _decode_reply(frame.msg)
+            reply = read_reply(frame.msg)
             if reply.sid is not None:
                 self._sid_channel[reply.sid] = reply.channel or ORDERBOOK_CHANNEL
             if frame.id is not None:
@@ -587,7 +600,7 @@ class KalshiConnection(VenueConnection):
         elif kind == "unsubscribed" and sid is not None:
             self._last_seq.pop(sid, None)
         elif kind == "error":
-            self._on_error(ws, conn_id, frame, _decode_reply(frame.msg) if frame.msg else _ReplyMsg())
+            self._on_error(ws, conn_id, frame, read_reply(frame.msg) if frame.msg else _ReplyMsg())
 
     def _snapshot_arrived(self, market: str) -> None:
         for sid, (deadline, markets) in list(self._awaiting.items()):

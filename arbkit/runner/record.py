@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import random
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -284,22 +286,42 @@ class Recorder:
         return asyncio.create_task(show_status(line, self.status_stream, self.status_interactive, interval))
 
 
-async def run_recorder(recorder: Recorder) -> RecordSummary:
-    """Run `recorder` until stopped, with SIGINT/SIGTERM asking it to stop and seal."""
-    loop = asyncio.get_running_loop()
-    installed = []
+FORCED_EXIT_CODE = 130  # as a shell reports a process ended by SIGINT
+
+
+async def run_recorder(
+    recorder: Recorder, on_forced_exit: Callable[[], None] | None = None
+) -> RecordSummary:
+    """Run `recorder` until stopped, with SIGINT/SIGTERM asking it to stop and seal.
+
+    A second SIGINT forces exit at once, whatever the recorder is doing (draining, sealing):
+    `on_forced_exit` runs (to say so), then the process exits with FORCED_EXIT_CODE without
+    sealing. Nothing recorded is lost: sealed files are only ever published whole, and the next
+    start recovers the journal, every flushed frame of it, as after a crash.
+    """
+    interrupts = 0
+
+    def on_signal(signum: int, _frame: object) -> None:
+        # A Python-level handler, not the loop's: it also runs while the loop is blocked in a
+        # synchronous seal, which is when a user is most likely to press Ctrl-C twice.
+        nonlocal interrupts
+        if signum == signal.SIGINT:
+            interrupts += 1
+            if interrupts > 1:
+                if on_forced_exit is not None:
+                    on_forced_exit()
+                os._exit(FORCED_EXIT_CODE)
+        recorder.stop()
+
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, recorder.stop)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError):
-                pass
+            previous[sig] = signal.signal(sig, on_signal)
     try:
         return await recorder.run()
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def record(
@@ -309,8 +331,12 @@ def record(
     duration_s: float | None = None,
     on_frame: FrameCallback | None = None,
     status_stream: TextIO | None = None,
+    on_forced_exit: Callable[[], None] | None = None,
 ) -> RecordSummary:
-    """Record until SIGINT/SIGTERM or `duration_s`; seal the session and summarise it."""
+    """Record until SIGINT/SIGTERM or `duration_s`; seal the session and summarise it.
+
+    A second SIGINT exits at once without sealing (see `run_recorder`).
+    """
     interactive = status_stream is not None and status_stream.isatty()
     recorder = Recorder(
         config,
@@ -320,4 +346,4 @@ def record(
         status_stream=status_stream,
         status_interactive=interactive,
     )
-    return asyncio.run(run_recorder(recorder))
+    return asyncio.run(run_recorder(recorder, on_forced_exit))

@@ -414,12 +414,15 @@ def _frames_for(
     seq, ns = anchor
     recent: deque[Frame] = deque(maxlen=context + 1)
     session = None
+    # Decision rows carry engine time, the running maximum of recv_ns (see arbkit.engine).
+    clock = 0
     for frame in reader.iter_frames(source):
+        clock = max(clock, frame.recv_ns)
         if frame.session_id != session:
             session = frame.session_id
             recent.clear()
         recent.append(frame)
-        if frame.ingest_seq == seq and (ns is None or frame.recv_ns == ns):
+        if frame.ingest_seq == seq and (ns is None or clock == ns):
             return [
                 {
                     "session_id": f.session_id,

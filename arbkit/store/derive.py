@@ -222,7 +222,9 @@ def derive_row(venue: str, kind: str, payload: bytes) -> _Row:
                 return _poly_fast(_POLY_DECODER.decode(payload), kind)
             elif first == 91:  # "["
                 return _poly_array_fast(_POLY_ARRAY_DECODER.decode(payload))
-        except msgspec.DecodeError:
+        # RecursionError: nested deeper than the stack (msgspec recurses per level); orjson
+        # below refuses such a frame cleanly, as text.
+        except (msgspec.DecodeError, RecursionError):
             pass  # an unexpected shape or type: the generic parse below decides
     return _derive_generic(venue, kind, payload)
 

@@ -178,3 +178,55 @@ def test_apply_levels_takes_the_same_effect_as_apply_on_any_frame_of_level_updat
         assert state(hot) == state(general)
         reached = [hot.get(POLYMARKET, e.market) for e in events]
         assert touched == [b for i, b in enumerate(reached) if i == 0 or reached[i - 1] is not b]
+
+
+def test_a_cross_the_frames_own_top_explains_drops_the_levels_the_venue_says_are_gone():
+    # Around a Polymarket trade, the message stating the post-trade top (bid 0.40, ask 0.45)
+    # arrives before the removal of the bid at 0.50 the trade took: the book stays valid with
+    # the venue's top, and the removal arriving next finds nothing left to remove.
+    manager = BookManager()
+    manager.apply([BookSnapshot(POLYMARKET, 1, YES, [(4000, C), (5000, C)], [(6000, C), (7000, C)])])
+
+    trade = LevelSet(POLYMARKET, 2, YES, ASK, 4500, 2 * C, None, 4000, 4500)
+    invalid = manager.apply_levels(POLYMARKET, 2, [trade], [])
+    removal = LevelSet(POLYMARKET, 3, YES, BID, 5000, 0, None, 4000, 4500)
+    after_removal = manager.apply_levels(POLYMARKET, 3, [removal], [])
+
+    book = manager.get(POLYMARKET, YES)
+    assert invalid == [] and after_removal == [] and book.valid
+    assert (book.bids, book.asks) == ({4000: C}, {4500: 2 * C, 6000: C, 7000: C})
+    assert (book.best_bid, book.best_ask) == (4000, 4500)
+    assert (book.bid_depth(), book.ask_depth()[0]) == ([(4000, C)], (4500, 2 * C))
+
+
+def test_a_cross_the_frames_own_top_does_not_explain_invalidates_the_book():
+    manager = BookManager()
+    seeded(manager, POLYMARKET, YES)  # bids 0.30, 0.40; asks 0.60, 0.70
+
+    # The stated top is itself crossed (0.65 / 0.64), so it explains nothing.
+    invalid = manager.apply_levels(
+        POLYMARKET, 2, [LevelSet(POLYMARKET, 2, YES, BID, 6500, C, None, 6500, 6400)], []
+    )
+
+    assert invalid == [BookInvalid(POLYMARKET, 2, YES, INVALID_CROSSED)]
+
+
+def test_a_stated_top_counts_only_from_the_last_update_of_that_book_in_the_frame():
+    manager = BookManager()
+    seeded(manager, POLYMARKET, YES)
+    seeded(manager, POLYMARKET, NO)
+
+    # The YES book's last update states no top; the NO book's top cannot vouch for YES.
+    invalid = manager.apply_levels(
+        POLYMARKET,
+        2,
+        [
+            LevelSet(POLYMARKET, 2, YES, BID, 6500, C, None, 4000, 6000),
+            LevelSet(POLYMARKET, 2, YES, BID, 6600, C),
+            LevelSet(POLYMARKET, 2, NO, BID, 3500, C, None, 4000, 6000),
+        ],
+        [],
+    )
+
+    assert invalid == [BookInvalid(POLYMARKET, 2, YES, INVALID_CROSSED)]
+    assert manager.get(POLYMARKET, NO).valid

@@ -352,3 +352,23 @@ def test_a_trade_in_flight_at_start_stays_out_while_the_next_decision_counts_its
                                T0 + 10_000 * MS, start_ns)
     # Snapshots from --start on are the full replay's (the first trade's when it lands after it).
     assert rows(tmp_path / "window", "pnl")[0] == next(p for p in rows(tmp_path / "full", "pnl") if p["ns"] >= start_ns)
+
+
+def test_frames_nested_20000_deep_are_counted_and_the_replay_writes_its_outputs(tmp_path):
+    # Such a frame once escaped the Kalshi decoder as a RecursionError traceback (issue 16).
+    deep = b"[" * 20_000 + b"]" * 20_000
+    rec = Recording()
+    standard_opening(rec)
+    rec.rows.append((T0 + SECOND, "kalshi", 1, "in", deep))
+    rec.rows.append((T0 + SECOND + MS, "polymarket", 1, "in", b'{"event_type":' + deep + b"}"))
+    root = rec.write(tmp_path / "rec")
+    config = tmp_path / "arbkit.toml"
+    config.write_text(config_text())
+
+    result = invoke("--from", str(root), "--config", str(config), "--out", str(tmp_path / "run"))
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    meta = orjson.loads((tmp_path / "run" / "run.json").read_bytes())
+    assert (meta["frames"], meta["decode_errors"]) == (len(rec.rows), 2)
+    assert (tmp_path / "run" / "book_health.parquet").exists()

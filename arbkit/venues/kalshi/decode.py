@@ -70,6 +70,7 @@ _CACHE_LIMIT: Final = 50_000
 _COUNT_CACHE_LIMIT: Final = 100_000
 _COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160
+_TOO_DEEP: Final = "JSON nested too deeply"
 # Compiled, a Final module name is a C static rather than a lookup in the module's dict.
 _VENUE: Final = KALSHI
 _LEVEL_DELTA: Final = LevelDelta
@@ -229,6 +230,9 @@ class KalshiDecoder:
         # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
         except (msgspec.DecodeError, ValueError) as exc:
             return self._untyped(payload, recv_ns, exc)
+        except RecursionError:
+            # msgspec recurses per nesting level: `[[[[...` 20,000 deep exhausts the stack.
+            return [self._decode_error(recv_ns, _TOO_DEEP)]
         try:
             if type(frame) is _DELTA_FRAME:
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
@@ -283,6 +287,8 @@ class KalshiDecoder:
             obj = GENERIC_DECODER.decode(payload)
         except (msgspec.DecodeError, ValueError) as json_exc:
             return [self._decode_error(recv_ns, f"invalid JSON: {json_exc}")]
+        except RecursionError:
+            return [self._decode_error(recv_ns, _TOO_DEEP)]
         if not isinstance(obj, dict):
             return [self._decode_error(recv_ns, f"not a JSON object: {type(obj).__name__}")]
         kind = obj.get("type")

@@ -63,6 +63,7 @@ __all__ = ["PolymarketDecoder"]
 _COMPILED: Final = not __file__.endswith(".py")
 _CACHE_LIMIT: Final = 100_000
 _REASON_LIMIT: Final = 300
+_TOO_DEEP: Final = "JSON nested too deeply"
 # Longer digit strings go to the strict parser (so the loop's arithmetic stays native).
 _PLAIN_SIZE_CHARS: Final = 18
 
@@ -375,6 +376,9 @@ class PolymarketDecoder:
             return events
         except msgspec.DecodeError:
             return self._decode_slow(payload, recv_ns)
+        except RecursionError:
+            # msgspec recurses per nesting level: `[[[[...` 20,000 deep exhausts the stack.
+            return [self._error(recv_ns, _TOO_DEEP)]
         # The engine must never see an exception from a frame, whatever is in it.
         except Exception as exc:
             return [self._error(recv_ns, f"{_describe(message)}: {exc}")]
@@ -391,6 +395,8 @@ class PolymarketDecoder:
             document = GENERIC_DECODER.decode(payload)
         except msgspec.DecodeError as exc:
             return [self._text_frame(payload, recv_ns, exc)]
+        except RecursionError:
+            return [self._error(recv_ns, _TOO_DEEP)]
         except Exception as exc:
             return [self._error(recv_ns, f"undecodable payload: {exc!r}")]
         if isinstance(document, dict):
