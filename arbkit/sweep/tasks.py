@@ -72,27 +72,28 @@ def session_sources(recording: str) -> list[tuple[str, str]]:
         return [(sessions[0].session_id, recording)]
     sources = []
     for session in sessions:
-        if session.manifest is None:
+        if session.source is None:
             raise UserError(
                 f"{recording}: session {session.session_id} has no manifest, so a sweep cannot "
                 "replay it alone (give each session's files as their own recording)"
             )
-        root = session.manifest.parent.parent
-        sources.append((session.session_id, str(root / session.session_id)))
+        sources.append((session.session_id, session.source))
     return sources
 
 
 def files_digest(source: str) -> str:
     """Hash the identity of a session's sealed files: name, size and Parquet footer."""
+    from pyarrow import fs
+
     digest = hashlib.sha256()
     for session in reader.resolve(source):
         for info in session.files:
-            path = Path(info.path)
-            size = path.stat().st_size
-            with path.open("rb") as f:
-                f.seek(max(size - FOOTER_BYTES, 0))
-                tail = f.read()
-            digest.update(f"{path.name}\0{size}\0".encode())
+            filesystem = info.filesystem or fs.LocalFileSystem()
+            path = str(info.path)
+            with filesystem.open_input_file(path) as f:
+                size = f.size()
+                tail = f.read_at(min(size, FOOTER_BYTES), max(size - FOOTER_BYTES, 0))
+            digest.update(f"{path.rpartition('/')[2]}\0{size}\0".encode())
             digest.update(hashlib.sha256(tail).digest())
     return digest.hexdigest()
 
