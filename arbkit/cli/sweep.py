@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from arbkit.config import load_config
-from arbkit.errors import ConfigError
+from arbkit.errors import ConfigError, UserError
 
 
 @contextlib.contextmanager
@@ -54,19 +54,29 @@ def register(cli: click.Group) -> None:
                   help="Sweep directory: sweep.parquet, task records, kept runs; re-running resumes.")
     @click.option("--workers", type=click.IntRange(min=1), default=None,
                   help="Local worker processes (default: the core count).")
+    @click.option("--ray", "ray_address", metavar="local|auto|ADDRESS",
+                  help="Run on Ray instead: `local` starts one here, `auto` or an address joins a cluster "
+                  "(pip install 'arbkit[ray]').")
     @click.option("--keep-runs", is_flag=True, help="Keep each task's run tables in OUT/runs/<task id>/.")
     def sweep(source: str, config_path: Path, grid_path: Path, out_dir: Path, workers: int | None,
-              keep_runs: bool) -> None:
-        """Replay every session x grid point on a process pool; one row per task in sweep.parquet."""
+              ray_address: str | None, keep_runs: bool) -> None:
+        """Replay every session x grid point on a process pool or Ray; one row per task in sweep.parquet."""
         from arbkit import sweep as sw
         from arbkit.sweep.grid import load_grid
 
+        if ray_address is not None and workers is not None:
+            raise UserError("give --workers (local pool) or --ray, not both")
         config = load_config(config_path)
         if not config.pairs:
             raise ConfigError(f"{config_path}: no [[pairs]] to replay")
         points = load_grid(grid_path)
         tasks = sw.plan(source, config, points, out_dir, keep_runs)
-        executor = sw.pool_executor(workers or os.cpu_count() or 1)
+        if ray_address is not None:
+            from arbkit.sweep.ray import ray_executor
+
+            executor = ray_executor(ray_address)
+        else:
+            executor = sw.pool_executor(workers or os.cpu_count() or 1)
         with _progress(len(tasks)) as progress:
             result = sw.sweep(tasks, out_dir, executor, on_result=progress)
         click.echo(

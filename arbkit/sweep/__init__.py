@@ -88,12 +88,13 @@ def pool_executor(workers: int) -> Executor:
                 try:
                     yield future.result()
                 except Exception as exc:  # the worker process itself died
-                    yield _failed(task, f"{type(exc).__name__}: {exc}")
+                    yield failed_row(task, f"{type(exc).__name__}: {exc}")
 
     return run
 
 
-def _failed(task: Task, error: str) -> dict[str, Any]:
+def failed_row(task: Task, error: str) -> dict[str, Any]:
+    """The row of a task whose worker died before it could report."""
     return {"task_id": task.task_id, "session": task.session_id, **task.point, "status": "failed", "error": error}
 
 
