@@ -40,6 +40,7 @@ def register(cli: click.Group) -> None:
             click.echo(f"polymarket  {sb.polymarket_url}")
             click.echo(f"config      {sb.config_path}")
             click.echo(f"ground truth {sb.ground_truth_path}")
+            click.echo(f"rest        {sb.kalshi_rest_url} {sb.polymarket_rest_url}")
             click.echo("serving; Ctrl-C to stop", err=True)
 
         def fault(row: dict) -> None:

@@ -7,9 +7,12 @@
 - `Sandbox` (server.py): both WebSocket servers on free loopback ports, an async context manager;
   `SandboxThread` runs one in a background thread; `run_sandbox` serves for a duration.
   The work folder gets `kalshi-sandbox.pem` (0600), `arbkit.toml` (DESIGN §11; its `rest_url`s
-  point at the same loopback servers, which serve no REST endpoints), `ground_truth.parquet`,
+  point at the same loopback servers), `ground_truth.parquet`,
   `connections.jsonl` (per connection, numbered from 1 in accept order per venue: frames_sent,
   first/last send time) and `faults.jsonl`.
+- `SandboxRest` (rest.py): the venues' market-discovery REST endpoints (Kalshi series/events/
+  markets, Polymarket Gamma events/markets) on the same ports, listing the scenario's pairs among
+  look-alike decoys, with scriptable faults (429, slow, malformed, 503).
 - `generate_recording` (generate.py): the same scenario and encoders written straight into a
   recording, no sockets.
 

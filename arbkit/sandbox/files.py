@@ -78,7 +78,7 @@ def config_text(scenario: Scenario, *, kalshi_ws_url: str, kalshi_rest_url: str,
     cfg = scenario.config
     lines = [
         "# Written by arbkit sandbox. The rest_url values point at the sandbox's own loopback",
-        "# servers, which serve WebSocket upgrades only (no REST endpoints: they answer 404).",
+        "# servers, which also answer the venues' market-discovery REST requests (`arbkit markets`).",
         "",
         "[venues.kalshi]",
         f"ws_url = {_toml_str(kalshi_ws_url)}",

@@ -1,5 +1,7 @@
 """The sandbox venue servers: Kalshi- and Polymarket-compatible WebSocket endpoints on loopback.
 
+Plain HTTP requests to the same ports get the venues' market-discovery REST answers (rest.py).
+
 One scenario drives both servers. In paced mode the scenario's simulated clock follows real time
 (anchored at `epoch_ms`, by default the start time); in manual mode it only moves when a test
 calls `advance()`, which makes every payload a client sees reproducible. Each connection has a
@@ -18,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
@@ -37,6 +39,8 @@ from arbkit.sandbox.kalshi import KalshiSession
 from arbkit.sandbox.polymarket import MALFORMED as POLY_MALFORMED
 from arbkit.sandbox.polymarket import WS_PATH as POLY_PATH
 from arbkit.sandbox.polymarket import PolymarketSession
+from arbkit.sandbox.rest import KALSHI_PREFIX as KALSHI_REST_PATH
+from arbkit.sandbox.rest import SandboxRest
 from arbkit.sandbox.scenario import Scenario, ScenarioConfig
 
 log = logging.getLogger(__name__)
@@ -209,6 +213,9 @@ class Sandbox:
         self.key_id = str(uuid.uuid4())
         self.kalshi_url = ""
         self.polymarket_url = ""
+        self.kalshi_rest_url = ""
+        self.polymarket_rest_url = ""
+        self.rest: SandboxRest | None = None  # REST endpoints on the same ports (rest.py)
         self.config_path = self.workdir / files.CONFIG_FILE
         self.ground_truth_path = self.workdir / files.GROUND_TRUTH_FILE
         self.key_path = self.workdir / files.KEY_FILE
@@ -238,6 +245,7 @@ class Sandbox:
         files.make_folder(self.workdir, "sandbox workdir")
         epoch_ms = self._epoch_ms if self._epoch_ms is not None else time.time_ns() // 1_000_000
         self.scenario = Scenario(replace(self._scenario_config, epoch_ms=epoch_ms))
+        self.rest = SandboxRest(self.scenario)
         if self._private_key is None:
             self._private_key = files.new_private_key()
         self._public_key = self._private_key.public_key()
@@ -251,12 +259,14 @@ class Sandbox:
         pport = poly.sockets[0].getsockname()[1]
         self.kalshi_url = f"ws://{self.host}:{kport}{KALSHI_PATH}"
         self.polymarket_url = f"ws://{self.host}:{pport}{POLY_PATH}"
+        self.kalshi_rest_url = f"http://{self.host}:{kport}{KALSHI_REST_PATH}"
+        self.polymarket_rest_url = f"http://{self.host}:{pport}"
         files.write_text_atomic(self.config_path, files.config_text(
             self.scenario,
             kalshi_ws_url=self.kalshi_url,
-            kalshi_rest_url=f"http://{self.host}:{kport}/trade-api/v2",
+            kalshi_rest_url=self.kalshi_rest_url,
             polymarket_ws_url=self.polymarket_url,
-            polymarket_rest_url=f"http://{self.host}:{pport}",
+            polymarket_rest_url=self.polymarket_rest_url,
             key_id=self.key_id,
             private_key_path=files.KEY_FILE,
         ))
@@ -365,7 +375,9 @@ class Sandbox:
 
     # ---- Kalshi -------------------------------------------------------------------------
 
-    def _kalshi_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def _kalshi_request(self, connection: ServerConnection, request: Request) -> Response | Awaitable[Response] | None:
+        if request.path.startswith(KALSHI_REST_PATH + "/"):
+            return self.rest.respond(KALSHI, request.path)
         if request.path.split("?", 1)[0] != KALSHI_PATH:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         reason = self._auth_failure(request)
@@ -418,9 +430,9 @@ class Sandbox:
 
     # ---- Polymarket ---------------------------------------------------------------------
 
-    def _poly_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def _poly_request(self, connection: ServerConnection, request: Request) -> Response | Awaitable[Response] | None:
         if request.path.split("?", 1)[0] != POLY_PATH:
-            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+            return self.rest.respond(POLYMARKET, request.path)
         return None
 
     async def _poly_handler(self, ws: ServerConnection) -> None:
