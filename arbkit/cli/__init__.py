@@ -11,7 +11,7 @@ import sys
 import click
 
 from arbkit import __version__
-from arbkit.cli import demo, markets, query, record, replay, report, sandbox
+from arbkit.cli import demo, markets, query, record, replay, report, sandbox, sweep
 from arbkit.errors import UserError
 
 
@@ -33,7 +33,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
 
 
-for _module in (demo, record, replay, query, report, sandbox, markets):
+for _module in (demo, record, replay, query, report, sandbox, markets, sweep):
     _module.register(cli)
 
 

@@ -23,7 +23,7 @@ from arbkit.errors import ConfigError, RecordingError, UserError
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.runner.summary import RunSummary, summarise
-from arbkit.store import reader
+from arbkit.store import reader, remote
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def replay(
         progress(done)
     meta = {
         # Absolute, so `--verify` finds the recording from any working directory.
-        "recording": os.path.abspath(source),
+        "recording": source if remote.is_remote(str(source)) else os.path.abspath(source),
         "sessions": session_ids,
         "window": {"start_ns": start_ns, "end_ns": end_ns},
         "config": config_to_dict(config),

@@ -2,7 +2,8 @@
 
 A path may be a recordings root (has `sessions/` or `frames/`), a session manifest, a session
 id under a root (`root/<id>` or `root/sessions/<id>`), a directory of Parquet files, one Parquet
-file, or a glob. Files need no manifest: they are grouped by their `session_id` column.
+file, or a glob. Files need no manifest: they are grouped by their `session_id` column. The same
+forms but the glob work on S3-compatible object storage as `s3://bucket/prefix` (arbkit.store.remote).
 
 Within a session each venue's frames live in their own files, each sorted by `ingest_seq`.
 Files whose `ingest_seq` ranges overlap are merged batch-wise: everything up to the smallest
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 from arbkit.core.frame import Frame
 from arbkit.errors import RecordingError
 from arbkit.store import manifest as mf
+from arbkit.store import remote
 from arbkit.store._seal import META_SESSION
 from arbkit.store.schema import FRAME_COLUMNS, SEALED_SCHEMA
 
@@ -43,9 +45,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class FileInfo:
-    """What a Parquet file's footer says about the frames in it."""
+    """What a Parquet file's footer says about the frames in it (`filesystem`: None for a local
+    file, else the filesystem `path` is on)."""
 
-    path: Path
+    path: Path | str
     rows: int
     session_ids: tuple[str, ...]
     min_seq: int
@@ -55,19 +58,22 @@ class FileInfo:
     venues: tuple[str, ...] | None
     names: tuple[str, ...]
     row_group_recv: list[tuple[int | None, int | None]] = field(default_factory=list)
+    filesystem: Any = None
 
 
 @dataclass
 class SessionFiles:
-    """One session of a resolved recording: its id, start time and Parquet files."""
+    """One session of a resolved recording: its id, start time and Parquet files; `source` is a
+    path naming this session alone, when it has a manifest to be named by."""
 
     session_id: str
     start_ns: int
     files: list[FileInfo]
     manifest: Path | None = None
+    source: str | None = None
 
     @property
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[Path | str]:
         """The session's Parquet files in `ingest_seq` order of their first frame."""
         return [f.path for f in self.files]
 
@@ -96,10 +102,10 @@ class NotFramesError(RecordingError):
     """A readable Parquet file without the frames columns."""
 
 
-def inspect_file(path: Path) -> FileInfo:
+def inspect_file(path: Path | str, filesystem: Any = None) -> FileInfo:
     """Read a Parquet file's footer; raise RecordingError if it is not a frames file."""
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, filesystem=filesystem)
         meta = pf.metadata
         names = tuple(pf.schema_arrow.names)
         missing = [c for c in FRAME_COLUMNS if c not in names]
@@ -137,6 +143,7 @@ def inspect_file(path: Path) -> FileInfo:
         venues=venues,
         names=names,
         row_group_recv=recv_groups,
+        filesystem=filesystem,
     )
 
 
@@ -230,6 +237,58 @@ def _manifest_start(file: Path, session_id: str, cache: dict[Path, int | None]) 
     return cache[path]
 
 
+def _remote_files(url: str) -> tuple[list[str], str | None, bool]:
+    """The objects an `s3://` path names, the single session it names (if it does), and
+    whether it named one Parquet object (as _files_for does for local paths)."""
+    path = remote.split(url)
+    objects = remote.list_files(path)
+    if len(objects) == 1 and objects[0][0] == path:
+        if not path.endswith(".parquet"):
+            raise RecordingError(f"{url} is not a Parquet file")
+        return [path], None, True
+    if objects:
+        frames = f"{path}/{mf.FRAMES_DIR}/"
+        if any(name.startswith((frames, f"{path}/{mf.SESSIONS_DIR}/")) for name, _ in objects):
+            objects = [o for o in objects if o[0].startswith(frames)]
+        return [name for name, _ in objects if _is_frames_object(name)], None, False
+    root, _, session_id = path.rpartition("/")
+    session_id = session_id.removesuffix(".json")
+    if root.endswith(f"/{mf.SESSIONS_DIR}"):
+        root = root[: -len(mf.SESSIONS_DIR) - 1]
+    if not root or not remote.list_files(f"{root}/{mf.SESSIONS_DIR}/{session_id}.json"):
+        raise RecordingError(f"recording not found: {url}")
+    names = {
+        name
+        for name, _ in remote.list_files(f"{root}/{mf.FRAMES_DIR}")
+        if name.rpartition("/")[2].startswith(f"{session_id}-") and _is_frames_object(name)
+    }
+    return sorted(names), session_id, False
+
+
+def _is_frames_object(name: str) -> bool:
+    base = name.rpartition("/")[2]
+    return base.endswith(".parquet") and not base.startswith((".", "_"))
+
+
+def _remote_manifest(file: str, session_id: str, cache: dict[str, dict[str, Any] | None]) -> tuple[str, dict[str, Any]] | None:
+    """The recordings root on object storage a file sits in, and its session's manifest."""
+    marker = f"/{mf.FRAMES_DIR}/"
+    if marker not in file:
+        return None
+    root = file[: file.index(marker)]
+    path = f"{root}/{mf.SESSIONS_DIR}/{session_id}.json"
+    if path not in cache:
+        try:
+            import orjson
+
+            manifest = orjson.loads(remote.read_bytes(path)) if remote.list_files(path) else None
+            cache[path] = manifest if isinstance(manifest, dict) else None
+        except (RecordingError, ValueError):
+            cache[path] = None
+    manifest = cache[path]
+    return None if manifest is None else (root, manifest)
+
+
 def resolve(path: str | os.PathLike[str]) -> list[SessionFiles]:
     """List the sessions a recording path holds, ordered by session start.
 
@@ -237,16 +296,63 @@ def resolve(path: str | os.PathLike[str]) -> list[SessionFiles]:
     frames, or a Parquet file in it cannot be read.
     """
     text = os.fspath(path)
+    if remote.is_remote(text):
+        return _resolve_remote(text)
     p = Path(text).expanduser()
     files, only = _files_for(p, text)
+    infos = _inspect_all(files, None, p.is_file())
+    by_session = _by_session(infos, only, text)
+    cache: dict[Path, int | None] = {}
+    sessions = []
+    for session_id, session_files in by_session.items():
+        start = _manifest_start(session_files[0].path, session_id, cache)  # type: ignore[arg-type]
+        manifest = source = None
+        root = _recordings_root(session_files[0].path)  # type: ignore[arg-type]
+        if root is not None and mf.manifest_path(root, session_id).is_file():
+            manifest = mf.manifest_path(root, session_id)
+            source = str(root / session_id)
+        if start is None:
+            start = _first_recv(session_files)
+        sessions.append(SessionFiles(session_id, start, session_files, manifest, source))
+    sessions.sort(key=lambda s: (s.start_ns, s.session_id))
+    return sessions
+
+
+def _resolve_remote(url: str) -> list[SessionFiles]:
+    files, only, named_file = _remote_files(url)
+    infos = _inspect_all(files, remote.filesystem(), named_file)
+    cache: dict[str, dict[str, Any] | None] = {}
+    sessions = []
+    for session_id, session_files in _by_session(infos, only, url).items():
+        found = _remote_manifest(str(session_files[0].path), session_id, cache)
+        start = found[1].get("start_ns") if found is not None else None
+        if not isinstance(start, int):
+            start = _first_recv(session_files)
+        source = f"{remote.SCHEME}{found[0]}/{session_id}" if found is not None else None
+        sessions.append(SessionFiles(session_id, start, session_files, None, source))
+    sessions.sort(key=lambda s: (s.start_ns, s.session_id))
+    return sessions
+
+
+def _inspect_all(files: Sequence[Path | str], filesystem: Any, named_file: bool) -> list[FileInfo]:
     infos = []
     for f in files:
         try:
-            infos.append(inspect_file(f))
+            infos.append(inspect_file(f, filesystem))
         except NotFramesError:
-            if p.is_file():
+            if named_file:
                 raise  # named explicitly: say why it cannot be replayed
             log.info("skipping %s: not a frames file", f)
+    return infos
+
+
+def _first_recv(files: list[FileInfo]) -> int:
+    recvs = [f.min_recv for f in files if f.min_recv is not None]
+    return min(recvs) if recvs else 0
+
+
+def _by_session(infos: list[FileInfo], only: str | None, text: str) -> dict[str, list[FileInfo]]:
+    """Group files by session (those of `only`, if given), each in ingest_seq order."""
     by_session: dict[str, list[FileInfo]] = {}
     for info in infos:
         if info.rows == 0:
@@ -256,21 +362,9 @@ def resolve(path: str | os.PathLike[str]) -> list[SessionFiles]:
                 by_session.setdefault(session_id, []).append(info)
     if not by_session:
         raise RecordingError(f"no frames in {text}")
-    cache: dict[Path, int | None] = {}
-    sessions = []
-    for session_id, session_files in by_session.items():
+    for session_files in by_session.values():
         session_files.sort(key=lambda f: (f.min_seq, f.max_seq, str(f.path)))
-        start = _manifest_start(session_files[0].path, session_id, cache)
-        manifest = None
-        root = _recordings_root(session_files[0].path)
-        if root is not None and mf.manifest_path(root, session_id).is_file():
-            manifest = mf.manifest_path(root, session_id)
-        if start is None:
-            recvs = [f.min_recv for f in session_files if f.min_recv is not None]
-            start = min(recvs) if recvs else 0
-        sessions.append(SessionFiles(session_id, start, session_files, manifest))
-    sessions.sort(key=lambda s: (s.start_ns, s.session_id))
-    return sessions
+    return by_session
 
 
 class _Columns:
@@ -377,6 +471,7 @@ def _file_batches(info: FileInfo, session_id: str, plan: _Plan) -> Iterator[pa.R
         # the file. Threads buy little on two shared cores.
         pf = pq.ParquetFile(
             info.path,
+            filesystem=info.filesystem,
             pre_buffer=False,
             read_dictionary=[c for c in _DICTIONARY_STRINGS if c in read] if plan.dictionary else None,
         )
@@ -425,7 +520,7 @@ def _num_row_groups(info: FileInfo) -> int:
     if info.row_group_recv:
         return len(info.row_group_recv)
     try:
-        return pq.ParquetFile(info.path).metadata.num_row_groups
+        return pq.ParquetFile(info.path, filesystem=info.filesystem).metadata.num_row_groups
     except (OSError, pa.ArrowException) as exc:
         raise RecordingError(f"cannot read {info.path}: {exc}") from exc
 
