@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -196,3 +197,21 @@ def test_query_usage_errors_are_one_line(recording):
     one_line_error(invoke("query", recording), "either SQL or --views")
     one_line_error(invoke("query", recording, "SELECT 1", "--format", "parquet"), "-o FILE")
     one_line_error(invoke("query", recording, "SELECT 1", "--stall-s", "0"), "stall threshold")
+
+
+def readme_queries():
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Analytics", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sql\n", 1)[1].split("```", 1)[0]
+    return [q.strip() for q in block.split(";") if q.strip()]
+
+
+def test_the_readmes_example_queries_run(recording, run_dir):
+    queries = readme_queries()
+
+    assert len(queries) == 3
+    for sql in queries:
+        # `--` ends the options: the SQL starts with a comment.
+        result = invoke("query", "--run", run_dir, "--format", "json", recording, "--", sql)
+        assert result.exit_code == 0, (sql, result.output)
+        assert json.loads(result.stdout), sql
