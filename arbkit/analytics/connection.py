@@ -22,9 +22,6 @@ import duckdb
 from arbkit.analytics.sources import register_sources
 from arbkit.errors import UserError
 
-# DuckDB's own memory ceiling per connection (its default is 80% of RAM); `stats` on a
-# 10M-frame recording stays within it, spilling sorts to disk rather than growing.
-MEMORY_LIMIT = "600MB"
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -98,11 +95,13 @@ def connect(
         errors = decode_errors(recording)
     con = duckdb.connect(":memory:")
     try:
-        # Bounded memory: what does not fit spills to a private directory DuckDB removes on
-        # close (never the caller's working directory). The library draws no progress bars.
+        # What does not fit in memory spills to a private directory DuckDB removes on close
+        # (never the caller's working directory); results keep no insertion order (views that
+        # promise an order say ORDER BY), which lets big windows and joins stream. The library
+        # draws no progress bars.
         spill = Path(tempfile.gettempdir()) / f"arbkit-duckdb-{uuid.uuid4().hex}"
         con.execute("SET temp_directory = $dir", {"dir": str(spill)})
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
         sources = register_sources(con, recording, runs, stall_s=stall_s, decode_errors=errors)
         views = view_sql()

@@ -215,3 +215,12 @@ def test_the_readmes_example_queries_run(recording, run_dir):
         result = invoke("query", "--run", run_dir, "--format", "json", recording, "--", sql)
         assert result.exit_code == 0, (sql, result.output)
         assert json.loads(result.stdout), sql
+
+
+def test_stats_decode_counts_the_malformed_frame_and_stall_s_overrides(recording):
+    plain = json.loads(invoke("stats", recording, "--format", "json").stdout)["recording"]
+    checked = json.loads(invoke("stats", recording, "--decode", "--stall-s", "10", "--format", "json").stdout)["recording"]
+
+    assert plain["decode_errors"] is None and plain["stalls"] == 3
+    assert checked["decode_errors"] == 1 and checked["venues"]["kalshi"]["decode_errors"] == 1
+    assert checked["stalls"] == 2
