@@ -15,14 +15,14 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from arbkit import __version__, analytics
-from arbkit.errors import StorageError, UserError
+from arbkit.errors import StorageError
 from arbkit.report import figures
 from arbkit.report.model import Report, Section
 from arbkit.report.sections import SECTIONS, Context
@@ -36,26 +36,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def run_names(run_dirs: Sequence[str | os.PathLike[str]]) -> Runs:
-    """Name run directories for `write_report`: None for none, the directory for one, and for
-    several {name: directory} with each named by its directory's name (its parents' names added
-    where two would be the same)."""
-    paths = [Path(p) for p in run_dirs]
-    if not paths:
-        return None
-    if len(paths) == 1:
-        return paths[0]
-    depth = 1
-    while True:
-        names = ["/".join(p.resolve().parts[-depth:]) for p in paths]
-        if len(set(names)) == len(names) or depth > max(len(p.resolve().parts) for p in paths):
-            break
-        depth += 1
-    if len(set(names)) != len(names):
-        raise UserError("the same run directory is given twice: " + ", ".join(str(p) for p in paths))
-    return dict(zip(names, paths))
 
 
 def _name(recording: str | os.PathLike[str]) -> str:
@@ -123,4 +103,4 @@ def write_report(recording: str | os.PathLike[str], runs: Runs = None, out: str 
     return path
 
 
-__all__ = ["Report", "build_report", "default_path", "figures", "render", "run_names", "write_report"]
+__all__ = ["Report", "build_report", "default_path", "figures", "render", "write_report"]
