@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from arbkit import __version__, analytics
 from arbkit.errors import StorageError
@@ -36,6 +37,15 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def _code(text: str) -> Markup:
+    """Escape prose, then show its `backticked` commands and names as code."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+_ENV.filters["code"] = _code
 
 
 def _name(recording: str | os.PathLike[str]) -> str:

@@ -36,6 +36,7 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#e3e3e3",
     "grid.linewidth": 0.6,
     "legend.fontsize": 8,
@@ -222,21 +223,18 @@ def staleness_bars(labels: Sequence[str], books: pl.DataFrame) -> Figure:
 
 @styled
 def histogram(buckets: pl.DataFrame, xlabel: str, ylabel: str, *, by: str | None = None, log_x: bool = False) -> Figure:
-    """Bars of counts per bucket (`buckets`: lo, hi, n, and the `by` column for one series each)."""
+    """Bars of counts per bucket (`buckets`: lo, hi, n; one translucent series per `by` value).
+    Buckets absent from the rows are empty (a count of zero)."""
     fig = new_figure()
     ax = fig.add_subplot()
     groups = sorted(set(buckets[by].to_list())) if by else [None]
     for index, group in enumerate(groups):
-        part = buckets if group is None else buckets.filter(pl.col(by) == group)
-        part = part.sort("lo")
+        part = (buckets if group is None else buckets.filter(pl.col(by) == group)).sort("lo")
         lo = [float(v) for v in part["lo"].to_list()]
-        hi = [float(v) for v in part["hi"].to_list()]
-        edges = lo + [hi[-1]] if lo else []
-        if not edges:
-            continue
-        name = str(group) if group is not None else None
-        ax.stairs(part["n"].to_list(), edges, fill=len(groups) == 1, alpha=0.9 if len(groups) == 1 else 1.0,
-                  color=colour(name or "", index), label=name, linewidth=1.4)
+        widths = [float(h) - a for h, a in zip(part["hi"].to_list(), lo)]
+        ax.bar(lo, part["n"].to_list(), width=widths, align="edge", color=colour(str(group or ""), index),
+               alpha=0.9 if len(groups) == 1 else 0.55, edgecolor="white", linewidth=0.5,
+               label=None if group is None else str(group))
     if log_x:
         ax.set_xscale("log")
         _log_axis(ax.xaxis)
@@ -325,6 +323,10 @@ def time_series(lines: dict[str, pl.DataFrame], ylabel: str, *, fill_below_zero:
         if fill_below_zero:
             ax.fill_between(times, values, 0, step="post", color=colour(name, index), alpha=0.18)
     ax.axhline(0, color="#888888", linewidth=0.7)
+    if fill_below_zero:
+        ax.set_ylim(top=0)
+        if ax.get_ylim()[0] >= 0:
+            ax.set_ylim(-1, 0)
     ax.set_ylabel(ylabel)
     _time_axis(ax)
     if len(lines) > 1:

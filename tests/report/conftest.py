@@ -56,3 +56,11 @@ def sandbox_data(tmp_path_factory: pytest.TempPathFactory) -> SandboxData:
     hostile = [msgspec.structs.replace(config.pairs[0], name=HOSTILE_PAIR), *config.pairs[1:]]
     replay(root, msgspec.structs.replace(config, pairs=hostile), runs["hostile"])
     return SandboxData(root, config, runs["r1"], runs["strict"], runs["empty"], runs["hostile"])
+
+
+@pytest.fixture(scope="session")
+def report_file(sandbox_data: SandboxData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of the faulty recording and its run (read by the content and browser tests)."""
+    from arbkit.report import write_report
+
+    return write_report(sandbox_data.root, sandbox_data.run, out=tmp_path_factory.mktemp("html") / "report.html")

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from arbkit.cli import cli
-from arbkit.report import build_report, write_report
+from arbkit.report import build_report, render, write_report
 from arbkit.runner.replay import replay
 
 from conftest import HOSTILE_PAIR
@@ -39,9 +39,8 @@ def stats_json(*args: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def report_html(sandbox_data, tmp_path_factory) -> str:
-    path = write_report(sandbox_data.root, sandbox_data.run, out=tmp_path_factory.mktemp("html") / "r.html")
-    return path.read_text(encoding="utf-8")
+def report_html(report_file) -> str:
+    return report_file.read_text(encoding="utf-8")
 
 
 def test_every_section_is_present_with_figures_on_a_faulty_recording_with_a_run(report_html):
@@ -104,9 +103,12 @@ def test_a_run_without_opportunities_renders_and_says_why(sandbox_data, tmp_path
     assert int(headline(html)[f"runs.{sandbox_data.empty_run.name}.opportunities"]) == 0
 
 
-def test_a_recording_without_a_run_gives_the_health_sections_and_says_what_is_missing(sandbox_data, tmp_path):
-    html = write_report(sandbox_data.root, out=tmp_path / "r.html").read_text()
-    parts = sections_of(html)
+def test_a_recording_without_a_run_gives_the_health_sections_and_says_what_is_missing(sandbox_data):
+    report = build_report(sandbox_data.root)
+    parts = sections_of(render(report))
+
+    assert [s.key for s in report.timings] == ["setup", *SECTIONS]  # each section timed
+    assert all(s.seconds > 0 for s in report.timings)
 
     assert list(parts) == list(SECTIONS)
     assert parts["health"].count("<svg") >= 3
@@ -138,13 +140,6 @@ def test_several_runs_are_compared_side_by_side(sandbox_data, tmp_path):
     assert "Headline figures per run" in comparison and comparison.count("<svg") == 2
     numbers = headline(html)
     assert int(numbers["runs.strict.opportunities"]) < int(numbers["runs.base.opportunities"])
-
-
-def test_every_section_is_timed(sandbox_data):
-    report = build_report(sandbox_data.root, sandbox_data.run)
-
-    assert [s.key for s in report.timings] == ["setup", *SECTIONS]
-    assert all(s.seconds > 0 for s in report.timings)
 
 
 def test_cli_writes_the_default_path_and_prints_it(sandbox_data, tmp_path, monkeypatch):
