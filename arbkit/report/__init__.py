@@ -78,9 +78,8 @@ def build_report(recording: str | os.PathLike[str], runs: Runs = None, title: st
     subtitle = (f"Recording {os.fspath(recording)} · {rec['sessions'] or 0} session(s) · "
                 f"{', '.join(sorted(rec['venues'])) or 'no venue'} · {what}")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    report = Report(title or f"arbkit report: {_name(recording)}", subtitle, stamp, __version__, sections)
-    report.timings = [setup, *sections]  # type: ignore[attr-defined]
-    return report
+    return Report(title or f"arbkit report: {_name(recording)}", subtitle, stamp, __version__, sections,
+                  [setup, *sections])
 
 
 def render(report: Report) -> str:

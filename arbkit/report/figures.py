@@ -121,7 +121,8 @@ def coverage_timeline(connections: pl.DataFrame, outages: pl.DataFrame, stalls: 
     """Connected spans per venue (bars), disconnections (red) and stalls (amber) over time.
 
     `connections`: venue, open_ns, close_ns, one row per connection; `outages`: venue, down_ns,
-    up_ns (a reconnect's downtime); `stalls`: venue, from_ns, to_ns.
+    up_ns (a reconnect's downtime) and optionally `n`, a number written above each band;
+    `stalls`: venue, from_ns, to_ns.
     """
     venues = sorted(set(connections["venue"].to_list()))
     fig = new_figure((8.0, 0.9 + 0.5 * max(len(venues), 1)))
@@ -144,7 +145,13 @@ def coverage_timeline(connections: pl.DataFrame, outages: pl.DataFrame, stalls: 
     for row, venue in enumerate(venues):
         bars(connections.filter(pl.col("venue") == venue), "open_ns", "close_ns", row, colour(venue, row),
              "connected", 0.5)
-        bars(outages.filter(pl.col("venue") == venue), "down_ns", "up_ns", row, DOWN, "disconnected", 0.8)
+        down = outages.filter(pl.col("venue") == venue)
+        bars(down, "down_ns", "up_ns", row, DOWN, "disconnected", 0.8)
+        if "n" in down.columns and outages.height <= 30:
+            # Number each disconnection as the reconnect table does, so its cause can be looked up.
+            for n, at in zip(down["n"].to_list(), mdates.date2num(_utc(down["down_ns"].to_list()))):
+                ax.annotate(str(n), (at, row - 0.42), ha="center", va="bottom", fontsize=7, color=DOWN,
+                            annotation_clip=False)
         bars(stalls.filter(pl.col("venue") == venue), "from_ns", "to_ns", row, STALL, "stall", 0.8)
     ax.set_yticks(range(len(venues)), venues)
     ax.set_ylim(-0.6, len(venues) - 0.4)

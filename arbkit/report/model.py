@@ -96,13 +96,15 @@ class Section:
 
 @dataclass
 class Report:
-    """A whole report, ready to render."""
+    """A whole report, ready to render; `timings` are its sections after a `setup` entry (opening
+    the views and reading the stats document), each with the seconds it took."""
 
     title: str
     subtitle: str
     generated_utc: str
     version: str
     sections: list[Section]
+    timings: list[Section] = field(default_factory=list)
 
 
 def number(value: Any, places: int | None = None, *, unit: str = "") -> Cell:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,6 @@ class Context:
     con: duckdb.DuckDBPyConnection
     stats: dict[str, Any]
     runs: list[str]
-    venues: list[str] = field(default_factory=list)
 
     def rows(self, sql: str, *params: Any) -> pl.DataFrame:
         """Rows of a SELECT over the views as a Polars DataFrame."""
@@ -302,12 +301,12 @@ def _coverage(ctx: Context) -> list[Block]:
     coverage = ctx.rows("SELECT * FROM coverage ORDER BY session_id, venue")
     blocks: list[Block] = []
     if connections.height:
-        outages = reconnects.select("venue", "down_ns", "up_ns", "cause")
+        outages = reconnects.select("venue", "down_ns", "up_ns").with_row_index("n", offset=1)
         fig = fg.coverage_timeline(connections, outages, stalls.select("venue", "from_ns", "to_ns"))
         blocks.append(Figure("Coverage timeline", fg.to_svg(fig, "Connected time per venue with disconnections"),
                              "Bars: a connection open (time in UTC). Red: disconnected until the next connection "
-                             "opened. Amber: a stall, an open connection that delivered no book data for longer "
-                             "than the threshold. The reconnect and stall tables below list each one."))
+                             "opened, numbered as in the reconnect table below, which gives each cause. Amber: a "
+                             "stall, an open connection that delivered no book data for longer than the threshold."))
     blocks.append(table("Coverage per session and venue", coverage, [
         ("session", "session_id", text), ("venue", "venue", text),
         ("span", "span_s", lambda v: Cell(duration(v), None if v is None else str(v), numeric=True)),
@@ -315,8 +314,8 @@ def _coverage(ctx: Context) -> list[Block]:
         ("uptime", "uptime_fraction", _fraction), ("connections", "connections", number),
         ("reconnects", "reconnects", number),
     ], empty="No connection was recorded."))
-    blocks.append(table("Reconnects", reconnects, [
-        ("venue", "venue", text), ("new connection", "conn_id", number), ("down at (UTC)", "down_ns", time_cell),
+    blocks.append(table("Reconnects", reconnects.with_row_index("n", offset=1), [
+        ("#", "n", number), ("venue", "venue", text), ("new connection", "conn_id", number), ("down at (UTC)", "down_ns", time_cell),
         ("back at (UTC)", "up_ns", time_cell), ("downtime (ms)", "downtime_ms", ms), ("cause", "cause", text),
     ], caption="One row per time a venue came back. Close code 1006 is an abrupt disconnect without a close "
                "frame; `stale` means the recorder dropped a connection that had gone silent.",
@@ -336,6 +335,10 @@ def _rates(ctx: Context) -> list[Block]:
     return [
         Figure("Message rates", fg.to_svg(fig, "Frames received per second over time per venue"),
                f"Frames received per second, averaged over {width:g}-second buckets."),
+        table("Message rates per bucket", rates, [
+            ("venue", "venue", text), ("bucket start (UTC)", "bucket_ns", time_cell), ("frames", "frames", number),
+            ("bytes", "bytes", number), ("frames per second", "frames_per_s", lambda v: number(v, 1)),
+        ], collapsed=True),
         table("Frames received per message type", types, [
             ("venue", "venue", text), ("message type", "msg_type", text), ("frames", "frames", number),
             ("bytes", "bytes", number),
@@ -465,11 +468,19 @@ def opportunities(ctx: Context) -> Section:
     section.blocks.append(Figure("Lifetime distribution", fg.to_svg(fig, "Histogram of window lifetimes"),
                                  "How long windows stayed open, from the frame that opened one to the frame that "
                                  "closed it (quarter-decade buckets)."))
+    section.blocks.append(table("Lifetime buckets", lifetimes, [
+        *_run_columns(ctx), ("from (ms)", "lo", lambda v: number(v, 1)), ("to (ms)", "hi", lambda v: number(v, 1)),
+        ("windows", "n", number),
+    ], collapsed=True))
     edges = ctx.rows("SELECT run, lo_cents AS lo, hi_cents AS hi, windows AS n FROM report_edge_histogram")
     fig = fg.histogram(edges, "peak edge (cents per contract pair, after fees)", "opportunity windows",
                        by="run" if ctx.several else None)
     section.blocks.append(Figure("Peak-edge distribution", fg.to_svg(fig, "Histogram of peak edges"),
                                  "Each window's edge at its most profitable moment."))
+    section.blocks.append(table("Peak-edge buckets", edges, [
+        *_run_columns(ctx), ("from (¢/pair)", "lo", lambda v: number(v, 2)), ("to (¢/pair)", "hi", lambda v: number(v, 2)),
+        ("windows", "n", number),
+    ], collapsed=True))
     section.blocks += _heatmaps(ctx)
     section.blocks += _top(ctx)
     return section
@@ -663,6 +674,12 @@ def pnl(ctx: Context) -> Section:
     fig = fg.time_series({run: _one_run(ctx, points, run) for run in ctx.runs}, "drawdown ($)", fill_below_zero=True)
     section.blocks.append(Figure("Drawdown", fg.to_svg(fig, "Drawdown over time"),
                                  "Total P&L minus its running maximum (dollars, 0 at a new high)."))
+    curve = ctx.rows("SELECT * FROM report_pnl_curve ORDER BY run, ns")
+    section.blocks.append(table("P&L curve points", curve, [
+        *_run_columns(ctx), ("at (UTC)", "ns", time_cell), ("total P&L", "total", lambda v: money(v, 4)),
+        ("realised", "realised", lambda v: money(v, 4)), ("drawdown", "drawdown", lambda v: money(v, 4)),
+    ], caption="The points both curves are drawn from (at most 1,500 per run: the last snapshot of each time "
+               "bucket, with the bucket's deepest drawdown).", collapsed=True))
     by_pair = ctx.rows("SELECT * FROM report_pnl_by_pair ORDER BY run, pnl DESC, pair")
     pairs = sorted(set(by_pair["pair"].to_list()))
     if pairs:
