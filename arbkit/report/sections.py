@@ -337,7 +337,7 @@ def _rates(ctx: Context) -> list[Block]:
                f"Frames received per second, averaged over {width:g}-second buckets."),
         table("Message rates per bucket", rates, [
             ("venue", "venue", text), ("bucket start (UTC)", "bucket_ns", time_cell), ("frames", "frames", number),
-            ("bytes", "bytes", number), ("frames per second", "frames_per_s", lambda v: number(v, 1)),
+            ("frames per second", "frames_per_s", lambda v: number(v, 1)),
         ], collapsed=True),
         table("Frames received per message type", types, [
             ("venue", "venue", text), ("message type", "msg_type", text), ("frames", "frames", number),
