@@ -254,3 +254,30 @@ def test_run_views_exist_and_are_empty_without_a_run(con):
                  "book_health", "funnel", "capture", "legging", "fee_drag", "runs", "run_summary"):
         assert rows(con, f"SELECT count(*) AS n FROM {view}") == [{"n": 0}], view
     assert "run" in [d[0] for d in con.execute("SELECT * FROM opportunities").description]
+
+
+def test_mirrored_price_changes_update_both_tokens_whether_their_condition_is_known_or_not(tmp_path):
+    import orjson
+    from analytics_recordings import Rows
+
+    other_yes, other_no, other_condition = "111", "222", "0xother"
+    dump = [{"event_type": "book", "asset_id": asset, "market": CONDITION, "bids": [], "asks": [], "timestamp": "1"}
+            for asset in (YES, NO)]
+    r = Rows()
+    r.open(0, POLYMARKET, 1)
+    r.add(1, POLYMARKET, 1, "in", orjson.dumps(dump))  # the initial dump names both tokens of CONDITION
+    for t in (10, 30, 60):
+        r.poly_change(t, 1)  # YES + NO of CONDITION: looked up by condition
+    for t in (20, 50):
+        # A condition never seen in a dump: its assets come from the frame itself.
+        r.add(t, POLYMARKET, 1, "in", orjson.dumps({"event_type": "price_change", "market": other_condition,
+              "price_changes": [{"asset_id": other_yes}, {"asset_id": other_no}], "timestamp": "1"}))
+    con = connect(write_sealed(tmp_path / "recordings", r))
+    try:
+        got = {m: (n, g) for m, n, g in con.execute(
+            "SELECT market, count(*), list(gap_ms ORDER BY ingest_seq) FROM book_updates GROUP BY market").fetchall()}
+    finally:
+        con.close()
+
+    assert got == {YES: (4, [None, 9.0, 20.0, 30.0]), NO: (4, [None, 9.0, 20.0, 30.0]),
+                   other_yes: (2, [None, 30.0]), other_no: (2, [None, 30.0])}
