@@ -30,24 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# Run as a script from benchmarks/: its sibling measures child processes the same way.
+from replay import _MEASURE, arbkit_command  # noqa: E402
+
 TARGET_S = 60.0
 TARGET_MB = 5.0
-
-# The child's own CPU time and peak RSS come from wait4 in a small fresh Python (a child forked
-# from this process would carry this process's memory high-water mark).
-_MEASURE = """
-import json, os, subprocess, sys, time
-started = time.perf_counter()
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-_, status, usage = os.wait4(child.pid, 0)
-print(json.dumps({"wall": time.perf_counter() - started, "status": os.waitstatus_to_exitcode(status),
-                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}))
-"""
-
-
-def arbkit_command() -> list[str]:
-    script = Path(sys.executable).with_name("arbkit")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from arbkit.cli import main; main()"]
 
 
 def load() -> str:
@@ -104,10 +91,9 @@ def time_cli(rec: Path, run: Path, out: Path, repeat: int) -> dict:
 
 
 def count_frames(rec: Path) -> int:
-    import duckdb
+    import pyarrow.parquet as pq
 
-    files = [str(p) for p in rec.glob("frames/**/*.parquet")]
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet({files!r})").fetchone()[0]
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in rec.glob("frames/**/*.parquet"))
 
 
 def main() -> None:
