@@ -62,8 +62,9 @@ RECORDING_VIEWS = (
 
 
 def measure(what: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, what, str(path)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, what, str(path)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{what} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
