@@ -32,7 +32,8 @@ class SandboxData:
     run: Path  # replayed with the sandbox's own config
     strict_run: Path  # min_edge twice as high: fewer windows (for comparisons)
     empty_run: Path  # min_edge so high that no window opens
-    hostile_run: Path  # the first pair renamed to a script tag
+    hostile_run: Path  # the first pair renamed to `hostile_pair`, a script tag
+    hostile_pair: str = HOSTILE_PAIR
 
 
 def _with_detector(config: Config, **changes) -> Config:

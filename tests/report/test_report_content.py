@@ -14,8 +14,6 @@ from arbkit.cli import cli
 from arbkit.report import build_report, render, write_report
 from arbkit.runner.replay import replay
 
-from conftest import HOSTILE_PAIR
-
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("report_sandbox")]
 
 SECTIONS = {"summary": "Summary", "health": "Recording health", "opportunities": "Opportunities",
@@ -86,7 +84,8 @@ def test_the_file_references_no_resource_outside_itself(report_html):
 def test_a_pair_named_like_a_script_comes_out_escaped(sandbox_data, tmp_path):
     html = write_report(sandbox_data.root, sandbox_data.hostile_run, out=tmp_path / "r.html").read_text()
 
-    assert HOSTILE_PAIR not in html
+    assert sandbox_data.hostile_pair == "<script>alert(1)</script>"
+    assert sandbox_data.hostile_pair not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # One script element: the report's own table sorter.
     assert html.count("<script") == 1
