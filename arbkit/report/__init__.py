@@ -1,0 +1,115 @@
+"""`arbkit report`: one self-contained HTML file a researcher can send to a colleague.
+
+    write_report("recordings/", runs="runs/r1")             # -> reports/recordings-<stamp>.html
+    write_report("recordings/", runs={"50ms": "runs/a", "200ms": "runs/b"}, out="cmp.html")
+
+The report reads the analytics views (`arbkit.analytics.connect`) and the stats document
+(`arbkit.analytics.stats`), so its numbers are those of `arbkit stats` and `arbkit query`; it
+computes nothing itself. Figures are inline SVG, styles inline, and a few lines of optional script
+sort tables: the file loads nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from arbkit import __version__, analytics
+from arbkit.errors import StorageError
+from arbkit.report import figures
+from arbkit.report.model import Report, Section
+from arbkit.report.sections import SECTIONS, Context
+
+Runs = str | os.PathLike[str] | Mapping[str, Any] | None
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("arbkit.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def _code(text: str) -> Markup:
+    """Escape prose, then show its `backticked` commands and names as code."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+_ENV.filters["code"] = _code
+
+
+def _name(recording: str | os.PathLike[str]) -> str:
+    text = os.fspath(recording).rstrip("/")
+    base = Path(re.split(r"[*?\[]", text)[0].rstrip("/") or ".").resolve().name or "recording"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", base)
+
+
+def build_report(recording: str | os.PathLike[str], runs: Runs = None, title: str | None = None) -> Report:
+    """Read every section from the views of a recording and its runs; time each section."""
+    started = time.perf_counter()
+    con = analytics.connect(recording, runs)
+    try:
+        document = analytics.stats_document(con)
+        names = [row[0] for row in con.execute("SELECT run FROM runs ORDER BY run").fetchall()]
+        ctx = Context(con, document, names)
+        setup = Section("setup", "Connect and stats", seconds=time.perf_counter() - started)
+        sections = []
+        for build in SECTIONS:
+            if build.__name__ == "comparison" and not ctx.several:
+                continue
+            begun = time.perf_counter()
+            section = build(ctx)
+            section.seconds = time.perf_counter() - begun
+            sections.append(section)
+    finally:
+        con.close()
+    rec = document["recording"]
+    what = f"{len(names)} runs" if len(names) > 1 else (f"run {names[0]}" if names else "no run")
+    subtitle = (f"Recording {os.fspath(recording)} · {rec['sessions'] or 0} session(s) · "
+                f"{', '.join(sorted(rec['venues'])) or 'no venue'} · {what}")
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Report(title or f"arbkit report: {_name(recording)}", subtitle, stamp, __version__, sections,
+                  [setup, *sections])
+
+
+def render(report: Report) -> str:
+    """Render a report as one HTML document."""
+    return _ENV.get_template("report.html").render(report=report)
+
+
+def default_path(recording: str | os.PathLike[str], now: dt.datetime | None = None) -> Path:
+    """`reports/<name>-<UTC stamp>.html` for a recording."""
+    when = now or dt.datetime.now(dt.timezone.utc)
+    return Path("reports") / f"{_name(recording)}-{when:%Y%m%dT%H%M%SZ}.html"
+
+
+def write_report(recording: str | os.PathLike[str], runs: Runs = None, out: str | os.PathLike[str] | None = None,
+                 title: str | None = None) -> Path:
+    """Write the HTML report of a recording (and runs) and return its path.
+
+    `runs` is None, one run directory, or {name: directory} to compare several runs side by side.
+    The default path is `reports/<name>-<UTC stamp>.html`.
+    """
+    html = render(build_report(recording, runs, title))
+    path = Path(out) if out is not None else default_path(recording)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StorageError(f"cannot write report {path}: {exc}") from exc
+    return path
+
+
+__all__ = ["Report", "build_report", "default_path", "figures", "render", "write_report"]
