@@ -1,0 +1,11 @@
+-- book_frames: one row per received frame that carries order book data: Kalshi
+-- `orderbook_snapshot`/`orderbook_delta`, Polymarket `book`/`price_change` and batches (arrays,
+-- the initial book dump). `snapshot` is true for frames that (re)seed a book; `market` is NULL when
+-- the frame names several books. Times in ns.
+SELECT
+    session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, market,
+    msg_type IN ('orderbook_snapshot', 'book', 'array') AS snapshot,
+    payload_text
+FROM frames
+WHERE kind = 'in'
+  AND msg_type IN ('orderbook_snapshot', 'orderbook_delta', 'book', 'price_change', 'array')
