@@ -38,15 +38,15 @@ def register(cli: click.Group) -> None:
         """
         from rich.console import Console
 
-        from arbkit.runner.demo import STEP_LIVE, run_demo
+        from arbkit.runner.demo import run_demo
 
         interactive = sys.stderr.isatty()
 
-        def on_step(step: str, detail: str) -> None:
-            click.echo(f"[{step}] {detail}")
-            if step == STEP_LIVE:
-                click.echo("        (Ctrl-C stops early; the recording is kept and sealed)")
+        def on_step(step: str, message: str) -> None:
+            click.echo(f"{step:<8} {message}")
 
+        click.echo("arbkit demo: local sandbox venues, no credentials, no network "
+                   "(Ctrl-C stops early and keeps the recording)")
         try:
             result = run_demo(
                 out, duration_s=duration, pairs=pairs, seed=seed,
@@ -64,21 +64,14 @@ def register(cli: click.Group) -> None:
             click.echo(f"  arbkit replay --from {_q(paths.recording)} --config {_q(paths.config)} "
                        f"--out {_q(paths.replay)}")
             sys.exit(130)
-
-        live = result.live
-        click.echo(f"[live] {live.frames:,} frames through the engine; "
-                   f"{len(result.faults)} sandbox faults fired")
-        if result.difference is None:
-            click.echo(f"[verify] verified: the replay re-derives the live run's decisions byte for byte")
-        else:
+        if result.difference is not None:
             diff = result.difference
-            click.echo(f"[verify] DIFFERENT: {diff.table} row {diff.index}", err=True)
             click.echo(f"  live:       {diff.expected}", err=True)
             click.echo(f"  re-derived: {diff.actual}", err=True)
             for frame in diff.frames:
                 click.echo(f"  frame: {frame}", err=True)
         _summary(result)
-        if result.difference is not None:
+        if result.difference is not None or result.report is None:
             sys.exit(1)
 
 
@@ -92,14 +85,15 @@ def _summary(result: Any) -> None:
     click.echo("")
     click.echo("summary (the numbers `arbkit stats` gives)")
     click.echo(f"  frames          {_by_venue({v: d['frames'] for v, d in venues.items()})}")
-    click.echo(f"  reconnects      {_by_venue(rec['reconnects'])}")
+    click.echo(f"  reconnects      {_by_venue({v: d['reconnects'] for v, d in venues.items()})}")
     click.echo(f"  staleness p99   {_by_venue(rec['staleness_p99_ms'], '{:,.0f} ms')}")
     click.echo(f"  opportunities   {run['opportunities']:,} windows")
     click.echo(f"  fills           {run['fills']:,}")
     click.echo(f"  paper P&L       ${run['pnl']}")
     click.echo("")
-    click.echo(f"report  {result.report}")
-    click.echo("")
+    if result.report is not None:
+        click.echo(f"report: {result.report}")
+        click.echo("")
     click.echo("next, try:")
     click.echo(f"  arbkit stats {_q(paths.recording)} --run {_q(paths.replay)}")
     click.echo(f"  arbkit query {_q(paths.recording)} "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from arbkit.analytics import stats
 from arbkit.config import load_config
 from arbkit.errors import UserError
 from arbkit.runner.live import RECORDING_DIR, LiveResult, PaperSession
@@ -89,6 +91,7 @@ class DemoResult:
     replay: ReplayResult | None = None
     difference: Difference | None = None
     report: Path | None = None
+    report_missing: str | None = None
     stats: dict[str, Any] | None = None
 
     @property
@@ -133,17 +136,18 @@ def run_demo(
     """Run the whole demo into a new folder under `out`; return what each step produced.
 
     `console` shows the live dashboard (None: `status_stream` gets the recorder's status lines).
-    `on_step(step, detail)` is called as each step starts and with each step's outcome.
+    `on_step(step, message)` hears what each step is about to do or did, as it happens.
     """
-    step = on_step or (lambda _step, _detail: None)
+    step = on_step or (lambda _step, _message: None)
     paths = new_demo_folder(out)
     result = DemoResult(paths)
     sandbox = SandboxThread(paths.sandbox, pairs=pairs, seed=seed, faults=faults)
     try:
         sandbox.start()
-        step(STEP_SANDBOX, f"kalshi {sandbox.kalshi_url}  polymarket {sandbox.polymarket_url}")
+        step(STEP_SANDBOX, f"{pairs} pairs, seed {seed}, {faults} faults: "
+                           f"kalshi {sandbox.kalshi_url}  polymarket {sandbox.polymarket_url}")
         config = load_config(paths.config)
-        step(STEP_LIVE, f"live --paper for {duration_s:g} s into {paths.live}")
+        step(STEP_LIVE, f"paper-trading for {duration_s:g} s, recording into {paths.recording}")
         session = PaperSession(
             config, paths.live, duration_s=duration_s, console=console, status_stream=status_stream
         )
@@ -154,17 +158,33 @@ def run_demo(
         sandbox.stop()
     if result.interrupted:
         return result
+    fired = Counter(str(f.get("fault")) for f in result.faults)
+    step(STEP_LIVE, f"{result.live.frames:,} frames through the engine; sandbox faults fired: "
+                    + (", ".join(f"{kind} x{n}" for kind, n in sorted(fired.items())) or "none"))
 
-    step(STEP_REPLAY, f"replay --from {paths.recording} --out {paths.replay}")
     result.replay = replay(paths.recording, config, paths.replay)
-    step(STEP_VERIFY, f"replay --verify {paths.live}")
+    step(STEP_REPLAY, f"{result.replay.frames:,} frames replayed into {paths.replay}")
     result.difference = verify(paths.live)
+    if result.difference is None:
+        step(STEP_VERIFY, "verified: replaying the recording re-derives the live run's decisions byte for byte")
+    else:
+        diff = result.difference
+        step(STEP_VERIFY, f"DIFFERENT: the replay differs from the live run at {diff.table} row {diff.index}")
 
-    from arbkit.analytics import stats
-    from arbkit.report import write_report
-
-    step(STEP_REPORT, f"report into {paths.report}")
-    result.report = write_report(paths.recording, paths.replay, out=paths.report, title="arbkit demo")
-    step(STEP_STATS, "summary from arbkit stats")
-    result.stats = stats(paths.recording, paths.replay)
+    result.stats = stats(paths.recording, {REPLAY_DIR: paths.replay})
+    write_report = _report_writer()
+    if write_report is None:
+        result.report_missing = "this build has no arbkit.report.write_report (the report issue has not landed)"
+        step(STEP_REPORT, f"NOT WRITTEN: {result.report_missing}")
+        return result
+    result.report = write_report(paths.recording, {REPLAY_DIR: paths.replay}, out=paths.report, title="arbkit demo")
+    step(STEP_REPORT, str(result.report))
     return result
+
+
+def _report_writer() -> Callable[..., Path] | None:
+    try:
+        from arbkit.report import write_report
+    except ImportError:
+        return None
+    return write_report
