@@ -31,7 +31,7 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise UserError(f"bad SQL: {_one_line(exc)}") from None
+        raise UserError(f"bad SQL: {one_line(exc)}") from None
     if not statements:
         raise UserError("no SQL statement given")
     for statement in statements:
@@ -43,5 +43,6 @@ def check_query(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             )
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """A DuckDB error message on one line."""
     return " ".join(str(exc).split())

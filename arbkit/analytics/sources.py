@@ -49,7 +49,9 @@ _TEXT = "try(decode(payload))"
 # SQL for each derived column of a file that lacks it; `_t` is the payload text. Same rules as
 # arbkit/store/derive.py: lifecycle rows get NULL; a payload that is not a JSON object or array
 # is `text`; an array is `array`; `market` and `condition_id` only when exactly one is named.
-_IS_JSON = "(_t IS NOT NULL AND json_valid(_t) AND json_type(_t) IN ('OBJECT', 'ARRAY'))"
+# DuckDB evaluates both sides of AND, but a CASE branch only on the rows that reach it: every
+# JSON function sits behind a CASE that has checked json_valid, so a malformed payload is NULL.
+_IS_JSON = "coalesce(CASE WHEN json_valid(_t) THEN json_type(_t) IN ('OBJECT', 'ARRAY') END, false)"
 _STR = "CASE WHEN json_type(_t, '{path}') = 'VARCHAR' THEN json_extract_string(_t, '{path}') END"
 _INT = (
     "CASE WHEN json_type(_t, '{path}') IN ('BIGINT', 'UBIGINT') "

@@ -8,6 +8,7 @@ with stable keys: dollars as decimal strings, times as ISO-8601 UTC, durations i
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,22 +19,33 @@ import duckdb
 from arbkit.analytics.connection import connect
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """Turn a DuckDB value into JSON: decimals as exact strings, timestamps as ISO-8601 UTC.
+
+    Floats (milliseconds, seconds, fractions) are rounded to 6 decimals; binary payloads become
+    text (bytes that are not UTF-8 as backslash escapes).
+    """
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+        return format(value, "f")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
+        return None if math.isnan(value) else round(value, 6)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
     return value
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
-    return [{n: _json_value(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
+    return [{n: json_value(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
 
 
 def _without(row: Mapping[str, Any], *keys: str) -> dict[str, Any]:

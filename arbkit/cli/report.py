@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
 
-from arbkit.cli._common import not_built
+import click
 
 
 def register(cli: click.Group) -> None:
     @cli.command()
-    def report() -> None:
-        """Write a self-contained HTML performance report."""
-        not_built("report", "report issue")
+    @click.argument("path")
+    @click.option("--run", "runs", multiple=True, metavar="RUN_DIR",
+                  type=click.Path(file_okay=False, path_type=Path),
+                  help="A run directory of this recording (repeat to compare runs side by side).")
+    @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+                  help="HTML file to write (default: reports/<name>-<UTC stamp>.html).")
+    @click.option("--title", help="Title at the top of the report.")
+    def report(path: str, runs: tuple[Path, ...], out: Path | None, title: str | None) -> None:
+        """Write a self-contained HTML performance report of a recording and its runs.
+
+        PATH is anything `replay --from` accepts: a recordings root, a session or a glob.
+        """
+        from arbkit.report import run_names, write_report
+
+        written = write_report(path, run_names(runs), out=out, title=title)
+        click.echo(str(written))

@@ -5,7 +5,8 @@
 -- and their payload bytes; `frames_out` frames sent; `errors` recorded `error` rows;
 -- `first_snapshot_ns` the first book snapshot received.
 WITH lifecycle AS (
-    SELECT session_id, venue, conn_id, kind, recv_ns, payload_text
+    SELECT session_id, venue, conn_id, kind, recv_ns,
+           CASE WHEN json_valid(payload_text) THEN payload_text END AS payload_text
     FROM frames
     WHERE kind IN ('open', 'close')
 ),

@@ -12,9 +12,10 @@ WITH s AS (
     FROM sessions
 ),
 f AS (
-    SELECT sum(frames) AS frames, sum(bytes) AS bytes, sum(reconnects) AS reconnects,
-           sum(downtime_s) AS downtime_s, sum(seq_gaps) AS seq_gaps, sum(stalls) AS stalls,
-           sum(decode_errors) AS decode_errors
+    SELECT CAST(sum(frames) AS BIGINT) AS frames, CAST(sum(bytes) AS BIGINT) AS bytes,
+           CAST(sum(reconnects) AS BIGINT) AS reconnects, sum(downtime_s) AS downtime_s,
+           CAST(sum(seq_gaps) AS BIGINT) AS seq_gaps, CAST(sum(stalls) AS BIGINT) AS stalls,
+           CAST(sum(decode_errors) AS BIGINT) AS decode_errors
     FROM venue_summary
 )
 SELECT s.*, (s.end_ns - s.start_ns) / 1e9 AS span_s,

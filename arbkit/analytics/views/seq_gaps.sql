@@ -4,7 +4,8 @@
 -- `missed` = got - expected (negative when seq went backwards); `recv_ns` in ns.
 WITH sequenced AS (
     SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, venue_seq,
-           TRY_CAST(json_extract_string(payload_text, '$.sid') AS BIGINT) AS sid
+           CASE WHEN json_valid(payload_text)
+                THEN TRY_CAST(json_extract_string(payload_text, '$.sid') AS BIGINT) END AS sid
     FROM frames
     WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
 ),

@@ -4,12 +4,12 @@
 -- no decode pass ran), received frames per second over the connected time and the busiest
 -- minute, feed latency p50/p99 (ms, includes clock offset) and book staleness p50/p99 (ms).
 WITH f AS (
-    SELECT venue, count(*) AS frames, sum(bytes) AS bytes,
+    SELECT venue, count(*) AS frames, CAST(sum(bytes) AS BIGINT) AS bytes,
            count(*) FILTER (WHERE kind = 'in') AS frames_in
     FROM frames GROUP BY ALL
 ),
 cov AS (
-    SELECT venue, sum(connections) AS connections, sum(reconnects) AS reconnects,
+    SELECT venue, CAST(sum(connections) AS BIGINT) AS connections, CAST(sum(reconnects) AS BIGINT) AS reconnects,
            sum(downtime_s) AS downtime_s, sum(connected_s) AS connected_s, sum(span_s) AS span_s
     FROM coverage GROUP BY ALL
 ),
@@ -17,7 +17,7 @@ gaps AS (SELECT venue, count(*) AS seq_gaps FROM seq_gaps GROUP BY ALL),
 st AS (SELECT venue, count(*) AS stalls FROM stalls GROUP BY ALL),
 de AS (SELECT venue, count(*) AS decode_errors FROM decode_errors GROUP BY ALL),
 rate AS (
-    SELECT venue, max(frames) AS peak_frames_per_minute
+    SELECT venue, CAST(max(frames) AS BIGINT) AS peak_frames_per_minute
     FROM (SELECT venue, minute, sum(frames) AS frames FROM message_rates GROUP BY ALL) GROUP BY ALL
 ),
 lat AS (
