@@ -71,7 +71,7 @@ def register(cli: click.Group) -> None:
             for frame in diff.frames:
                 click.echo(f"  frame: {frame}", err=True)
         _summary(result)
-        if result.difference is not None or result.report is None:
+        if result.difference is not None:
             sys.exit(1)
 
 
@@ -91,9 +91,8 @@ def _summary(result: Any) -> None:
     click.echo(f"  fills           {run['fills']:,}")
     click.echo(f"  paper P&L       ${run['pnl']}")
     click.echo("")
-    if result.report is not None:
-        click.echo(f"report: {result.report}")
-        click.echo("")
+    click.echo(f"report: {result.report}")
+    click.echo("")
     click.echo("next, try:")
     click.echo(f"  arbkit stats {_q(paths.recording)} --run {_q(paths.replay)}")
     click.echo(f"  arbkit query {_q(paths.recording)} "

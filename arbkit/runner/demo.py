@@ -29,6 +29,7 @@ from rich.console import Console
 
 from arbkit.analytics import stats
 from arbkit.config import load_config
+from arbkit.report import write_report
 from arbkit.errors import UserError
 from arbkit.runner.live import RECORDING_DIR, LiveResult, PaperSession
 from arbkit.runner.replay import Difference, ReplayResult, replay, verify
@@ -91,7 +92,6 @@ class DemoResult:
     replay: ReplayResult | None = None
     difference: Difference | None = None
     report: Path | None = None
-    report_missing: str | None = None
     stats: dict[str, Any] | None = None
 
     @property
@@ -172,19 +172,7 @@ def run_demo(
         step(STEP_VERIFY, f"DIFFERENT: the replay differs from the live run at {diff.table} row {diff.index}")
 
     result.stats = stats(paths.recording, {REPLAY_DIR: paths.replay})
-    write_report = _report_writer()
-    if write_report is None:
-        result.report_missing = "this build has no arbkit.report.write_report (the report issue has not landed)"
-        step(STEP_REPORT, f"NOT WRITTEN: {result.report_missing}")
-        return result
     result.report = write_report(paths.recording, {REPLAY_DIR: paths.replay}, out=paths.report, title="arbkit demo")
     step(STEP_REPORT, str(result.report))
     return result
 
-
-def _report_writer() -> Callable[..., Path] | None:
-    try:
-        from arbkit.report import write_report
-    except ImportError:
-        return None
-    return write_report
