@@ -5,9 +5,12 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from arbkit.runner.demo import DemoResult
 
 
 def _q(path: Path | str) -> str:
@@ -38,6 +41,7 @@ def register(cli: click.Group) -> None:
         """
         from rich.console import Console
 
+        from arbkit.errors import StorageError
         from arbkit.runner.demo import run_demo
 
         interactive = sys.stderr.isatty()
@@ -56,6 +60,9 @@ def register(cli: click.Group) -> None:
         except KeyboardInterrupt:
             click.echo("interrupted: the demo stopped; no sandbox or recorder is left running", err=True)
             sys.exit(130)
+        except StorageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
         paths = result.paths
         if result.interrupted:
             click.echo("interrupted: the live run stopped early and its recording is sealed", err=True)
@@ -75,12 +82,10 @@ def register(cli: click.Group) -> None:
             sys.exit(1)
 
 
-def _summary(result: Any) -> None:
-    from arbkit.runner.demo import REPLAY_DIR
-
+def _summary(result: DemoResult) -> None:
     paths = result.paths
     rec = result.stats["recording"]
-    run = result.stats["runs"][REPLAY_DIR]
+    run = result.stats["runs"][result.run_name]
     venues = rec["venues"]
     click.echo("")
     click.echo("summary (the numbers `arbkit stats` gives)")

@@ -47,7 +47,6 @@ STEP_LIVE = "live"
 STEP_REPLAY = "replay"
 STEP_VERIFY = "verify"
 STEP_REPORT = "report"
-STEP_STATS = "stats"
 
 
 @dataclass(frozen=True)
@@ -92,12 +91,8 @@ class DemoResult:
     replay: ReplayResult | None = None
     difference: Difference | None = None
     report: Path | None = None
+    run_name: str = REPLAY_DIR  # the replay's name in `stats["runs"]`
     stats: dict[str, Any] | None = None
-
-    @property
-    def verified(self) -> bool:
-        """Whether the replay reproduced the live run's decisions byte for byte."""
-        return self.replay is not None and self.difference is None
 
 
 def new_demo_folder(out: Path, now: dt.datetime | None = None) -> DemoPaths:
@@ -171,8 +166,9 @@ def run_demo(
         diff = result.difference
         step(STEP_VERIFY, f"DIFFERENT: the replay differs from the live run at {diff.table} row {diff.index}")
 
-    result.stats = stats(paths.recording, {REPLAY_DIR: paths.replay})
-    result.report = write_report(paths.recording, {REPLAY_DIR: paths.replay}, out=paths.report, title="arbkit demo")
+    runs = {result.run_name: paths.replay}
+    result.stats = stats(paths.recording, runs)
+    result.report = write_report(paths.recording, runs, out=paths.report, title="arbkit demo")
     step(STEP_REPORT, str(result.report))
     return result
 

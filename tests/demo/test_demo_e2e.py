@@ -101,3 +101,13 @@ def test_demo_suggests_next_commands_that_work(demo):
         done = subprocess.run([*ARBKIT, *shlex.split(command)[1:]], capture_output=True, text=True,
                               timeout=120, check=False)
         assert done.returncode == 0, (command, done.stderr)
+
+
+def test_an_unusable_out_folder_is_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = subprocess.run([*ARBKIT, "demo", "--out", str(blocker / "demo")], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: --out: cannot write the demo under") and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -85,3 +85,31 @@ def test_ctrl_c_during_the_live_phase_leaves_no_process_or_port_and_a_replayable
     assert replayed.returncode == 0, replayed.stderr
     frames = int(re.search(r"replayed (\d+) frames", replayed.stdout).group(1))
     assert frames > 100
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_after_the_live_phase_stops_at_once_and_keeps_the_recording(tmp_path):
+    # Arrange: a short demo, interrupted once it has verified (while it computes stats and the report).
+    out = tmp_path / "demo"
+    process = subprocess.Popen(
+        [*ARBKIT, "demo", "--duration", "3", "--pairs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True,
+    )
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith("verify"):
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=40)
+
+    # Assert
+    assert any(line.startswith("verify") for line in seen), "".join(seen) + stdout
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert _session_processes(process.pid) == []
+    recording = out / "latest" / "live" / "recording"
+    assert not any(f.is_file() for f in (recording / "journal").rglob("*"))
+    assert list((recording / "sessions").glob("*.json"))
