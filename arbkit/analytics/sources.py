@@ -59,7 +59,7 @@ _INT = (
 )
 _POLY_ASSETS = (
     "list_distinct(list_filter(list_concat("
-    "json_extract_string(_t, '$.asset_id'), json_extract_string(_t, '$.price_changes[*].asset_id')"
+    "[json_extract_string(_t, '$.asset_id')], json_extract_string(_t, '$.price_changes[*].asset_id')"
     "), lambda x: x IS NOT NULL))"
 )
 _POLY_ARRAY_ASSETS = (

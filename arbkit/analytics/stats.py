@@ -52,8 +52,20 @@ def _without(row: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
 
 
+# Views the document reads through several others: each is computed once, into a temporary
+# table of the same name, which DuckDB resolves before the view (temp comes first in the search
+# path). They are small (a row per session, connection, venue), the frames they read are not.
+_COMPUTE_ONCE = ("sessions", "connections", "venue_summary")
+
+
 def stats_document(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Build the stats document from a connection made by `connect`."""
+    """Build the stats document from a connection made by `connect`.
+
+    The summary views it reads several times are kept as temporary tables on `con`.
+    """
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    for view in _COMPUTE_ONCE:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{view}" AS SELECT * FROM "{database}".main."{view}"')
     summary = _rows(con, "SELECT * FROM recording_summary")[0]
     venues = {row["venue"]: _without(row, "venue")
               for row in _rows(con, "SELECT * FROM venue_summary ORDER BY venue")}

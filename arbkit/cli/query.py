@@ -191,7 +191,7 @@ def register(cli: click.Group) -> None:
                 check_query(con, sql)
             try:
                 if fmt == "parquet":
-                    table = con.execute(sql).fetch_arrow_table()
+                    table = con.sql(sql).to_arrow_table()
                 else:
                     cursor = con.execute(sql)
                     columns = [d[0] for d in cursor.description]

@@ -5,7 +5,12 @@
 SELECT
     session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, market,
     msg_type IN ('orderbook_snapshot', 'book', 'array') AS snapshot,
-    payload_text
+    payload_text,
+    -- The first `"market":"..."` of the text: the condition a Polymarket event names, found
+    -- without parsing the JSON (a join key only; see book_updates).
+    CASE WHEN venue = 'polymarket' AND strpos(payload_text, '"market":"') > 0
+         THEN split_part(substr(payload_text, strpos(payload_text, '"market":"') + 10, 200), '"', 1)
+    END AS market_key
 FROM frames
 WHERE kind = 'in'
   AND msg_type IN ('orderbook_snapshot', 'orderbook_delta', 'book', 'price_change', 'array')

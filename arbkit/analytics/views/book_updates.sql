@@ -2,19 +2,47 @@
 -- Polymarket asset id, so a Polymarket frame naming several assets (a mirrored `price_change`
 -- of the YES and NO tokens, a batch) is one update of each. `gap_ms` is the time since the
 -- previous update of the same book in the same session (NULL for its first), milliseconds.
+--
+-- Listing the assets of every mirrored price_change means parsing its JSON, the costliest
+-- thing a recording query can do. A price_change names one condition (`market`), and a
+-- binary condition has two tokens, so the assets are looked up by condition from the frames
+-- that name an asset with its condition (single-asset `book` events and the batches of the
+-- initial dump, few frames); a frame whose condition is not known with two tokens that way,
+-- and every batch, is parsed.
 WITH single AS (
     SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, market, snapshot
     FROM book_frames WHERE market IS NOT NULL
 ),
 several AS (
-    SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type,
-           unnest(list_distinct(regexp_extract_all(payload_text, '"asset_id"\s*:\s*"([^"]+)"', 1)))
-               AS market,
-           snapshot
+    SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, snapshot, market_key, payload_text
     FROM book_frames WHERE market IS NULL AND venue = 'polymarket'
 ),
+named AS (
+    SELECT market_key AS condition, market AS asset
+    FROM book_frames WHERE venue = 'polymarket' AND msg_type = 'book' AND market IS NOT NULL
+    UNION ALL
+    SELECT element ->> 'market', element ->> 'asset_id'
+    FROM (
+        SELECT unnest(CAST(json_extract(payload_text, '$[*]') AS JSON[])) AS element
+        FROM (SELECT CASE WHEN json_valid(payload_text) THEN payload_text END AS payload_text
+              FROM several WHERE msg_type = 'array')
+        WHERE payload_text IS NOT NULL
+    )
+),
+tokens AS (
+    SELECT condition, list(DISTINCT asset) AS assets
+    FROM named WHERE condition IS NOT NULL AND asset IS NOT NULL GROUP BY condition
+),
+expanded AS (
+    SELECT s.session_id, s.venue, s.conn_id, s.ingest_seq, s.recv_ns, s.msg_type,
+           unnest(CASE WHEN s.msg_type <> 'array' AND len(t.assets) >= 2 THEN t.assets
+                       ELSE list_distinct(regexp_extract_all(s.payload_text, '"asset_id"\s*:\s*"([^"]+)"', 1))
+                  END) AS market,
+           s.snapshot
+    FROM several s LEFT JOIN tokens t ON t.condition = s.market_key
+),
 updates AS (
-    SELECT * FROM single UNION ALL SELECT * FROM several
+    SELECT * FROM single UNION ALL SELECT * FROM expanded
 )
 SELECT *,
        (recv_ns - lag(recv_ns) OVER (PARTITION BY session_id, venue, market ORDER BY ingest_seq)) / 1e6

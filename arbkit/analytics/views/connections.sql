@@ -29,7 +29,7 @@ counts AS (
            min(recv_ns) AS first_ns,
            max(recv_ns) AS last_ns,
            count(*) FILTER (WHERE kind = 'in') AS frames_in,
-           coalesce(sum(bytes) FILTER (WHERE kind = 'in'), 0) AS bytes_in,
+           CAST(coalesce(sum(bytes) FILTER (WHERE kind = 'in'), 0) AS BIGINT) AS bytes_in,
            count(*) FILTER (WHERE kind = 'out') AS frames_out,
            count(*) FILTER (WHERE kind = 'error') AS errors
     FROM frames GROUP BY ALL

@@ -3,6 +3,6 @@
 -- minus that timestamp, in milliseconds. It includes the offset between the venue's clock and
 -- ours (it can be negative), so compare latencies of one venue over time, not across venues.
 SELECT session_id, venue, conn_id, market, msg_type, ingest_seq, recv_ns, venue_ts_ms,
-       recv_ns / 1e6 - venue_ts_ms AS latency_ms
+       (recv_ns - venue_ts_ms * 1000000) / 1e6 AS latency_ms
 FROM frames
 WHERE kind = 'in' AND venue_ts_ms IS NOT NULL

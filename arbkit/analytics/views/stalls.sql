@@ -3,27 +3,37 @@
 -- close. The threshold (`threshold_s`) is the `--stall-s`/`stall_s` given to the analytics,
 -- else the session's `recorder.stale_after_s`, else that setting's default. `from_ns`/`to_ns`
 -- in ns, `duration_ms` in ms; `ended_by` is `data` or `close`.
-WITH points AS (
-    SELECT session_id, venue, conn_id, recv_ns, 'data' AS what FROM book_frames
+--
+-- Points are first grouped into buckets one threshold wide: a gap inside a bucket is shorter
+-- than the threshold, so every stall lies between consecutive non-empty buckets (the last
+-- point of one, the first of the next), and the window runs over buckets, not frames.
+WITH threshold AS (
+    SELECT s.session_id, coalesce(p.stall_s, s.stale_after_s) AS threshold_s,
+           CAST(ceil(coalesce(p.stall_s, s.stale_after_s) * 1e9) AS BIGINT) AS width_ns
+    FROM sessions s CROSS JOIN src.params p
+),
+points AS (
+    SELECT session_id, venue, conn_id, recv_ns, 1 AS what FROM book_frames
     UNION ALL
-    SELECT session_id, venue, conn_id, open_ns, 'open' FROM connections WHERE opened
+    SELECT session_id, venue, conn_id, open_ns, 0 FROM connections WHERE opened
     UNION ALL
-    SELECT session_id, venue, conn_id, close_ns, 'close' FROM connections WHERE close_ns IS NOT NULL
+    SELECT session_id, venue, conn_id, close_ns, 2 FROM connections WHERE close_ns IS NOT NULL
+),
+buckets AS (
+    SELECT p.session_id, p.venue, p.conn_id, p.recv_ns // t.width_ns AS bucket,
+           min(p.recv_ns) AS first_ns, max(p.recv_ns) AS last_ns,
+           arg_min(p.what, p.recv_ns) AS first_what
+    FROM points p JOIN threshold t USING (session_id)
+    GROUP BY ALL
 ),
 stepped AS (
-    SELECT *, lag(recv_ns) OVER (PARTITION BY session_id, venue, conn_id ORDER BY recv_ns,
-                                 CASE what WHEN 'open' THEN 0 WHEN 'data' THEN 1 ELSE 2 END) AS prev_ns
-    FROM points
-),
-threshold AS (
-    SELECT s.session_id, coalesce(p.stall_s, s.stale_after_s) AS threshold_s
-    FROM sessions s CROSS JOIN src.params p
+    SELECT *, lag(last_ns) OVER (PARTITION BY session_id, venue, conn_id ORDER BY bucket) AS prev_ns
+    FROM buckets
 )
 SELECT st.session_id, st.venue, st.conn_id,
-       st.prev_ns AS from_ns, st.recv_ns AS to_ns,
-       (st.recv_ns - st.prev_ns) / 1e6 AS duration_ms,
-       st.what AS ended_by,
+       st.prev_ns AS from_ns, st.first_ns AS to_ns,
+       (st.first_ns - st.prev_ns) / 1e6 AS duration_ms,
+       CASE st.first_what WHEN 2 THEN 'close' ELSE 'data' END AS ended_by,
        t.threshold_s
 FROM stepped st JOIN threshold t USING (session_id)
-WHERE st.prev_ns IS NOT NULL AND st.what <> 'open'
-  AND st.recv_ns - st.prev_ns > t.threshold_s * 1e9
+WHERE st.prev_ns IS NOT NULL AND st.first_ns - st.prev_ns > t.threshold_s * 1e9
