@@ -15,14 +15,15 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from arbkit import __version__, analytics
-from arbkit.errors import StorageError, UserError
+from arbkit.errors import StorageError
 from arbkit.report import figures
 from arbkit.report.model import Report, Section
 from arbkit.report.sections import SECTIONS, Context
@@ -36,26 +37,15 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_BACKTICKS = re.compile(r"`([^`]+)`")
 
 
-def run_names(run_dirs: Sequence[str | os.PathLike[str]]) -> Runs:
-    """Name run directories for `write_report`: None for none, the directory for one, and for
-    several {name: directory} with each named by its directory's name (its parents' names added
-    where two would be the same)."""
-    paths = [Path(p) for p in run_dirs]
-    if not paths:
-        return None
-    if len(paths) == 1:
-        return paths[0]
-    depth = 1
-    while True:
-        names = ["/".join(p.resolve().parts[-depth:]) for p in paths]
-        if len(set(names)) == len(names) or depth > max(len(p.resolve().parts) for p in paths):
-            break
-        depth += 1
-    if len(set(names)) != len(names):
-        raise UserError("the same run directory is given twice: " + ", ".join(str(p) for p in paths))
-    return dict(zip(names, paths))
+def _code(text: str) -> Markup:
+    """Escape prose, then show its `backticked` commands and names as code."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+_ENV.filters["code"] = _code
 
 
 def _name(recording: str | os.PathLike[str]) -> str:
@@ -88,9 +78,8 @@ def build_report(recording: str | os.PathLike[str], runs: Runs = None, title: st
     subtitle = (f"Recording {os.fspath(recording)} · {rec['sessions'] or 0} session(s) · "
                 f"{', '.join(sorted(rec['venues'])) or 'no venue'} · {what}")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    report = Report(title or f"arbkit report: {_name(recording)}", subtitle, stamp, __version__, sections)
-    report.timings = [setup, *sections]  # type: ignore[attr-defined]
-    return report
+    return Report(title or f"arbkit report: {_name(recording)}", subtitle, stamp, __version__, sections,
+                  [setup, *sections])
 
 
 def render(report: Report) -> str:
@@ -123,4 +112,4 @@ def write_report(recording: str | os.PathLike[str], runs: Runs = None, out: str 
     return path
 
 
-__all__ = ["Report", "build_report", "default_path", "figures", "render", "run_names", "write_report"]
+__all__ = ["Report", "build_report", "default_path", "figures", "render", "write_report"]

@@ -9,9 +9,11 @@ figure stays small and a pair's name in it is data, never markup.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import matplotlib
 import matplotlib.patches
@@ -26,13 +28,15 @@ STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "arbkit-report",
     "text.parse_math": False,  # a `$` in a pair's name is a dollar sign, not mathtext
-    "font.family": ["DejaVu Sans", "Helvetica", "Arial", "sans-serif"],
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],  # ships with matplotlib: the same text metrics everywhere
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#e3e3e3",
     "grid.linewidth": 0.6,
     "legend.fontsize": 8,
@@ -47,6 +51,8 @@ STALL = "#f0a30a"
 WIDE = (8.0, 2.8)
 TALL_ROW_IN = 0.24  # height per category row of horizontal bar charts
 
+P = ParamSpec("P")
+
 _PROLOG = re.compile(r"\A.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
@@ -58,10 +64,31 @@ def colour(name: str, index: int) -> str:
     return VENUE_COLOURS.get(name, SERIES[index % len(SERIES)])
 
 
+def styled(draw: Callable[P, Figure]) -> Callable[P, Figure]:
+    """Draw a figure with the report's look; the caller's matplotlib settings stay untouched."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
 def new_figure(size: tuple[float, float] = WIDE) -> Figure:
-    """A figure with the report's look (no pyplot: no global state, safe in any thread)."""
-    with matplotlib.rc_context(STYLE):
-        return Figure(figsize=size, layout="constrained")
+    """A figure (no pyplot: no global state, safe in any thread); draw in a `styled` function."""
+    return Figure(figsize=size, layout="constrained")
+
+
+def _log_axis(axis) -> None:
+    # Matplotlib labels log ticks with mathtext, which the report turns off: plain numbers instead.
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _whole_numbers(axis) -> None:
+    axis.set_major_locator(ticker.MaxNLocator(integer=True))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def to_svg(fig: Figure, label: str) -> Markup:
@@ -89,11 +116,13 @@ def _time_axis(ax, label: str = "time (UTC)") -> None:
     ax.set_xlabel(label)
 
 
+@styled
 def coverage_timeline(connections: pl.DataFrame, outages: pl.DataFrame, stalls: pl.DataFrame) -> Figure:
     """Connected spans per venue (bars), disconnections (red) and stalls (amber) over time.
 
     `connections`: venue, open_ns, close_ns, one row per connection; `outages`: venue, down_ns,
-    up_ns (a reconnect's downtime); `stalls`: venue, from_ns, to_ns.
+    up_ns (a reconnect's downtime) and optionally `n`, a number written above each band;
+    `stalls`: venue, from_ns, to_ns.
     """
     venues = sorted(set(connections["venue"].to_list()))
     fig = new_figure((8.0, 0.9 + 0.5 * max(len(venues), 1)))
@@ -116,7 +145,13 @@ def coverage_timeline(connections: pl.DataFrame, outages: pl.DataFrame, stalls: 
     for row, venue in enumerate(venues):
         bars(connections.filter(pl.col("venue") == venue), "open_ns", "close_ns", row, colour(venue, row),
              "connected", 0.5)
-        bars(outages.filter(pl.col("venue") == venue), "down_ns", "up_ns", row, DOWN, "disconnected", 0.8)
+        down = outages.filter(pl.col("venue") == venue)
+        bars(down, "down_ns", "up_ns", row, DOWN, "disconnected", 0.8)
+        if "n" in down.columns and outages.height <= 30:
+            # Number each disconnection as the reconnect table does, so its cause can be looked up.
+            for n, at in zip(down["n"].to_list(), mdates.date2num(_utc(down["down_ns"].to_list()))):
+                ax.annotate(str(n), (at, row - 0.42), ha="center", va="bottom", fontsize=7, color=DOWN,
+                            annotation_clip=False)
         bars(stalls.filter(pl.col("venue") == venue), "from_ns", "to_ns", row, STALL, "stall", 0.8)
     ax.set_yticks(range(len(venues)), venues)
     ax.set_ylim(-0.6, len(venues) - 0.4)
@@ -127,6 +162,7 @@ def coverage_timeline(connections: pl.DataFrame, outages: pl.DataFrame, stalls: 
     return fig
 
 
+@styled
 def message_rates(rates: pl.DataFrame) -> Figure:
     """Frames received per second over time, one line per venue (`rates`: venue, bucket_ns, frames_per_s)."""
     fig = new_figure()
@@ -143,6 +179,7 @@ def message_rates(rates: pl.DataFrame) -> Figure:
     return fig
 
 
+@styled
 def quantile_curve(quantiles: pl.DataFrame, value: str, ylabel: str) -> Figure:
     """A value by percentile, one line per venue (`quantiles`: venue, percentile, value column)."""
     fig = new_figure()
@@ -157,13 +194,16 @@ def quantile_curve(quantiles: pl.DataFrame, value: str, ylabel: str) -> Figure:
     ax.set_xticks([0, 10, 25, 50, 75, 90, 99])
     ax.set_xlabel("percentile of frames (%)")
     ax.set_ylabel(ylabel)
-    if quantiles.height and min(float(v) for v in quantiles[value].to_list()) > 0:
+    values = [float(v) for v in quantiles[value].to_list()]
+    # A log scale only helps (and only has labelled ticks) when the values span decades.
+    if values and min(values) > 0 and max(values) / min(values) > 30:
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        _log_axis(ax.yaxis)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
+@styled
 def staleness_bars(labels: Sequence[str], books: pl.DataFrame) -> Figure:
     """Per book (one row each): a bar to the p99, a tick at the median, a dot at the maximum (ms)."""
     rows = len(labels)
@@ -178,7 +218,7 @@ def staleness_bars(labels: Sequence[str], books: pl.DataFrame) -> Figure:
     ax.scatter([float(v) for v in books["max_ms"].to_list()], ys, marker="o", s=14, color="#111111",
                label="max", zorder=3)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    _log_axis(ax.xaxis)
     ax.set_yticks(ys, [_short(label) for label in labels])
     ax.invert_yaxis()
     ax.set_xlabel("time between updates of the book (ms, log scale); bar = p99")
@@ -188,35 +228,37 @@ def staleness_bars(labels: Sequence[str], books: pl.DataFrame) -> Figure:
     return fig
 
 
+@styled
 def histogram(buckets: pl.DataFrame, xlabel: str, ylabel: str, *, by: str | None = None, log_x: bool = False) -> Figure:
-    """Bars of counts per bucket (`buckets`: lo, hi, n, and the `by` column for one series each)."""
+    """Bars of counts per bucket (`buckets`: lo, hi, n; one translucent series per `by` value).
+    Buckets absent from the rows are empty (a count of zero)."""
     fig = new_figure()
     ax = fig.add_subplot()
     groups = sorted(set(buckets[by].to_list())) if by else [None]
     for index, group in enumerate(groups):
-        part = buckets if group is None else buckets.filter(pl.col(by) == group)
-        part = part.sort("lo")
+        part = (buckets if group is None else buckets.filter(pl.col(by) == group)).sort("lo")
         lo = [float(v) for v in part["lo"].to_list()]
-        hi = [float(v) for v in part["hi"].to_list()]
-        edges = lo + [hi[-1]] if lo else []
-        if not edges:
-            continue
-        name = str(group) if group is not None else None
-        ax.stairs(part["n"].to_list(), edges, fill=len(groups) == 1, alpha=0.9 if len(groups) == 1 else 1.0,
-                  color=colour(name or "", index), label=name, linewidth=1.4)
+        widths = [float(h) - a for h, a in zip(part["hi"].to_list(), lo)]
+        ax.bar(lo, part["n"].to_list(), width=widths, align="edge", color=colour(str(group or ""), index),
+               alpha=0.9 if len(groups) == 1 else 0.55, edgecolor="white", linewidth=0.5,
+               label=None if group is None else str(group))
     if log_x:
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        _log_axis(ax.xaxis)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
+    _whole_numbers(ax.yaxis)
     if by:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
-def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[float]], xlabel: str) -> Figure:
-    """Grouped horizontal bars: one row per label, one bar per series (name -> values)."""
+@styled
+def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[float]], xlabel: str, *,
+                    whole: bool = False) -> Figure:
+    """Grouped horizontal bars: one row per label, one bar per series (name -> values); `whole`
+    for counts (integer ticks)."""
     rows = len(labels)
     fig = new_figure((8.0, 0.8 + TALL_ROW_IN * rows * max(1, len(series)) ** 0.5))
     ax = fig.add_subplot()
@@ -228,11 +270,14 @@ def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[float]], x
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
+    if whole:
+        _whole_numbers(ax.xaxis)
     if len(series) > 1:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
+@styled
 def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float]], xlabel: str,
             bar_label: str) -> Figure:
     """A grid of counts (rows x columns) with the count written in each non-empty cell."""
@@ -253,6 +298,7 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
     return fig
 
 
+@styled
 def funnel(stages: Sequence[str], series: dict[str, Sequence[int]]) -> Figure:
     """Counts per funnel stage, one bar group per run, each bar labelled with its count."""
     fig = new_figure()
@@ -264,6 +310,7 @@ def funnel(stages: Sequence[str], series: dict[str, Sequence[int]]) -> Figure:
         ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=7, padding=2)
     ax.set_xticks(range(len(stages)), stages)
     ax.set_ylabel("opportunity windows")
+    _whole_numbers(ax.yaxis)
     ax.grid(axis="x", visible=False)
     ax.margins(y=0.15)
     if len(series) > 1:
@@ -271,6 +318,7 @@ def funnel(stages: Sequence[str], series: dict[str, Sequence[int]]) -> Figure:
     return fig
 
 
+@styled
 def time_series(lines: dict[str, pl.DataFrame], ylabel: str, *, fill_below_zero: bool = False) -> Figure:
     """One step line per name (`lines`: name -> DataFrame of ns, value)."""
     fig = new_figure()
@@ -282,6 +330,10 @@ def time_series(lines: dict[str, pl.DataFrame], ylabel: str, *, fill_below_zero:
         if fill_below_zero:
             ax.fill_between(times, values, 0, step="post", color=colour(name, index), alpha=0.18)
     ax.axhline(0, color="#888888", linewidth=0.7)
+    if fill_below_zero:
+        ax.set_ylim(top=0)
+        if ax.get_ylim()[0] >= 0:
+            ax.set_ylim(-1, 0)
     ax.set_ylabel(ylabel)
     _time_axis(ax)
     if len(lines) > 1:

@@ -21,6 +21,8 @@ class Cell:
     sort: str | None = None
     numeric: bool = False
     changed: bool = False
+    nowrap: bool = False
+    title: str | None = None  # the full text, shown on hover, when `text` is shortened
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,15 @@ class Section:
 
 @dataclass
 class Report:
-    """A whole report, ready to render."""
+    """A whole report, ready to render; `timings` are its sections after a `setup` entry (opening
+    the views and reading the stats document), each with the seconds it took."""
 
     title: str
     subtitle: str
     generated_utc: str
     version: str
     sections: list[Section]
+    timings: list[Section] = field(default_factory=list)
 
 
 def number(value: Any, places: int | None = None, *, unit: str = "") -> Cell:
@@ -109,6 +113,8 @@ def number(value: Any, places: int | None = None, *, unit: str = "") -> Cell:
         return Cell("–", None, numeric=True)
     if isinstance(value, bool):
         return Cell("yes" if value else "no")
+    if isinstance(value, float) and value != value:
+        return Cell("–", None, numeric=True)
     if places is None:
         text = f"{value:,}" if isinstance(value, int) else f"{value:,}"
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,6 @@ class Context:
     con: duckdb.DuckDBPyConnection
     stats: dict[str, Any]
     runs: list[str]
-    venues: list[str] = field(default_factory=list)
 
     def rows(self, sql: str, *params: Any) -> pl.DataFrame:
         """Rows of a SELECT over the views as a Polars DataFrame."""
@@ -54,9 +53,17 @@ def utc(ns: int | None) -> str:
     return f"{when:%Y-%m-%d %H:%M:%S}.{ns % 1_000_000_000 // 1_000_000:03d} UTC"
 
 
+def span_text(start_ns: int | None, end_ns: int | None) -> str:
+    """`2026-01-06 20:00:00 → 23:59:59 UTC` (the end's date only when it differs)."""
+    if start_ns is None or end_ns is None:
+        return "–"
+    start, end = utc(start_ns)[:19], utc(end_ns)[:19]
+    return f"{start} → {end[11:] if end[:10] == start[:10] else end} UTC"
+
+
 def time_cell(ns: int | None) -> Cell:
-    """A UTC time cell that sorts by its nanoseconds."""
-    return Cell(utc(ns), None if ns is None else str(ns))
+    """A UTC time cell (the column heading says UTC) that sorts by its nanoseconds."""
+    return Cell(utc(ns).removesuffix(" UTC"), None if ns is None else str(ns), nowrap=True)
 
 
 def dollars(value: Any, places: int = 2) -> str:
@@ -127,7 +134,8 @@ def summary(ctx: Context) -> Section:
     sessions = ctx.rows("SELECT * FROM sessions ORDER BY start_ns, session_id")
     pairs = ctx.rows("SELECT * FROM report_pairs")
     versions = sorted({v for v in sessions["arbkit_version"].to_list() if v})
-    span = f"{rec['start'] or '–'} → {rec['end'] or '–'}".replace("T", " ").replace("Z", " UTC")
+    bounds = ctx.rows("SELECT start_ns, end_ns FROM recording_summary")
+    span = span_text(bounds["start_ns"][0], bounds["end_ns"][0]) if bounds.height else "–"
     facts: list[tuple[str, str, str | None, str | None]] = [
         ("Recording span", span, None, None),
         ("Duration", duration(rec["span_s"]), None, None),
@@ -149,8 +157,8 @@ def summary(ctx: Context) -> Section:
         ]
     section.blocks.append(Facts(facts))
     section.blocks.append(table("Sessions", sessions, [
-        ("session", "session_id", text), ("status", "status", text), ("start", "start_ns", time_cell),
-        ("end", "end_ns", time_cell), ("span", "span_s", lambda v: Cell(duration(v), str(v), numeric=True)),
+        ("session", "session_id", text), ("status", "status", text), ("start (UTC)", "start_ns", time_cell),
+        ("end (UTC)", "end_ns", time_cell), ("span", "span_s", lambda v: Cell(duration(v), str(v), numeric=True)),
         ("frames", "frames", number), ("host", "host", text), ("arbkit", "arbkit_version", text),
     ], caption="`complete` sessions stopped cleanly; `recovered` ones died and had their journal sealed "
                "by a later start; `recording` ones died and were not recovered yet.",
@@ -251,16 +259,7 @@ def health(ctx: Context) -> Section:
             f"Only {', '.join(venues['venue'].to_list())} was recorded: there are no frames of "
             f"{', '.join(missing)}, so its rows are absent below and no cross-venue opportunity can exist.",
             "warning"))
-    section.blocks.append(table("Per venue", venues, [
-        ("venue", "venue", text), ("frames", "frames", number),
-        ("uptime", "uptime_fraction", lambda v: Cell(percent(v, 2), None if v is None else str(v), numeric=True)),
-        ("connections", "connections", number), ("reconnects", "reconnects", number),
-        ("downtime (s)", "downtime_s", lambda v: number(v, 2)), ("seq gaps", "seq_gaps", number),
-        ("stalls", "stalls", number), ("frames/s", "frames_per_s", lambda v: number(v, 1)),
-        ("latency p50 (ms)", "latency_p50_ms", ms), ("latency p99 (ms)", "latency_p99_ms", ms),
-        ("staleness p50 (ms)", "staleness_p50_ms", ms), ("staleness p99 (ms)", "staleness_p99_ms", ms),
-    ], caption="Uptime: time with a connection open over the sessions' span. Staleness: time between "
-               "consecutive updates of a book. Latency: receive time minus the venue's timestamp."))
+    section.blocks.append(_per_venue(venues))
     section.blocks += _coverage(ctx)
     section.blocks += _rates(ctx)
     section.blocks += _gaps_and_stalls(ctx)
@@ -268,6 +267,30 @@ def health(ctx: Context) -> Section:
     section.blocks += _staleness(ctx)
     section.blocks += _decode_errors(ctx)
     return section
+
+
+def _fraction(value: Any) -> Cell:
+    return Cell(percent(value, 2), None if value is None else str(value), numeric=True)
+
+
+def _per_venue(venues: pl.DataFrame) -> Table:
+    """The `venue_summary` view turned on its side: one row per measure, one column per venue."""
+    measures: list[tuple[str, str, Callable[[Any], Cell]]] = [
+        ("frames (all kinds)", "frames", number), ("frames received", "frames_in", number),
+        ("payload bytes", "bytes", number), ("uptime", "uptime_fraction", _fraction),
+        ("connections", "connections", number), ("reconnects", "reconnects", number),
+        ("downtime (s)", "downtime_s", lambda v: number(v, 3)), ("Kalshi sequence gaps", "seq_gaps", number),
+        ("stalls", "stalls", number), ("frames received per second", "frames_per_s", lambda v: number(v, 1)),
+        ("busiest minute (frames)", "peak_frames_per_minute", number),
+        ("feed latency p50 (ms)", "latency_p50_ms", ms), ("feed latency p99 (ms)", "latency_p99_ms", ms),
+        ("book staleness p50 (ms)", "staleness_p50_ms", ms), ("book staleness p99 (ms)", "staleness_p99_ms", ms),
+    ]
+    rows = venues.iter_rows(named=True)
+    by_venue = {row["venue"]: row for row in rows}
+    table_rows = [[text(label), *(fmt(by_venue[v][column]) for v in by_venue)] for label, column, fmt in measures]
+    return Table("Per venue", ["measure", *by_venue], table_rows, sortable=False,
+                 caption="Uptime: time with a connection open over the sessions' span. Book staleness: time between "
+                         "consecutive updates of a book. Feed latency: receive time minus the venue's timestamp.")
 
 
 def _coverage(ctx: Context) -> list[Block]:
@@ -278,22 +301,22 @@ def _coverage(ctx: Context) -> list[Block]:
     coverage = ctx.rows("SELECT * FROM coverage ORDER BY session_id, venue")
     blocks: list[Block] = []
     if connections.height:
-        outages = reconnects.select("venue", "down_ns", "up_ns", "cause")
+        outages = reconnects.select("venue", "down_ns", "up_ns").with_row_index("n", offset=1)
         fig = fg.coverage_timeline(connections, outages, stalls.select("venue", "from_ns", "to_ns"))
         blocks.append(Figure("Coverage timeline", fg.to_svg(fig, "Connected time per venue with disconnections"),
                              "Bars: a connection open (time in UTC). Red: disconnected until the next connection "
-                             "opened. Amber: a stall, an open connection that delivered no book data for longer "
-                             "than the threshold. The reconnect and stall tables below list each one."))
+                             "opened, numbered as in the reconnect table below, which gives each cause. Amber: a "
+                             "stall, an open connection that delivered no book data for longer than the threshold."))
     blocks.append(table("Coverage per session and venue", coverage, [
         ("session", "session_id", text), ("venue", "venue", text),
         ("span", "span_s", lambda v: Cell(duration(v), None if v is None else str(v), numeric=True)),
         ("connected (s)", "connected_s", lambda v: number(v, 2)), ("downtime (s)", "downtime_s", lambda v: number(v, 3)),
-        ("uptime", "uptime_fraction", lambda v: Cell(percent(v, 2), None if v is None else str(v), numeric=True)),
-        ("connections", "connections", number), ("reconnects", "reconnects", number),
+        ("uptime", "uptime_fraction", _fraction), ("connections", "connections", number),
+        ("reconnects", "reconnects", number),
     ], empty="No connection was recorded."))
-    blocks.append(table("Reconnects", reconnects, [
-        ("venue", "venue", text), ("new connection", "conn_id", number), ("down at", "down_ns", time_cell),
-        ("back at", "up_ns", time_cell), ("downtime (ms)", "downtime_ms", ms), ("cause", "cause", text),
+    blocks.append(table("Reconnects", reconnects.with_row_index("n", offset=1), [
+        ("#", "n", number), ("venue", "venue", text), ("new connection", "conn_id", number), ("down at (UTC)", "down_ns", time_cell),
+        ("back at (UTC)", "up_ns", time_cell), ("downtime (ms)", "downtime_ms", ms), ("cause", "cause", text),
     ], caption="One row per time a venue came back. Close code 1006 is an abrupt disconnect without a close "
                "frame; `stale` means the recorder dropped a connection that had gone silent.",
         empty="No venue disconnected during the recording: there were no reconnects.",
@@ -312,6 +335,10 @@ def _rates(ctx: Context) -> list[Block]:
     return [
         Figure("Message rates", fg.to_svg(fig, "Frames received per second over time per venue"),
                f"Frames received per second, averaged over {width:g}-second buckets."),
+        table("Message rates per bucket", rates, [
+            ("venue", "venue", text), ("bucket start (UTC)", "bucket_ns", time_cell), ("frames", "frames", number),
+            ("bytes", "bytes", number), ("frames per second", "frames_per_s", lambda v: number(v, 1)),
+        ], collapsed=True),
         table("Frames received per message type", types, [
             ("venue", "venue", text), ("message type", "msg_type", text), ("frames", "frames", number),
             ("bytes", "bytes", number),
@@ -324,14 +351,14 @@ def _gaps_and_stalls(ctx: Context) -> list[Block]:
     stalls = ctx.rows("SELECT * FROM stalls ORDER BY from_ns")
     return [
         table("Kalshi sequence gaps", gaps, [
-            ("at", "recv_ns", time_cell), ("connection", "conn_id", number), ("subscription", "sid", number),
+            ("at (UTC)", "recv_ns", time_cell), ("connection", "conn_id", number), ("subscription", "sid", number),
             ("expected seq", "expected_seq", number), ("got seq", "got_seq", number), ("missed", "missed", number),
         ], caption="A frame whose seq is not the previous one's + 1: the book is invalid until a new snapshot.",
             empty="No Kalshi sequence gap: every subscription's seq numbers were consecutive.",
             collapsed=gaps.height > 15),
         table("Stalls", stalls, [
-            ("venue", "venue", text), ("connection", "conn_id", number), ("from", "from_ns", time_cell),
-            ("to", "to_ns", time_cell), ("duration (ms)", "duration_ms", ms), ("ended by", "ended_by", text),
+            ("venue", "venue", text), ("connection", "conn_id", number), ("from (UTC)", "from_ns", time_cell),
+            ("to (UTC)", "to_ns", time_cell), ("duration (ms)", "duration_ms", ms), ("ended by", "ended_by", text),
             ("threshold (s)", "threshold_s", lambda v: number(v, 1)),
         ], caption="Intervals longer than the stall threshold with no book data on a connection that stayed open.",
             empty="No stall: every open connection kept delivering book data within the threshold.",
@@ -367,7 +394,7 @@ def _staleness(ctx: Context) -> list[Block]:
     shown = min(books.height, 30)
     fig = fg.staleness_bars(labels[:shown], books.head(shown))
     book_cell = [Cell(label) for label in labels]
-    rows = [[book_cell[i], text(row["venue"]), Cell(row["market"]), number(row["updates"]), ms(row["p50_ms"]),
+    rows = [[book_cell[i], text(row["venue"]), Cell(short_id(row["market"]), title=row["market"], nowrap=True), number(row["updates"]), ms(row["p50_ms"]),
              ms(row["p90_ms"]), ms(row["p99_ms"]), ms(row["max_ms"]), ms(row["time_weighted_mean_ms"])]
             for i, row in enumerate(books.iter_rows(named=True))]
     more = f" The {shown} books with the highest p99 of {books.height} are drawn." if books.height > shown else ""
@@ -424,7 +451,8 @@ def opportunities(ctx: Context) -> Section:
     labels = sorted({(r["pair"], r["direction"]) for r in summary.iter_rows(named=True)})
     series = {run: [_lookup(summary, run, pair=p, direction=d, column="opportunities") for p, d in labels]
               for run in ctx.runs}
-    fig = fg.horizontal_bars([f"{p} · {_direction(d)}" for p, d in labels], series, "opportunity windows")
+    fig = fg.horizontal_bars([f"{p} · {_direction(d, short=True)}" for p, d in labels], series,
+                             "opportunity windows", whole=True)
     section.blocks.append(Figure("Windows per pair and direction", fg.to_svg(fig, "Opportunity windows per pair"),
                                  "One bar per pair and direction" + (", one colour per run." if ctx.several else ".")))
     section.blocks.append(table("Windows per pair and direction", summary, [
@@ -440,11 +468,19 @@ def opportunities(ctx: Context) -> Section:
     section.blocks.append(Figure("Lifetime distribution", fg.to_svg(fig, "Histogram of window lifetimes"),
                                  "How long windows stayed open, from the frame that opened one to the frame that "
                                  "closed it (quarter-decade buckets)."))
+    section.blocks.append(table("Lifetime buckets", lifetimes, [
+        *_run_columns(ctx), ("from (ms)", "lo", lambda v: number(v, 1)), ("to (ms)", "hi", lambda v: number(v, 1)),
+        ("windows", "n", number),
+    ], collapsed=True))
     edges = ctx.rows("SELECT run, lo_cents AS lo, hi_cents AS hi, windows AS n FROM report_edge_histogram")
     fig = fg.histogram(edges, "peak edge (cents per contract pair, after fees)", "opportunity windows",
                        by="run" if ctx.several else None)
     section.blocks.append(Figure("Peak-edge distribution", fg.to_svg(fig, "Histogram of peak edges"),
                                  "Each window's edge at its most profitable moment."))
+    section.blocks.append(table("Peak-edge buckets", edges, [
+        *_run_columns(ctx), ("from (¢/pair)", "lo", lambda v: number(v, 2)), ("to (¢/pair)", "hi", lambda v: number(v, 2)),
+        ("windows", "n", number),
+    ], collapsed=True))
     section.blocks += _heatmaps(ctx)
     section.blocks += _top(ctx)
     return section
@@ -486,19 +522,20 @@ def _heatmaps(ctx: Context) -> list[Block]:
 def _top(ctx: Context) -> list[Block]:
     top = ctx.rows("SELECT * FROM report_top_opportunities ORDER BY run, rank")
     return [table("Top opportunities" + (f" ({run})" if ctx.several else ""), _one_run(ctx, top, run), [
-        ("#", "rank", number), ("opened", "open_ns", time_cell), ("pair", "pair", text),
-        ("direction", "direction", lambda v: text(_direction(v))), ("lifetime (ms)", "lifetime_ms", ms),
+        ("#", "rank", number), ("opened (UTC)", "open_ns", time_cell), ("pair", "pair", text),
+        ("direction", "direction", lambda v: Cell(_direction(v, short=True), title=_direction(v), nowrap=True)),
+        ("lifetime (ms)", "lifetime_ms", ms),
         ("peak size", "peak_size", lambda v: number(v, 2)), ("peak edge ($/pair)", "peak_edge", lambda v: money(v, 4)),
-        ("peak profit", "peak_profit", money), ("Kalshi book age at open (ms)", "kalshi_staleness_ms", ms),
-        ("Polymarket book age at open (ms)", "polymarket_staleness_ms", ms), ("closed because", "close_reason", text),
-    ], caption="The 25 windows with the highest peak profit (after fees). Book age: time since each book's last "
-               "update when the window opened.") for run in ctx.runs]
+        ("peak profit", "peak_profit", money), ("Kalshi book age (ms)", "kalshi_staleness_ms", ms),
+        ("Polymarket book age (ms)", "polymarket_staleness_ms", ms), ("closed because", "close_reason", text),
+    ], caption="The 25 windows with the highest peak profit (after fees). Direction: K yes + P no buys YES on "
+               "Kalshi and NO on Polymarket. Book age: time since each book's last update when the window opened.") for run in ctx.runs]
 
 
-def _direction(value: str | None) -> str:
-    names = {"buy_kalshi_yes_poly_no": "YES on Kalshi + NO on Polymarket",
-             "buy_poly_yes_kalshi_no": "YES on Polymarket + NO on Kalshi"}
-    return names.get(value or "", value or "–")
+def _direction(value: str | None, *, short: bool = False) -> str:
+    names = {"buy_kalshi_yes_poly_no": ("YES on Kalshi + NO on Polymarket", "K yes + P no"),
+             "buy_poly_yes_kalshi_no": ("YES on Polymarket + NO on Kalshi", "P yes + K no")}
+    return names[value][short] if value in names else (value or "–")
 
 
 def _lookup(frame: pl.DataFrame, run: str, *, column: str, **keys: Any) -> Any:
@@ -585,7 +622,7 @@ def _legging(ctx: Context) -> list[Block]:
     ], caption="A leg that filled less than the other leaves an unmatched remainder, unwound at the then-best "
                "price or held (fills.on_unmatched). Loss is positive when unwinding cost money.")]
     blocks.append(table("Legging events", events, [
-        *_run_columns(ctx), ("at", "ns", time_cell), ("pair", "pair", text),
+        *_run_columns(ctx), ("at (UTC)", "ns", time_cell), ("pair", "pair", text),
         ("Kalshi filled", "kalshi_filled", lambda v: number(v, 2)),
         ("Polymarket filled", "polymarket_filled", lambda v: number(v, 2)),
         ("unmatched on", "remainder_venue", text), ("unmatched", "unmatched_size", lambda v: number(v, 2)),
@@ -620,14 +657,14 @@ def pnl(ctx: Context) -> Section:
     if not ctx.runs:
         section.blocks.append(Note(NO_RUN, "empty"))
         return section
-    summary = ctx.rows("SELECT * FROM report_pnl_summary ORDER BY run")
-    if summary.height == 0:
+    if not any(ctx.stats["runs"].get(run, {}).get("trades") for run in ctx.runs):
         section.blocks.append(Note("No trade was made, so P&L stayed at $0.00 and there is no curve to draw.",
                                    "empty"))
         return section
+    summary = ctx.rows("SELECT * FROM report_pnl_summary ORDER BY run")
     section.blocks.append(table("P&L summary", summary, [
         *_run_columns(ctx), ("final P&L", "total", lambda v: money(v, 4)), ("highest", "peak", money),
-        ("max drawdown", "max_drawdown", money), ("max drawdown at", "max_drawdown_ns", time_cell),
+        ("max drawdown", "max_drawdown", money), ("max drawdown at (UTC)", "max_drawdown_ns", time_cell),
         ("snapshots", "snapshots", number),
     ], caption="Drawdown: P&L minus its highest value so far."))
     curve = _pnl_figure(ctx)
@@ -637,6 +674,12 @@ def pnl(ctx: Context) -> Section:
     fig = fg.time_series({run: _one_run(ctx, points, run) for run in ctx.runs}, "drawdown ($)", fill_below_zero=True)
     section.blocks.append(Figure("Drawdown", fg.to_svg(fig, "Drawdown over time"),
                                  "Total P&L minus its running maximum (dollars, 0 at a new high)."))
+    curve = ctx.rows("SELECT * FROM report_pnl_curve ORDER BY run, ns")
+    section.blocks.append(table("P&L curve points", curve, [
+        *_run_columns(ctx), ("at (UTC)", "ns", time_cell), ("total P&L", "total", lambda v: money(v, 4)),
+        ("realised", "realised", lambda v: money(v, 4)), ("drawdown", "drawdown", lambda v: money(v, 4)),
+    ], caption="The points both curves are drawn from (at most 1,500 per run: the last snapshot of each time "
+               "bucket, with the bucket's deepest drawdown).", collapsed=True))
     by_pair = ctx.rows("SELECT * FROM report_pnl_by_pair ORDER BY run, pnl DESC, pair")
     pairs = sorted(set(by_pair["pair"].to_list()))
     if pairs:
