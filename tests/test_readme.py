@@ -8,10 +8,13 @@ Shell blocks run as written except for what a test must change, and says so here
   demo written into the scratch folder, `make notebooks` writing into it); `make test` is this
   suite and is not run again;
 - the user's `arbkit.toml` and overnight `recordings/` are stood in for by the config of the
-  sandbox the "Try it" block started and the recording it made.
+  sandbox the "Try it" block started and the recording it made, and a run directory `runs/NAME`
+  an example reads but no earlier block wrote by a replay of that recording.
 Blocks whose first line is `# needs ...` need Kalshi credentials or the real venues: their
 `arbkit` commands are parsed by the real command line (options, types) but not run. TOML blocks
-must be valid arbkit configs, SQL blocks run in DuckDB, and the systemd unit's `ExecStart` parses.
+must be valid arbkit configs; SQL blocks run in DuckDB (over the files they name, or else over the
+analytics views of the recording and its runs); Python blocks run; the systemd unit's
+`ExecStart` parses.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import click
 import duckdb
 import pytest
 
+from arbkit.analytics import connect
 from arbkit.cli import cli
 from arbkit.config import parse_config
 
@@ -63,7 +67,7 @@ def readme_blocks() -> list[Block]:
     return blocks
 
 
-BLOCKS = [b for b in readme_blocks() if b.lang in ("sh", "bash", "toml", "sql", "ini")]
+BLOCKS = [b for b in readme_blocks() if b.lang in ("sh", "bash", "toml", "sql", "ini", "python")]
 
 
 def _arbkit_commands(script: str) -> list[list[str]]:
@@ -159,6 +163,18 @@ def _stand_in_for_the_users_config(block: Block, work: Path) -> None:
         shutil.copy(work / SANDBOX_DIR / "kalshi-sandbox.pem", work / "kalshi-sandbox.pem")
 
 
+def _stand_in_for_missing_runs(block: Block, work: Path) -> None:
+    written = set(re.findall(r"--out (runs/[\w-]+)", block.text))
+    for run in sorted(set(re.findall(r"(?<![\w/])(runs/[\w-]+)", block.text)) - written):
+        if not (work / run).exists():
+            done = subprocess.run(
+                [sys.executable, "-c", "from arbkit.cli import main; main()", "replay", "--from", "recordings",
+                 "--config", f"{SANDBOX_DIR}/arbkit.toml", "--out", run],
+                cwd=work, capture_output=True, text=True, timeout=300, check=False,
+            )
+            assert done.returncode == 0, done.stderr
+
+
 def _venv_is_this_checkouts() -> bool:
     return Path(sys.prefix).resolve() == (REPO / ".venv").resolve()
 
@@ -175,9 +191,22 @@ def test_readme_block(block: Block, work: Path, monkeypatch):
         for command in _arbkit_commands(unit["Service"]["ExecStart"]):
             _parse_with_the_cli(command)
         return
+    if block.needs is None:
+        _stand_in_for_the_users_config(block, work)
+        _stand_in_for_missing_runs(block, work)
     if block.lang == "sql":
         monkeypatch.chdir(work)  # the examples name their files relative to where the user stands
-        duckdb.connect().sql(block.text).fetchall()
+        if re.search(r"'[^']+\.parquet'", block.text):
+            duckdb.connect().sql(block.text).fetchall()
+            return
+        con = connect("recordings", {run.name: run for run in sorted((work / "runs").iterdir())})
+        for statement in filter(str.strip, block.text.split(";")):
+            con.sql(statement).fetchall()
+        return
+    if block.lang == "python":
+        done = subprocess.run([sys.executable, "-c", block.text], cwd=work, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, f"README.md:{block.line} failed:\n{done.stderr[-3000:]}"
         return
     commands = _arbkit_commands(block.text)
     for command in commands:
@@ -187,7 +216,6 @@ def test_readme_block(block: Block, work: Path, monkeypatch):
         return
     if re.search(r"^\s*(\w+=\S+ )*make ", block.text, re.M) and not _venv_is_this_checkouts():
         pytest.skip("make targets need this checkout's .venv (run the suite through `make test`)")
-    _stand_in_for_the_users_config(block, work)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("MAKEFLAGS", None)
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", _rewrite(block.text, work)], cwd=work,
