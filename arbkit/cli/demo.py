@@ -12,6 +12,8 @@ import click
 if TYPE_CHECKING:
     from arbkit.runner.demo import DemoResult
 
+DEFAULT_OUT = "demo"
+
 
 def _q(path: Path | str) -> str:
     return shlex.quote(str(path))
@@ -28,7 +30,7 @@ def register(cli: click.Group) -> None:
     @click.option("--pairs", default=4, show_default=True, type=click.IntRange(1, 100),
                   help="Market pairs the sandbox lists.")
     @click.option("--seed", default=0, show_default=True, type=int, help="Sandbox scenario seed.")
-    @click.option("--out", default=Path("demo"), show_default=True,
+    @click.option("--out", default=Path(DEFAULT_OUT), show_default=True,
                   type=click.Path(file_okay=False, path_type=Path),
                   help="Folder for the demo's outputs: a new <UTC stamp>/ inside it each time, "
                        "and latest/ pointing at the newest.")
@@ -102,4 +104,8 @@ def _summary(result: DemoResult) -> None:
     click.echo(f"  arbkit stats {_q(paths.recording)} --run {_q(paths.replay)}")
     click.echo(f"  arbkit query {_q(paths.recording)} "
                "\"SELECT venue, msg_type, count(*) AS frames FROM frames GROUP BY ALL ORDER BY frames DESC\"")
-    click.echo("  make notebooks    # runs notebooks/*.ipynb on this demo into reports/*.html")
+    notebooks = "make notebooks"
+    if paths.root.parent.resolve() != Path(DEFAULT_OUT).resolve():  # make's default is ./demo/latest
+        notebooks = (f"ARBKIT_RECORDING={_q(paths.recording.resolve())} ARBKIT_RUN={_q(paths.replay.resolve())} "
+                     f"ARBKIT_CONFIG={_q(paths.config.resolve())} make notebooks")
+    click.echo(f"  {notebooks}    # runs notebooks/*.ipynb on this demo into reports/*.html")

@@ -169,6 +169,6 @@ def run_demo(
     runs = {result.run_name: paths.replay}
     result.stats = stats(paths.recording, runs)
     result.report = write_report(paths.recording, runs, out=paths.report, title="arbkit demo")
-    step(STEP_REPORT, str(result.report))
+    step(STEP_REPORT, f"{result.report.stat().st_size / 1e6:.1f} MB of self-contained HTML")
     return result
 
