@@ -47,14 +47,19 @@ def _listening(url: str) -> bool:
         return sock.connect_ex((host, int(port))) == 0
 
 
-@pytest.mark.timeout(120)
-def test_ctrl_c_during_the_live_phase_leaves_no_process_or_port_and_a_replayable_recording(tmp_path):
-    # Arrange: a demo that would run for a minute, in its own session so every descendant is findable.
-    out = tmp_path / "demo"
-    process = subprocess.Popen(
-        [*ARBKIT, "demo", "--duration", "60", "--pairs", "2", "--out", str(out)],
+def _start_demo(out: Path, duration_s: int) -> subprocess.Popen[str]:
+    """Start `arbkit demo` in its own session, so every process it might leave is findable."""
+    return subprocess.Popen(
+        [*ARBKIT, "demo", "--duration", str(duration_s), "--pairs", "2", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True,
     )
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_the_live_phase_leaves_no_process_or_port_and_a_replayable_recording(tmp_path):
+    # Arrange: a demo that would run for a minute.
+    out = tmp_path / "demo"
+    process = _start_demo(out, duration_s=60)
     try:
         first = "".join(process.stdout.readline() for _ in range(2))
         urls = re.findall(r"ws://\S+", first)
@@ -91,10 +96,7 @@ def test_ctrl_c_during_the_live_phase_leaves_no_process_or_port_and_a_replayable
 def test_ctrl_c_after_the_live_phase_stops_at_once_and_keeps_the_recording(tmp_path):
     # Arrange: a short demo, interrupted once it has verified (while it computes stats and the report).
     out = tmp_path / "demo"
-    process = subprocess.Popen(
-        [*ARBKIT, "demo", "--duration", "3", "--pairs", "2", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True,
-    )
+    process = _start_demo(out, duration_s=3)
     seen = []
     try:
         for line in process.stdout:
