@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+import uuid
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,6 +22,9 @@ import duckdb
 from arbkit.analytics.sources import register_sources
 from arbkit.errors import UserError
 
+# DuckDB's own memory ceiling per connection (its default is 80% of RAM); `stats` on a
+# 10M-frame recording stays within it, spilling sorts to disk rather than growing.
+MEMORY_LIMIT = "600MB"
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -92,6 +98,12 @@ def connect(
         errors = decode_errors(recording)
     con = duckdb.connect(":memory:")
     try:
+        # Bounded memory: what does not fit spills to a private directory DuckDB removes on
+        # close (never the caller's working directory). The library draws no progress bars.
+        spill = Path(tempfile.gettempdir()) / f"arbkit-duckdb-{uuid.uuid4().hex}"
+        con.execute("SET temp_directory = $dir", {"dir": str(spill)})
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET enable_progress_bar = false")
         sources = register_sources(con, recording, runs, stall_s=stall_s, decode_errors=errors)
         views = view_sql()
         for name in view_order(views):

@@ -176,3 +176,18 @@ def test_a_directory_without_run_json_is_a_user_error(recording, tmp_path):
 
     with pytest.raises(UserError, match="not a run directory"):
         connect(recording, tmp_path)
+
+
+def test_notebook_helpers_return_polars_frames_of_one_view(recording, run_dir):
+    import polars as pl
+
+    from arbkit.analytics import funnel, opportunity_summary, recording_health, run_summary
+
+    summary = opportunity_summary(recording, run_dir)
+    health = recording_health(recording)
+
+    assert isinstance(summary, pl.DataFrame) and isinstance(health, pl.DataFrame)
+    assert sorted(summary["opportunities"].to_list()) == [1, 2]
+    assert sorted(health["venue"].to_list()) == ["kalshi", "polymarket"]
+    assert funnel(recording, run_dir)["detected"].sum() == 3
+    assert run_summary(recording, run_dir)["pnl"].to_list() == [Decimal("0.63")]

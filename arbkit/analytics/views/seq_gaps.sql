@@ -4,11 +4,11 @@
 -- `missed` = got - expected (negative when seq went backwards); `recv_ns` in ns.
 WITH sequenced AS (
     SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, venue_seq,
-           -- Kalshi writes `sid` before `msg`; a regular expression costs a fraction of a
-           -- JSON parse, which is only the fallback.
-           coalesce(TRY_CAST(regexp_extract(payload_text, '"sid":(\d+)', 1) AS BIGINT),
-                    CASE WHEN json_valid(payload_text)
-                         THEN TRY_CAST(json_extract_string(payload_text, '$.sid') AS BIGINT) END) AS sid
+           -- Kalshi writes `sid` near the start: a regular expression over the first 64 bytes
+           -- costs a fraction of a JSON parse, which is only the fallback.
+           coalesce(TRY_CAST(regexp_extract(try(decode(payload[1:64])), '"sid":(\d+)', 1) AS BIGINT),
+                    CASE WHEN json_valid(try(decode(payload)))
+                         THEN TRY_CAST(json_extract_string(try(decode(payload)), '$.sid') AS BIGINT) END) AS sid
     FROM frames
     WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
 ),
