@@ -115,6 +115,19 @@ def table(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, Callabl
                  collapsed=collapsed)
 
 
+def _without_run(ctx: Context, section: Section) -> bool:
+    """Say in `section` that it needs a run, when none was given; True then."""
+    if ctx.runs:
+        return False
+    section.blocks.append(Note(NO_RUN, "empty"))
+    return True
+
+
+def _share(value: Any) -> Cell:
+    """A 0..1 fraction as a right-aligned percentage cell (one decimal)."""
+    return Cell(percent(value), None if value is None else str(value), numeric=True)
+
+
 def _one_run(ctx: Context, frame: pl.DataFrame, run: str) -> pl.DataFrame:
     return frame.filter(pl.col("run") == run) if "run" in frame.columns else frame
 
@@ -166,8 +179,7 @@ def summary(ctx: Context) -> Section:
     section.blocks.append(table("Pairs", pairs, [
         ("pair", "pair", text), ("sessions recording it", "sessions", number), ("runs trading it", "runs", number),
     ], empty="No pair is named by the sessions' manifests or the runs' configs.", collapsed=pairs.height > 12))
-    if not ctx.runs:
-        section.blocks.append(Note(NO_RUN, "empty"))
+    if _without_run(ctx, section):
         return section
     runs = ctx.rows("SELECT * FROM runs ORDER BY run")
     section.blocks.append(table("Runs", runs, [
@@ -321,6 +333,14 @@ def _coverage(ctx: Context) -> list[Block]:
                "frame; `stale` means the recorder dropped a connection that had gone silent.",
         empty="No venue disconnected during the recording: there were no reconnects.",
         collapsed=reconnects.height > 15))
+    conns = ctx.rows("SELECT * FROM connections ORDER BY open_ns NULLS LAST, venue, conn_id")
+    blocks.append(table("Connections", conns, [
+        ("venue", "venue", text), ("connection", "conn_id", number), ("url", "url", text),
+        ("opened (UTC)", "open_ns", time_cell), ("closed (UTC)", "close_ns", time_cell),
+        ("close code", "close_code", number), ("close reason", "close_reason", text), ("cause", "close_cause", text),
+        ("uptime (s)", "uptime_s", lambda v: number(v, 1)), ("frames in", "frames_in", number),
+    ], caption="Every connection the recorder opened, with the venue's close code and reason and the recorder's "
+               "own cause where it closed the connection itself.", collapsed=True))
     return blocks
 
 
@@ -337,7 +357,7 @@ def _rates(ctx: Context) -> list[Block]:
                f"Frames received per second, averaged over {width:g}-second buckets."),
         table("Message rates per bucket", rates, [
             ("venue", "venue", text), ("bucket start (UTC)", "bucket_ns", time_cell), ("frames", "frames", number),
-            ("bytes", "bytes", number), ("frames per second", "frames_per_s", lambda v: number(v, 1)),
+            ("frames per second", "frames_per_s", lambda v: number(v, 1)),
         ], collapsed=True),
         table("Frames received per message type", types, [
             ("venue", "venue", text), ("message type", "msg_type", text), ("frames", "frames", number),
@@ -441,8 +461,7 @@ def opportunities(ctx: Context) -> Section:
     section = Section("opportunities", "Opportunities",
                       "Windows in which buying YES on one venue and NO on the other paid at least min_edge per "
                       "contract pair after both taker fees (DESIGN §6). Counts are windows, not ticks.")
-    if not ctx.runs:
-        section.blocks.append(Note(NO_RUN, "empty"))
+    if _without_run(ctx, section):
         return section
     summary = ctx.rows("SELECT * FROM opportunity_summary ORDER BY run, opportunities DESC, pair, direction")
     if summary.height == 0:
@@ -550,8 +569,7 @@ def execution(ctx: Context) -> Section:
     section = Section("execution", "Execution",
                       "What the paper trader did with the windows: risk decisions, two IOC orders per approved "
                       "window filled against the recorded books after the modelled latency, and what it cost.")
-    if not ctx.runs:
-        section.blocks.append(Note(NO_RUN, "empty"))
+    if _without_run(ctx, section):
         return section
     section.blocks.append(_funnel_figure(ctx))
     funnel = ctx.rows("SELECT * FROM funnel ORDER BY run, pair, direction")
@@ -589,9 +607,9 @@ def _capture(ctx: Context) -> list[Block]:
         *_run_columns(ctx), ("windows", "opportunities", number), ("traded", "traded", number),
         ("available at peak", "available", money), ("available in traded windows", "available_traded", money),
         ("realised", "realised", money),
-        ("capture", "capture_ratio", lambda v: Cell(percent(v), None if v is None else str(v), numeric=True)),
+        ("capture", "capture_ratio", _share),
         ("capture of traded", "traded_capture_ratio",
-         lambda v: Cell(percent(v), None if v is None else str(v), numeric=True)),
+         _share),
     ], caption="Realised trade P&L against the profit available at each window's peak (after fees). The peak "
                "is hindsight: no trader knows it at the time.")]
     pairs = sorted(set(by_pair["pair"].to_list()))
@@ -606,7 +624,7 @@ def _capture(ctx: Context) -> list[Block]:
     blocks.append(table("Capture per pair", by_pair, [
         *_run_columns(ctx), ("pair", "pair", text), ("windows", "opportunities", number), ("traded", "traded", number),
         ("available at peak", "available", money), ("realised", "realised", money),
-        ("capture", "capture_ratio", lambda v: Cell(percent(v), None if v is None else str(v), numeric=True)),
+        ("capture", "capture_ratio", _share),
     ], collapsed=by_pair.height > 12))
     return blocks
 
@@ -643,7 +661,7 @@ def _fees(ctx: Context) -> list[Block]:
     blocks.append(table("Fee drag", drag, [
         *_run_columns(ctx), ("venue", "venue", text), ("fills", "fills", number), ("fees paid", "fees_paid", money),
         ("gross edge taken", "gross_edge", money),
-        ("fees / gross edge", "fee_share", lambda v: Cell(percent(v), None if v is None else str(v), numeric=True)),
+        ("fees / gross edge", "fee_share", _share),
     ], caption="Gross edge taken: the trades' P&L before any fee. Fees / gross edge: the share of it each venue's "
                "fees took.", empty="Nothing was filled, so no fee was paid."))
     return blocks
@@ -654,8 +672,7 @@ def pnl(ctx: Context) -> Section:
     section = Section("pnl", "P&L",
                       "Paper P&L net of fees: locked-in profit of matched pairs, legging results, and naked legs "
                       "marked to market.")
-    if not ctx.runs:
-        section.blocks.append(Note(NO_RUN, "empty"))
+    if _without_run(ctx, section):
         return section
     if not any(ctx.stats["runs"].get(run, {}).get("trades") for run in ctx.runs):
         section.blocks.append(Note("No trade was made, so P&L stayed at $0.00 and there is no curve to draw.",
