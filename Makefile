@@ -16,7 +16,7 @@ endif
 # of them rebuilds, so a stale extension never shadows edited Python.
 BUILD_INPUTS := $(wildcard arbkit/*.py arbkit/core/*.py arbkit/venues/*.py arbkit/venues/*/*.py)
 
-.PHONY: demo test venv pure bench clean
+.PHONY: demo notebooks test venv pure bench clean
 
 $(VENV)/.installed-compiled: pyproject.toml setup.py $(BUILD_INPUTS)
 $(VENV)/.installed-pure: pyproject.toml setup.py
@@ -34,8 +34,20 @@ venv: $(STAMP)
 pure:
 	$(MAKE) venv ARBKIT_PURE_PYTHON=1
 
+# DEMO_ARGS: options for `arbkit demo` (e.g. DEMO_ARGS="--duration 30 --out /tmp/demo").
 demo: $(STAMP)
-	$(VENV)/bin/arbkit demo
+	$(VENV)/bin/arbkit demo $(DEMO_ARGS)
+
+# Execute notebooks/*.ipynb into HTML under $(NOTEBOOKS_OUT). They read ARBKIT_RECORDING, ARBKIT_RUN
+# and ARBKIT_CONFIG; unset, they read the newest demo (running one first if there is none).
+NOTEBOOKS_OUT ?= reports
+DEMO_LATEST := $(CURDIR)/demo/latest
+notebooks: $(STAMP)
+	@if [ -z "$$ARBKIT_RECORDING" ] && [ ! -e $(DEMO_LATEST) ]; then $(VENV)/bin/arbkit demo $(DEMO_ARGS); fi
+	ARBKIT_RECORDING="$${ARBKIT_RECORDING:-$(DEMO_LATEST)/live/recording}" \
+	ARBKIT_RUN="$${ARBKIT_RUN-$(DEMO_LATEST)/replay}" \
+	ARBKIT_CONFIG="$${ARBKIT_CONFIG:-$(DEMO_LATEST)/sandbox/arbkit.toml}" \
+	$(VENV)/bin/jupyter-nbconvert --to html --execute --output-dir $(NOTEBOOKS_OUT) notebooks/*.ipynb
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q

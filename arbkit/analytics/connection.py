@@ -102,7 +102,10 @@ def connect(
         spill = Path(tempfile.gettempdir()) / f"arbkit-duckdb-{uuid.uuid4().hex}"
         con.execute("SET temp_directory = $dir", {"dir": str(spill)})
         con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass  # in Jupyter without ipywidgets DuckDB refuses any change here; it draws none there
         sources = register_sources(con, recording, runs, stall_s=stall_s, decode_errors=errors)
         views = view_sql()
         for name in view_order(views):

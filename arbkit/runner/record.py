@@ -113,6 +113,11 @@ class Recorder:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether `stop()` was called (a signal or a caller) rather than the duration running out."""
+        return self._stop_requested
+
     def _credentials(self) -> tuple[str, Any]:
         kalshi = self.config.venues.kalshi
         key_id = kalshi.resolved_key_id()
