@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 
-import click
-
+from arbkit.errors import UserError
 from arbkit.runner.summary import RunSummary, describe_errors
-
-NOT_BUILT = "(not built yet)"
-
-
-def not_built(group: click.Group, name: str, summary: str) -> None:
-    """Register a command that is not built yet: its help line says so, and running it (with
-    any arguments) prints one line and exits 2."""
-
-    @group.command(
-        name,
-        help=f"{summary} {NOT_BUILT}",
-        short_help=f"{NOT_BUILT} {summary}",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )
-    @click.pass_context
-    def command(ctx: click.Context) -> None:
-        path = ctx.command_path.replace(ctx.find_root().info_name or "", "arbkit", 1)
-        click.echo(f"Error: `{path}` is not built yet in this version of arbkit", err=True)
-        sys.exit(2)
 
 
 def print_summary(summary: RunSummary, title: str) -> None:
@@ -46,3 +26,20 @@ def print_summary(summary: RunSummary, title: str) -> None:
     table.add_row("fees", f"${summary.fees:f}")
     table.add_row("P&L", f"${summary.pnl:f}")
     Console(soft_wrap=False, highlight=False).print(table)
+
+
+def parse_runs(values: tuple[str, ...]) -> dict[str, Path] | None:
+    """Parse `--run DIR` / `--run NAME=DIR` options into {name: dir}."""
+    if not values:
+        return None
+    runs: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or Path(value).exists():
+            path, name = value, Path(value).resolve().name
+        if not name:
+            raise UserError(f"--run {value!r}: empty run name")
+        if name in runs:
+            raise UserError(f"--run: two runs named {name!r}; name them with --run NAME=DIR")
+        runs[name] = Path(path)
+    return runs

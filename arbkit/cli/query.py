@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from arbkit.cli._common import parse_runs
 from arbkit.errors import UserError
 
 _STATS_FORMATS = ("table", "json", "csv")
@@ -19,23 +20,6 @@ _QUERY_FORMATS = ("table", "json", "csv", "parquet")
 _TABLE_ROWS = 200
 # Sections shown transposed in the table format, by the column that names their columns.
 _WIDE = {"venues": "venue", "runs": "run"}
-
-
-def _runs(values: tuple[str, ...]) -> dict[str, Path] | None:
-    """Parse `--run DIR` / `--run NAME=DIR` options into {name: dir}."""
-    if not values:
-        return None
-    runs: dict[str, Path] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or Path(value).exists():
-            path, name = value, Path(value).resolve().name
-        if not name:
-            raise UserError(f"--run {value!r}: empty run name")
-        if name in runs:
-            raise UserError(f"--run: two runs named {name!r}; name them with --run NAME=DIR")
-        runs[name] = Path(path)
-    return runs
 
 
 def _cell(value: Any) -> str:
@@ -134,7 +118,7 @@ def register(cli: click.Group) -> None:
         """Recording health and run statistics as tables."""
         from arbkit.analytics import stats as build
 
-        doc = build(path, _runs(runs), stall_s=stall_s, decode=decode)
+        doc = build(path, parse_runs(runs), stall_s=stall_s, decode=decode)
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
             return
@@ -178,7 +162,7 @@ def register(cli: click.Group) -> None:
             raise UserError("query needs either SQL or --views")
         if fmt == "parquet" and out is None:
             raise UserError("--format parquet needs -o FILE")
-        con = connect(path, _runs(runs), stall_s=stall_s, decode=decode, read_only=True)
+        con = connect(path, parse_runs(runs), stall_s=stall_s, decode=decode, read_only=True)
         try:
             if list_views:
                 sql = """SELECT view_name AS view, string_agg(column_name || ' ' || data_type, ', '

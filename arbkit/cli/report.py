@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from arbkit.cli.query import _runs as parse_runs
+from arbkit.cli._common import parse_runs
 
 
 def register(cli: click.Group) -> None:
