@@ -73,12 +73,14 @@ def test_derived_columns_computed_in_sql_equal_the_stores_for_files_without_them
         r.add(i, venue, 1, kind, payload)
     con = connect(write_bare(tmp_path, r))
     try:
-        got = con.execute("SELECT msg_type, market, venue_seq, venue_ts_ms FROM frames ORDER BY ingest_seq").fetchall()
-        conditions = [c for (c,) in con.execute("SELECT condition_id FROM frames ORDER BY ingest_seq").fetchall()]
+        got = con.execute(
+            "SELECT msg_type, market, venue_seq, venue_ts_ms, condition_id FROM frames ORDER BY ingest_seq"
+        ).fetchall()
     finally:
         con.close()
 
     assert got == [derive_row(venue, kind, payload) for venue, kind, payload in SHAPES]
+    conditions = [row[-1] for row in got]
     assert conditions == [None] * 8 + [CONDITION] * 4 + [None] * 10
 
 
