@@ -1,0 +1,53 @@
+"""Print `make mutation`'s outcome per module: mutants killed, survived, and the survivors' names.
+
+Run in the directory mutmut ran in; reads the `.meta` files mutmut writes beside each mutated
+module under mutants/. Exits 1 when a mutant was never checked or the run found no mutants.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+MODULES = ["arbkit/core/fills.py", "arbkit/core/risk.py", "arbkit/core/portfolio.py", "arbkit/core/fees.py"]
+KILLED = {1, 3, 37}  # a failing test (or pytest's internal error), or the type checker
+SURVIVED = {0}
+
+
+def main() -> int:
+    total: Counter[str] = Counter()
+    survivors: list[str] = []
+    unchecked = 0
+    for module in MODULES:
+        meta = Path("mutants") / (module + ".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        counts: Counter[str] = Counter()
+        for name, code in sorted(codes.items()):
+            if code in KILLED:
+                counts["killed"] += 1
+            elif code in SURVIVED:
+                counts["survived"] += 1
+                survivors.append(name)
+            elif code is None:
+                counts["not checked"] += 1
+            else:
+                counts[f"other (exit {code})"] += 1
+                survivors.append(f"{name} (exit {code})")
+        unchecked += counts["not checked"]
+        total.update(counts)
+        n = sum(counts.values())
+        share = f"{100 * counts['survived'] / n:.1f}%" if n else "-"
+        extra = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("killed", "survived"))
+        line = f"{module:28} mutants {n:4}  killed {counts['killed']:4}  survived {counts['survived']:3} ({share})"
+        sys.stdout.write(line + (f"  [{extra}]" if extra else "") + "\n")
+    n = sum(total.values())
+    sys.stdout.write(f"{'all four':28} mutants {n:4}  killed {total['killed']:4}  survived {total['survived']:3}\n")
+    for name in survivors:
+        sys.stdout.write(f"  survived: {name}\n")
+    return 1 if unchecked or not n else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
