@@ -120,6 +120,13 @@ def test_money_converters_round_trip_exactly():
         decimal_to_micros("0.0000001")
 
 
+def test_datetime_to_ns_counts_the_seconds_and_microseconds_of_the_day():
+    # 2026-09-21T14:13:20.123456Z is 1_790_000_000.123456 s after the epoch
+    when = dt.datetime(2026, 9, 21, 14, 13, 20, 123_456, tzinfo=UTC)
+
+    assert datetime_to_ns(when) == 1_790_000_000_123_456_000
+
+
 def test_datetime_to_ns_is_exact_utc_and_treats_naive_as_utc():
     # 2026-03-30T00:00:00Z is 1_774_828_800 s after the epoch (calendar.timegm)
     aware = dt.datetime(2026, 3, 30, tzinfo=UTC)

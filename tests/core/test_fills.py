@@ -340,3 +340,17 @@ def test_bid_side_is_unused_by_a_yes_buy():
     books.apply([LevelDelta(KALSHI, T0 + 1, KT, BID, p("0.38"), -10 * C)])
 
     assert [f.size for f in sim.execute(kalshi, books, T0 + 10 * MS)] == [10 * C]
+
+
+def test_next_due_is_the_earliest_arrival_queued_and_none_when_nothing_is():
+    books = standard_books()
+    sim = simulator()
+    assert sim.next_due_ns() is None
+
+    sim.submit(decision(C), PairBooks(spec(), books), T0)
+
+    assert sim.next_due_ns() == T0 + 10 * MS  # Kalshi's 10 ms before Polymarket's 20 ms
+    sim.due(T0 + 10 * MS)
+    assert sim.next_due_ns() == T0 + 20 * MS
+    sim.due(T0 + 20 * MS)
+    assert sim.next_due_ns() is None

@@ -13,6 +13,8 @@ import random
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbkit.config import Detector as DetectorConfig
 from arbkit.config import Risk as RiskConfig
@@ -44,6 +46,7 @@ from arbkit.core.risk import (
     RiskManager,
     RiskState,
 )
+from arbkit.errors import ConfigError
 
 from core_builders import KT, NT, YT, snap, usd
 
@@ -594,3 +597,79 @@ def test_an_executed_leg_counts_at_its_cost_in_the_exposure_checks():
 
     # 3.90 + 4.50 in flight: $1 of room, one contract pair
     assert (decision.approved_size, decision.limited_by) == (1 * C, MAX_TOTAL_EXPOSURE)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_size_per_trade", "0.0000001", "risk.max_size_per_trade: too many decimals"),
+        ("max_position_per_pair", "1.0000001", "risk.max_position_per_pair: too many decimals"),
+        ("max_total_exposure", "0.0000001", "risk.max_total_exposure: not a whole number of micro-dollars"),
+        ("max_unhedged_exposure", "5.0000001", "risk.max_unhedged_exposure: not a whole number"),
+        ("daily_loss_limit", "0.0000005", "risk.daily_loss_limit: not a whole number of micro-dollars"),
+    ],
+)
+def test_a_limit_finer_than_its_unit_is_a_config_error_naming_it(field, value, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        RiskManager(risk_config(**{field: Decimal(value)}), DetectorConfig())
+
+
+def test_an_opportunity_without_a_sizing_is_judged_at_min_size():
+    world = World()
+
+    decision = world.check(event=world.event._replace(sizing=None))
+
+    # requested 0: the cap is min_size (1 contract), which makes 1 x 0.15
+    assert (decision.reason, decision.requested_size, decision.approved_size) == (APPROVED, 0, 1 * C)
+    assert decision.expected_profit == usd("0.15")
+
+
+def brute_force_size(kalshi_asks: list[tuple[Decimal, int]], min_edge: Decimal, min_size: int) -> int:
+    """The size risk should approve on the standard books with fees off, by trying every size.
+
+    The best trade is the most profitable whole number of contract pairs (the smaller on a tie;
+    the Polymarket NO asks are 0.45 x 50); if its edge is below min_edge, the largest smaller size
+    whose edge reaches it. 0 when nothing qualifies.
+    """
+    depth = min(50, sum(n for _, n in kalshi_asks), 100)
+
+    def profit(size: int) -> Decimal:
+        left, cost = size, Decimal(0)
+        for price, n in kalshi_asks:
+            take = min(left, n)
+            cost += price * take
+            left -= take
+        return size - cost - Decimal("0.45") * size
+
+    sizes = range(min_size, depth + 1)
+    best = max(sizes, key=lambda s: (profit(s), -s), default=0)
+    if not best or profit(best) <= 0:
+        return 0
+    for size in range(best, min_size - 1, -1):
+        if profit(size) >= min_edge * size:
+            return size
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prices=st.lists(st.integers(3_001, 6_000), min_size=1, max_size=5, unique=True),  # above the 0.30 bid
+    sizes=st.lists(st.integers(1, 30), min_size=5, max_size=5),
+    min_edge=st.integers(1, 25).map(lambda c: Decimal(c) / 100),
+)
+def test_the_approved_size_is_the_largest_whose_edge_reaches_min_edge(prices, sizes, min_edge):
+    asks = [(Decimal(p) / 10_000, n) for p, n in zip(sorted(prices), sizes)]
+    expected = brute_force_size(asks, min_edge, 1)
+    try:
+        world = World(kalshi_asks=[(str(p), n) for p, n in asks], min_edge=str(min_edge))
+    except ValueError:  # no window opened: the edge at min_size is below min_edge already
+        assert expected == 0
+        return
+
+    decision = world.check()
+
+    assert decision.approved_size == expected * C
+    if expected:
+        assert decision.limited_by == (MIN_EDGE if expected * C < world.event.sizing.size else None)
+    else:
+        assert decision.reason == EDGE_BELOW_MIN
