@@ -294,6 +294,9 @@ def test_checks_run_in_the_documented_order(first):
 
     assert decision.reason == first
     assert decision.approved is False
+    assert (decision.approved_size, decision.limited_by, decision.edge, decision.expected_profit) == (
+        0, None, 0, 0,
+    )
 
 
 def test_a_world_with_no_failing_check_is_approved():
@@ -673,3 +676,48 @@ def test_the_approved_size_is_the_largest_whose_edge_reaches_min_edge(prices, si
         assert decision.limited_by == (MIN_EDGE if expected * C < world.event.sizing.size else None)
     else:
         assert decision.reason == EDGE_BELOW_MIN
+
+
+def test_an_invalid_no_token_book_denies_once_it_is_the_no_source():
+    # Once seeded, the NO token's book is where Polymarket NO is bought: its invalidity counts,
+    # even though the YES token's book (the NO source before) is still valid.
+    world = World()
+    snap(world.books, POLYMARKET, NT, [("0.40", 50)], [("0.45", 50)], T0)
+    world.books.book(POLYMARKET, NT).invalidate("seq_gap")
+
+    assert world.check().reason == BOOK_INVALID
+
+
+@pytest.mark.parametrize("seen", [KALSHI, POLYMARKET])
+def test_only_one_venues_book_seen_is_denied_as_invalid_without_raising(seen):
+    world = World()
+    world.books = BookManager()
+    if seen == KALSHI:
+        snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 50)], T0)
+    else:
+        snap(world.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], T0)
+
+    assert world.check().reason == BOOK_INVALID
+
+
+def test_the_fee_override_in_force_at_the_check_is_the_one_judged():
+    # From T0 + 1 s Kalshi charges M = 1: one pair at 0.40 pays ceil(0.07 x 0.24) = 0.02, so the
+    # 0.15 edge becomes 0.13, below a min_edge of 0.14.
+    pair = PairSpec(
+        "pair-a", KT, YT, NT, FeeSchedule(Decimal(0), Decimal(0), [(T0 + S, Decimal(1), None)])
+    )
+    world = World(pair=pair, min_edge="0.14")
+
+    before, after = world.check(T0 + S - 1), world.check(T0 + S + 2 * S)
+
+    assert (before.reason, after.reason) == (APPROVED, EDGE_BELOW_MIN)
+
+
+def test_unhedged_room_is_priced_at_the_dearer_leg_on_either_venue():
+    # Kalshi YES asks 0.50 are now the dearer leg (NO asks 0.45): room 10 / 0.50 = 20 pairs,
+    # where the NO leg's price would allow 22.
+    world = World(kalshi_asks=(("0.50", 50),), max_unhedged_exposure=Decimal("10"))
+
+    decision = world.check()
+
+    assert (decision.approved_size, decision.limited_by) == (20 * C, MAX_UNHEDGED_EXPOSURE)
