@@ -7,8 +7,9 @@ or before a frame's time execute before it) and every fill, trade, position, P&L
 in-flight exposure must agree to the micro-dollar. The reference (`reference_money.py`) shares no
 code with `arbkit.core`; here it only meets the product's plain data types.
 
-Examples per test: `REFERENCE_EXAMPLES` (20,000 by default); the `slow` variants run ten times as
-many. `make mutation` lowers it to keep each mutant's run short.
+Examples per test: `REFERENCE_EXAMPLES` (20,000 by default; `make mutation` lowers it to keep
+each mutant's run short). The `slow` variants run ten times as many, several minutes each, so they
+run only when asked: `REFERENCE_AT_LENGTH=1 pytest -m slow tests/core/test_reference_money.py`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from arbkit.core.portfolio import Portfolio, utc_day
 from arbkit.core.risk import RiskDecision
 
 EXAMPLES = int(os.environ.get("REFERENCE_EXAMPLES", "20000"))
+at_length = pytest.mark.skipif(
+    os.environ.get("REFERENCE_AT_LENGTH") != "1", reason="set REFERENCE_AT_LENGTH=1 to run"
+)
 MS = 1_000_000
 DAY = 86_400 * 10**9
 T0 = 20_718 * DAY - 600 * MS  # 0.6 s before a UTC midnight: scenarios cross the day change
@@ -53,6 +57,7 @@ contracts = dollars  # sizes are millionths of a contract, money millionths of a
 
 
 def relaxed(examples: int):
+    """Settings of a reference test: `examples` cases, no deadline (a shared machine is slow)."""
     return settings(
         max_examples=examples,
         deadline=None,
@@ -79,6 +84,7 @@ def check_fees(size: int, at: int, multiplier: Decimal, rate: Decimal) -> None:
     assert dollars(polymarket_taker_fee(size, at, rate)) == ref.polymarket_fee(rate, count, p)
 
 
+@pytest.mark.timeout(1200)
 @relaxed(EXAMPLES)
 @given(sizes, ticks, fee_parameters, fee_parameters)
 def test_fees_equal_the_reference(size, at, multiplier, rate):
@@ -362,6 +368,7 @@ def run_scenario(scenario: dict) -> None:
     both.finish()
 
 
+@pytest.mark.timeout(1200)  # ~45 s on an idle core; much more on a crowded machine
 @relaxed(EXAMPLES)
 @given(seeds)
 def test_fills_legging_and_portfolio_equal_the_reference(seed):
@@ -369,6 +376,8 @@ def test_fills_legging_and_portfolio_equal_the_reference(seed):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(0)
+@at_length
 @relaxed(10 * EXAMPLES)
 @given(seeds)
 def test_fills_legging_and_portfolio_equal_the_reference_at_length(seed):
@@ -376,6 +385,8 @@ def test_fills_legging_and_portfolio_equal_the_reference_at_length(seed):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(0)
+@at_length
 @relaxed(10 * EXAMPLES)
 @given(sizes, ticks, fee_parameters, fee_parameters)
 def test_fees_equal_the_reference_at_length(size, at, multiplier, rate):
