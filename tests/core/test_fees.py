@@ -116,7 +116,7 @@ def test_money_converters_round_trip_exactly():
     assert decimal_to_micros(Decimal("0.01")) == 10_000
     assert decimal_to_micros("1.234567") == 1_234_567
     assert micros_to_decimal(1_234_567) == Decimal("1.234567")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a whole number of micro-dollars: '0\.0000001'"):
         decimal_to_micros("0.0000001")
 
 

@@ -307,6 +307,7 @@ class Both:
     def compare(self) -> None:
         positions, pnl = self.portfolio.snapshot(self.now, self.books)
         ref_positions, ref_pnl = self.ref_portfolio.snapshot(self.now)
+        assert all(r.ns == self.now for r in positions) and pnl.ns == self.now
         assert [
             (r.pair, r.venue, r.outcome, contracts(r.size), dollars(r.cost), contracts(r.hedged_size),
              dollars(r.hedged_cost), contracts(r.naked_size), dollars(r.naked_cost), price(r.mark_price),
