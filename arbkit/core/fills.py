@@ -338,8 +338,7 @@ class FillSimulator:
             if take <= 0:
                 continue
             self._consume(book, side, book_price, book_size, take)
-            fine = price * take
-            notional = -(-fine // FINE_PER_MICRO) if action == BUY else fine // FINE_PER_MICRO
+            notional = price * take // FINE_PER_MICRO  # exact: whole hundredths × ticks
             fills.append(
                 PaperFill(
                     order_id=order_id or order.order_id,
@@ -477,7 +476,7 @@ class FillSimulator:
 def _leg_bound(leg: _Leg) -> int:
     if leg.executed:
         return leg.cost
-    return -(-leg.order.limit_price * leg.order.size // FINE_PER_MICRO)
+    return leg.order.limit_price * leg.order.size // FINE_PER_MICRO  # exact: whole hundredths
 
 
 __all__ = [
