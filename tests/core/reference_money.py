@@ -33,6 +33,7 @@ The rules, as documented:
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
@@ -216,6 +217,7 @@ class Market:
         self.trades: dict[int, tuple[Order, Order]] = {}
         # (venue, market, side, price) -> (taken, level size then, book's snapshot count then)
         self.consumed: dict[tuple[str, str, str, Decimal], tuple[Decimal, Decimal, int]] = {}
+        self.seen: Counter[str] = Counter()  # situations reached (tests check the coverage)
 
     def book(self, venue: str, market: str) -> Book:
         return self.books.setdefault((venue, market), Book())
@@ -340,6 +342,8 @@ class Market:
             take = (take / LOT).to_integral_value(ROUND_DOWN) * LOT  # whole hundredths
             if take <= 0:
                 continue
+            if taken:
+                self.seen["withheld liquidity"] += 1
             if key in self.consumed:
                 amount, size_then, snapshots_then = self.consumed[key]
                 self.consumed[key] = (amount + take, size_then, snapshots_then)
