@@ -15,7 +15,20 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from engine_recordings import KALSHI, MS, NO_TOKEN, PAIR, POLYMARKET, T0, TICKER, YES_TOKEN, Recording, config_text, run, standard_opening
+from engine_recordings import (
+    KALSHI,
+    MS,
+    NO_TOKEN,
+    PAIR,
+    POLYMARKET,
+    T0,
+    TICKER,
+    YES_TOKEN,
+    Recording,
+    config_text,
+    run,
+    standard_opening,
+)
 
 SECOND = 1_000 * MS
 OPEN = T0 + 1 * SECOND
