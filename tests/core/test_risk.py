@@ -672,6 +672,8 @@ def test_the_approved_size_is_the_largest_whose_edge_reaches_min_edge(prices, si
     decision = world.check()
 
     assert decision.approved_size == expected * C
+    # exact integers (a float would compare equal to the right size and hide a float division)
+    assert {type(decision.approved_size), type(decision.edge), type(decision.expected_profit)} == {int}
     if expected:
         assert decision.limited_by == (MIN_EDGE if expected * C < world.event.sizing.size else None)
     else:
