@@ -20,7 +20,7 @@ from arbkit.config import Detector as DetectorConfig
 from arbkit.config import Risk as RiskConfig
 from arbkit.core.book import BookManager
 from arbkit.core.detector import OPENED, Detector, DetectorEvent
-from arbkit.core.events import KALSHI, POLYMARKET, Resolution
+from arbkit.core.events import KALSHI, POLYMARKET, BookSnapshot, Resolution
 from arbkit.core.fees import FeeSchedule
 from arbkit.core.fills import FillSimulator, TradeOutcome
 from arbkit.core.fixedpoint import SIZE_SCALE
@@ -48,7 +48,7 @@ from arbkit.core.risk import (
 )
 from arbkit.errors import ConfigError
 
-from core_builders import KT, NT, YT, snap, usd
+from core_builders import KT, NT, YT, p, snap, usd
 
 C = SIZE_SCALE
 MS = 1_000_000
@@ -723,3 +723,18 @@ def test_unhedged_room_is_priced_at_the_dearer_leg_on_either_venue():
     decision = world.check()
 
     assert (decision.approved_size, decision.limited_by) == (20 * C, MAX_UNHEDGED_EXPOSURE)
+
+
+def test_a_fractional_market_is_sized_in_its_own_steps():
+    # size_step 0.01 contract: 12.5 Kalshi YES asks at 0.40 make a 12.50 contract pair trade,
+    # not 12 whole ones (min_size stays 1 contract).
+    pair = PairSpec("pair-a", KT, YT, NT, FeeSchedule(Decimal(0), Decimal(0)), size_step=C // 100)
+    world = World(pair=pair)
+    world.books.apply(
+        [BookSnapshot(KALSHI, T0 + MS, KT, [(p("0.30"), 50 * C)], [(p("0.40"), 12_500_000)])]
+    )
+
+    decision = world.check(T0 + MS)
+
+    # 12.5 x 0.15 = 1.875
+    assert (decision.approved_size, decision.expected_profit) == (12_500_000, usd("1.875"))
