@@ -297,6 +297,12 @@ class Both:
             self.ref_portfolio.book_rows(got)
             ref_rows += got
         assert [product_row(r) for r in rows] == [reference_row(r) for r in ref_rows]
+        assert all(
+            type(getattr(r, k)) is int
+            for r in rows
+            for k in (MONEY | SIZES if isinstance(r, TradeOutcome) else ("size", "notional", "fee"))
+            if getattr(r, k) is not None
+        )
         self._note(ref_rows)
 
     def _note(self, rows: list) -> None:
@@ -345,6 +351,9 @@ class Both:
             for r in positions
         ] == ref_positions
         assert {k: dollars(getattr(pnl, k)) for k in ref_pnl} == ref_pnl
+        # exact integers throughout (a float equal to the right amount would pass the above)
+        assert {type(getattr(pnl, k)) for k in ref_pnl} == {int}
+        assert {type(v) for r in positions for v in (r.size, r.cost, r.naked_value)} <= {int}
         day = utc_day(self.now)
         for d in (day - 1, day):
             assert dollars(self.portfolio.realised_on_day(d)) == self.ref_portfolio.realised_by_day.get(

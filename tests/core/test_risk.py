@@ -738,3 +738,14 @@ def test_a_fractional_market_is_sized_in_its_own_steps():
 
     # 12.5 x 0.15 = 1.875
     assert (decision.approved_size, decision.expected_profit) == (12_500_000, usd("1.875"))
+
+
+def test_a_limit_above_what_the_books_now_hold_is_not_named_as_the_limit():
+    # The window wanted 50; max_size_per_trade cuts to 40, but by the check only 30 Kalshi asks
+    # are left: the 30 are the books' best trade, not set by the limit.
+    world = World(max_size_per_trade=Decimal("40"))
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 30)], T0 + MS)
+
+    decision = world.check(T0 + MS)
+
+    assert (decision.approved_size, decision.limited_by) == (30 * C, None)
