@@ -289,7 +289,7 @@ class FillSimulator:
         trade's outcome.
         """
         leg = self._legs.pop(order.order_id, None)
-        if leg is None or leg.executed:
+        if leg is None:  # executed already
             return []
         spec = self.specs[order.pair]
         fees = spec.fees.for_time(now_ns)

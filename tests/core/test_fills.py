@@ -354,3 +354,15 @@ def test_next_due_is_the_earliest_arrival_queued_and_none_when_nothing_is():
     assert sim.next_due_ns() == T0 + 20 * MS
     sim.due(T0 + 20 * MS)
     assert sim.next_due_ns() is None
+
+
+def test_an_order_executed_again_fills_nothing_more():
+    books = standard_books()
+    sim = simulator()
+    kalshi, _ = sim.submit(decision(4 * C), PairBooks(spec(), books), T0)
+
+    first = sim.execute(kalshi, books, T0 + 10 * MS)
+    again = sim.execute(kalshi, books, T0 + 11 * MS)
+
+    assert [f.size for f in first] == [4 * C]
+    assert again == []
