@@ -366,3 +366,19 @@ def test_an_order_executed_again_fills_nothing_more():
 
     assert [f.size for f in first] == [4 * C]
     assert again == []
+
+
+def test_the_last_hundredth_of_an_order_fills_at_the_next_level():
+    books = BookManager()
+    snap(books, KALSHI, KT, [("0.38", 10)], [("0.40", 4), ("0.41", 10)], T0)
+    snap(books, POLYMARKET, YT, [("0.55", 10)], [("0.57", 10)], T0)
+    sim = simulator()
+    kalshi, _ = sim.submit(decision(4 * C + C // 100), PairBooks(spec(), books), T0)
+
+    rows = sim.execute(kalshi, books, T0 + 10 * MS)
+
+    # 4 at 0.40, then the remaining 0.01 at 0.41 (0.0041; fee ceil(0.07 x 0.01 x 0.2419) = 0.01)
+    assert [(f.price, f.size, f.notional, f.fee) for f in rows] == [
+        (p("0.40"), 4 * C, usd("1.60"), usd("0.07")),
+        (p("0.41"), C // 100, usd("0.0041"), usd("0.01")),
+    ]
