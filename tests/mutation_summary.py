@@ -47,7 +47,8 @@ def main() -> int:
         unchecked += counts["not checked"]
         total.update(counts)
         n = sum(counts.values())
-        share = f"{100 * counts['survived'] / n:.1f}%" if n else "-"
+        checked = n - counts["not checked"]
+        share = f"{100 * counts['survived'] / checked:.1f}% of checked" if checked else "-"
         extra = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("killed", "survived"))
         n -= counts["of which timeouts"] + counts["of which no tests"]
         line = f"{module:28} mutants {n:4}  killed {counts['killed']:4}  survived {counts['survived']:3} ({share})"

@@ -270,8 +270,8 @@ class Portfolio:
             unrealised=unrealised,
             total=self.realised + unrealised,
             fees=sum(self.fees.values()),
-            kalshi_fees=self.fees.get(KALSHI, 0),
-            polymarket_fees=self.fees.get(POLYMARKET, 0),
+            kalshi_fees=self.fees[KALSHI],
+            polymarket_fees=self.fees[POLYMARKET],
             total_exposure=self.total_exposure(),
             unhedged_exposure=self.unhedged_exposure(),
         )
