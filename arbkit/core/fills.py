@@ -220,7 +220,7 @@ class FillSimulator:
         self, decision: RiskDecision, pair_books: PairBooks, now_ns: int
     ) -> list[PaperOrder]:
         """Turn an approved decision into its two orders (Kalshi leg first) and queue them."""
-        if not decision.approved or decision.approved_size <= 0:
+        if not decision.approved:  # an approval always has a size of at least min_size
             return []
         spec = pair_books.spec
         size = decision.approved_size

@@ -382,3 +382,16 @@ def test_the_last_hundredth_of_an_order_fills_at_the_next_level():
         (p("0.40"), 4 * C, usd("1.60"), usd("0.07")),
         (p("0.41"), C // 100, usd("0.0041"), usd("0.01")),
     ]
+
+
+def test_a_denied_decision_places_no_orders():
+    books = standard_books()
+    sim = simulator()
+    denied = RiskDecision(
+        decision_id=1, opportunity_id="opp1", pair="pair-a", direction=BUY_KALSHI_YES_POLY_NO,
+        ns=T0, approved=False, reason="cooldown", requested_size=10 * C, approved_size=0,
+        limited_by=None, edge=0, expected_profit=0,
+    )
+
+    assert sim.submit(denied, PairBooks(spec(), books), T0) == []
+    assert (sim.next_due_ns(), sim.open_trades()) == (None, 0)

@@ -266,12 +266,13 @@ class Both:
             self.decisions, spec.name, direction, contracts(size), self.now, self.latency
         )
         assert [
-            (o.order_id, o.venue, o.market, o.outcome, o.complemented, price(o.limit_price),
-             contracts(o.size), o.submit_ns, o.arrival_ns)
+            (o.order_id, o.decision_id, o.opportunity_id, o.pair, o.direction, o.venue, o.market,
+             o.outcome, o.complemented, price(o.limit_price), contracts(o.size), o.submit_ns,
+             o.arrival_ns)
             for o in orders
         ] == [
-            (o.order_id, o.venue, o.market, o.outcome, o.complemented, o.limit, o.size,
-             o.submit_ns, o.arrival_ns)
+            (o.order_id, o.decision_id, o.opportunity_id, o.pair, o.direction, o.venue, o.market,
+             o.outcome, o.complemented, o.limit, o.size, o.submit_ns, o.arrival_ns)
             for o in ref_orders
         ]
 
