@@ -135,7 +135,7 @@ class Portfolio:
         """Book the fills and trade outcomes among `rows`; other rows are ignored."""
         for row in rows:
             if isinstance(row, PaperFill):
-                self.fees[row.venue] = self.fees.get(row.venue, 0) + row.fee
+                self.fees[row.venue] += row.fee
             elif isinstance(row, TradeOutcome):
                 self._book_trade(row)
 
