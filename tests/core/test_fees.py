@@ -108,7 +108,7 @@ def test_fee_params_charge_kalshi_and_polymarket_with_their_own_parameters():
 
 
 def test_negative_fee_parameters_are_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fee parameter must be a finite non-negative number"):
         FeeParams(Decimal("-1"), Decimal(0))
 
 

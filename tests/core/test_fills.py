@@ -68,6 +68,8 @@ def test_limit_is_the_worst_level_the_size_needs():
     assert limit_for(ladder, 7 * C) == p("0.41")
     assert limit_for(ladder, 8 * C) == p("0.43")
     assert limit_for([], C) is None
+    # one millionth short on the first level: the next level is needed
+    assert limit_for([(p("0.40"), C - 1), (p("0.41"), 10)], C) == p("0.41")
 
 
 def test_approved_decision_becomes_two_orders_arriving_after_each_venues_latency():
