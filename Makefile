@@ -59,3 +59,22 @@ clean:
 	rm -rf $(VENV) build *.egg-info
 	find arbkit -name '*.so' -delete
 	rm -f *__mypyc.*.so
+
+# -- mutation testing of the money modules (issue 17) ------------------------------------------
+# mutmut over core/{fills,risk,portfolio,fees}.py with the fast core tests that exercise them
+# (config: [tool.mutmut] in pyproject.toml), in a pure-Python copy of the tree, since a compiled
+# extension would shadow its mutated .py; the reference tests run MUTATION_EXAMPLES cases each.
+# Prints killed/survived per module. CPU-heavy (see tests/mutation_summary.py): not in `make test`.
+MUTATION_DIR := build/mutation
+MUTATION_EXAMPLES ?= 400
+MUTATION_JOBS ?= 1
+
+.PHONY: mutation
+mutation: $(STAMP)
+	rm -rf $(MUTATION_DIR)
+	mkdir -p $(MUTATION_DIR)
+	git ls-files -z --cached --others --exclude-standard arbkit tests pyproject.toml \
+		| xargs -0 cp --parents -t $(MUTATION_DIR)
+	cd $(MUTATION_DIR) && REFERENCE_EXAMPLES=$(MUTATION_EXAMPLES) \
+		nice -n 19 $(abspath $(VENV))/bin/mutmut run --max-children $(MUTATION_JOBS)
+	cd $(MUTATION_DIR) && $(abspath $(PY)) $(abspath tests/mutation_summary.py)

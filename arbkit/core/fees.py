@@ -49,11 +49,6 @@ def decimal_to_micros(value: Decimal | str | int) -> int:
     return int(scaled)
 
 
-def fine_to_micros(fine: int) -> int:
-    """Round fine units ($1e-10) down to micro-dollars (exact for sizes in 0.01 contracts)."""
-    return fine // FINE_PER_MICRO
-
-
 def _fraction(value: Decimal) -> tuple[int, int]:
     if not value.is_finite() or value < 0:
         raise ValueError(f"fee parameter must be a finite non-negative number: {value!r}")

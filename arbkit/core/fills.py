@@ -220,7 +220,7 @@ class FillSimulator:
         self, decision: RiskDecision, pair_books: PairBooks, now_ns: int
     ) -> list[PaperOrder]:
         """Turn an approved decision into its two orders (Kalshi leg first) and queue them."""
-        if not decision.approved or decision.approved_size <= 0:
+        if not decision.approved:  # an approval always has a size of at least min_size
             return []
         spec = pair_books.spec
         size = decision.approved_size
@@ -289,7 +289,7 @@ class FillSimulator:
         trade's outcome.
         """
         leg = self._legs.pop(order.order_id, None)
-        if leg is None or leg.executed:
+        if leg is None:  # executed already
             return []
         spec = self.specs[order.pair]
         fees = spec.fees.for_time(now_ns)
@@ -338,8 +338,7 @@ class FillSimulator:
             if take <= 0:
                 continue
             self._consume(book, side, book_price, book_size, take)
-            fine = price * take
-            notional = -(-fine // FINE_PER_MICRO) if action == BUY else fine // FINE_PER_MICRO
+            notional = price * take // FINE_PER_MICRO  # exact: whole hundredths × ticks
             fills.append(
                 PaperFill(
                     order_id=order_id or order.order_id,
@@ -477,7 +476,7 @@ class FillSimulator:
 def _leg_bound(leg: _Leg) -> int:
     if leg.executed:
         return leg.cost
-    return -(-leg.order.limit_price * leg.order.size // FINE_PER_MICRO)
+    return leg.order.limit_price * leg.order.size // FINE_PER_MICRO  # exact: whole hundredths
 
 
 __all__ = [

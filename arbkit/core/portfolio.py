@@ -135,7 +135,7 @@ class Portfolio:
         """Book the fills and trade outcomes among `rows`; other rows are ignored."""
         for row in rows:
             if isinstance(row, PaperFill):
-                self.fees[row.venue] = self.fees.get(row.venue, 0) + row.fee
+                self.fees[row.venue] += row.fee
             elif isinstance(row, TradeOutcome):
                 self._book_trade(row)
 
@@ -270,8 +270,8 @@ class Portfolio:
             unrealised=unrealised,
             total=self.realised + unrealised,
             fees=sum(self.fees.values()),
-            kalshi_fees=self.fees.get(KALSHI, 0),
-            polymarket_fees=self.fees.get(POLYMARKET, 0),
+            kalshi_fees=self.fees[KALSHI],
+            polymarket_fees=self.fees[POLYMARKET],
             total_exposure=self.total_exposure(),
             unhedged_exposure=self.unhedged_exposure(),
         )

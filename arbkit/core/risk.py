@@ -162,6 +162,7 @@ class RiskManager:
             window.pair, window.direction, requested, state, now_ns
         )
         approved = reason == APPROVED
+        size, profit, edge = sizing  # zeros on a denial
         decision = RiskDecision(
             decision_id=self._next_id,
             opportunity_id=window.opportunity_id,
@@ -171,10 +172,10 @@ class RiskManager:
             approved=approved,
             reason=reason,
             requested_size=requested,
-            approved_size=sizing[0] if approved else 0,
-            limited_by=limited_by if approved else None,
-            edge=sizing[2] if approved else 0,
-            expected_profit=sizing[1] if approved else 0,
+            approved_size=size,
+            limited_by=limited_by,
+            edge=edge,
+            expected_profit=profit,
         )
         self._next_id += 1
         if approved:
@@ -242,15 +243,15 @@ class RiskManager:
         unhedged_room = (
             self.max_unhedged - portfolio.unhedged_exposure() - fills.open_unhedged_exposure()
         )
-        worst = max(limit_for(k_asks, cap) or 0, limit_for(p_asks, cap) or 0)
-        if worst:
-            # size × price (fine units) of the dearer leg must fit the room
-            room = unhedged_room * FINE_PER_MICRO // worst if unhedged_room > 0 else 0
-            room -= room % step
-            if room < cap:
-                if room < self.min_size:
-                    return MAX_UNHEDGED_EXPOSURE, None, none
-                cap, limited_by = room, MAX_UNHEDGED_EXPOSURE
+        # Both ladders hold min_size (the edge check passed), so both legs have a limit price.
+        worst = max(limit_for(k_asks, cap), limit_for(p_asks, cap))  # type: ignore[type-var]
+        # size × price (fine units) of the dearer leg must fit the room (none when it is negative)
+        room = unhedged_room * FINE_PER_MICRO // worst
+        room -= room % step
+        if room < cap:
+            if room < self.min_size:
+                return MAX_UNHEDGED_EXPOSURE, None, none
+            cap, limited_by = room, MAX_UNHEDGED_EXPOSURE
 
         sizing = best_trade(k_asks, p_asks, fees, self.min_size, step, max_size=cap)
         if sizing.size and not self._edge_ok(sizing.size, k_asks, p_asks, fees):

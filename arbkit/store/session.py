@@ -135,7 +135,10 @@ class SessionWriter:
         session_id: str | None = None,
         flush_interval_s: float = 1.0,
         rotation_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # `clock` (seconds) times flushes, fsyncs and rotation; tests inject one they step.
+        self._clock = clock
         self._root = Path(root)
         start_ns = time.time_ns()
         self.session_id = session_id or mf.new_session_id(start_ns)
@@ -171,7 +174,7 @@ class SessionWriter:
         self._stream: pa.ipc.RecordBatchStreamWriter | None = None
         self._journal_bytes = 0
         self._unsynced = False
-        now = time.monotonic()
+        now = self._clock()
         self._last_flush = now
         self._last_fsync = now
         self._segment_start = now
@@ -277,7 +280,7 @@ class SessionWriter:
         """Flush when the flush interval has passed (or CHUNK_BYTES are buffered); rotate when due."""
         if self._error is not None:
             raise self._error
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last_flush >= self._flush_interval or self._pending.payload.tell() >= CHUNK_BYTES:
             self._flush_soon()
         if now - self._segment_start >= self._rotation:
@@ -291,7 +294,7 @@ class SessionWriter:
     def _flush_soon(self) -> None:
         """Hand buffered frames to the writer thread; a later `tick`/`flush` reports its errors."""
         self._check_open()
-        self._last_flush = time.monotonic()
+        self._last_flush = self._clock()
         pending = self._pending
         n = len(pending.lengths)
         if n:
@@ -389,7 +392,7 @@ class SessionWriter:
                 path = segment_path(self._root, self.session_id, self._segment)
                 raise _storage_error(f"cannot write journal {path}", exc) from exc
             self._unsynced = True
-        if self._unsynced and time.monotonic() - self._last_fsync >= self._flush_interval:
+        if self._unsynced and self._clock() - self._last_fsync >= self._flush_interval:
             self._fsync()
 
     def _recycle(self, payload: io.BytesIO, view: memoryview) -> None:
@@ -422,14 +425,14 @@ class SessionWriter:
         except OSError as exc:
             raise _storage_error("cannot fsync the journal", exc) from exc
         self._unsynced = False
-        self._last_fsync = time.monotonic()
+        self._last_fsync = self._clock()
 
     # -- rotation and sealing -----------------------------------------------------------------
 
     def rotate(self) -> None:
         """Close the current journal segment, seal it in the background and start the next."""
         self.flush()
-        self._segment_start = time.monotonic()
+        self._segment_start = self._clock()
         if self._stream is None:
             return
         self._end_segment()

@@ -108,7 +108,7 @@ def test_fee_params_charge_kalshi_and_polymarket_with_their_own_parameters():
 
 
 def test_negative_fee_parameters_are_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fee parameter must be a finite non-negative number"):
         FeeParams(Decimal("-1"), Decimal(0))
 
 
@@ -116,8 +116,15 @@ def test_money_converters_round_trip_exactly():
     assert decimal_to_micros(Decimal("0.01")) == 10_000
     assert decimal_to_micros("1.234567") == 1_234_567
     assert micros_to_decimal(1_234_567) == Decimal("1.234567")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a whole number of micro-dollars: '0\.0000001'"):
         decimal_to_micros("0.0000001")
+
+
+def test_datetime_to_ns_counts_the_seconds_and_microseconds_of_the_day():
+    # 2026-09-21T14:13:20.123456Z is 1_790_000_000.123456 s after the epoch
+    when = dt.datetime(2026, 9, 21, 14, 13, 20, 123_456, tzinfo=UTC)
+
+    assert datetime_to_ns(when) == 1_790_000_000_123_456_000
 
 
 def test_datetime_to_ns_is_exact_utc_and_treats_naive_as_utc():

@@ -68,6 +68,8 @@ def test_limit_is_the_worst_level_the_size_needs():
     assert limit_for(ladder, 7 * C) == p("0.41")
     assert limit_for(ladder, 8 * C) == p("0.43")
     assert limit_for([], C) is None
+    # one millionth short on the first level: the next level is needed
+    assert limit_for([(p("0.40"), C - 1), (p("0.41"), 10)], C) == p("0.41")
 
 
 def test_approved_decision_becomes_two_orders_arriving_after_each_venues_latency():
@@ -340,3 +342,58 @@ def test_bid_side_is_unused_by_a_yes_buy():
     books.apply([LevelDelta(KALSHI, T0 + 1, KT, BID, p("0.38"), -10 * C)])
 
     assert [f.size for f in sim.execute(kalshi, books, T0 + 10 * MS)] == [10 * C]
+
+
+def test_next_due_is_the_earliest_arrival_queued_and_none_when_nothing_is():
+    books = standard_books()
+    sim = simulator()
+    assert sim.next_due_ns() is None
+
+    sim.submit(decision(C), PairBooks(spec(), books), T0)
+
+    assert sim.next_due_ns() == T0 + 10 * MS  # Kalshi's 10 ms before Polymarket's 20 ms
+    sim.due(T0 + 10 * MS)
+    assert sim.next_due_ns() == T0 + 20 * MS
+    sim.due(T0 + 20 * MS)
+    assert sim.next_due_ns() is None
+
+
+def test_an_order_executed_again_fills_nothing_more():
+    books = standard_books()
+    sim = simulator()
+    kalshi, _ = sim.submit(decision(4 * C), PairBooks(spec(), books), T0)
+
+    first = sim.execute(kalshi, books, T0 + 10 * MS)
+    again = sim.execute(kalshi, books, T0 + 11 * MS)
+
+    assert [f.size for f in first] == [4 * C]
+    assert again == []
+
+
+def test_the_last_hundredth_of_an_order_fills_at_the_next_level():
+    books = BookManager()
+    snap(books, KALSHI, KT, [("0.38", 10)], [("0.40", 4), ("0.41", 10)], T0)
+    snap(books, POLYMARKET, YT, [("0.55", 10)], [("0.57", 10)], T0)
+    sim = simulator()
+    kalshi, _ = sim.submit(decision(4 * C + C // 100), PairBooks(spec(), books), T0)
+
+    rows = sim.execute(kalshi, books, T0 + 10 * MS)
+
+    # 4 at 0.40, then the remaining 0.01 at 0.41 (0.0041; fee ceil(0.07 x 0.01 x 0.2419) = 0.01)
+    assert [(f.price, f.size, f.notional, f.fee) for f in rows] == [
+        (p("0.40"), 4 * C, usd("1.60"), usd("0.07")),
+        (p("0.41"), C // 100, usd("0.0041"), usd("0.01")),
+    ]
+
+
+def test_a_denied_decision_places_no_orders():
+    books = standard_books()
+    sim = simulator()
+    denied = RiskDecision(
+        decision_id=1, opportunity_id="opp1", pair="pair-a", direction=BUY_KALSHI_YES_POLY_NO,
+        ns=T0, approved=False, reason="cooldown", requested_size=10 * C, approved_size=0,
+        limited_by=None, edge=0, expected_profit=0,
+    )
+
+    assert sim.submit(denied, PairBooks(spec(), books), T0) == []
+    assert (sim.next_due_ns(), sim.open_trades()) == (None, 0)

@@ -13,7 +13,7 @@ from arbkit.core.events import KALSHI, POLYMARKET, Resolution
 from arbkit.core.fills import FillSimulator, PaperFill, TradeOutcome
 from arbkit.core.latency import ConstantLatency
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, PairBooks
-from arbkit.core.portfolio import NS_PER_DAY, Portfolio, utc_day
+from arbkit.core.portfolio import NS_PER_DAY, Portfolio, utc_day, value_micros
 from arbkit.core.risk import RiskDecision
 
 from core_builders import KT, MS, NT, T0, YT, C, p, snap, spec, standard_books, usd
@@ -197,3 +197,66 @@ def test_fills_only_count_fees_positions_come_from_completed_trades():
 
     assert portfolio.fees[KALSHI] == usd("0.02")
     assert portfolio.pair_position("pair-a") == 0
+
+
+def held(venue: str, outcome: str, size: int, cost: int) -> TradeOutcome:
+    """A completed trade that left `size` of `outcome` on `venue` naked (nothing matched)."""
+    kalshi_side = outcome if venue == KALSHI else ("no" if outcome == "yes" else "yes")
+    return TradeOutcome(
+        decision_id=9, opportunity_id="o", pair="pair-a", direction="d", ns=T0,
+        kalshi_outcome=kalshi_side, kalshi_filled=size if venue == KALSHI else 0,
+        kalshi_cost=cost if venue == KALSHI else 0, kalshi_fees=0,
+        polymarket_outcome="yes" if kalshi_side == "no" else "no",
+        polymarket_filled=size if venue == POLYMARKET else 0,
+        polymarket_cost=cost if venue == POLYMARKET else 0, polymarket_fees=0, matched_size=0,
+        kalshi_matched_cost=0, polymarket_matched_cost=0, locked_in_pnl=0, remainder_venue=venue,
+        remainder_outcome=outcome, remainder_size=size, remainder_cost=cost, action="hold",
+        unwound_size=0, unwind_proceeds=0, unwind_fees=0, held_size=size, held_cost=cost,
+        legging_pnl=None,
+    )
+
+
+def test_naked_polymarket_yes_is_marked_at_the_yes_tokens_best_bid():
+    books = standard_books()  # Polymarket YES bid 0.55, ask 0.57
+    portfolio = Portfolio([spec()])
+    portfolio.apply([held(POLYMARKET, "yes", 2 * C, usd("1.00"))])
+
+    positions, pnl = portfolio.snapshot(T0, books)
+
+    # 2 x 0.55 = 1.10 - 1.00
+    assert (positions[0].mark_price, pnl.naked_mtm) == (p("0.55"), usd("0.10"))
+
+
+def test_naked_polymarket_no_is_marked_from_the_yes_book_until_the_no_book_is_seeded():
+    books = standard_books()
+    portfolio = Portfolio([spec()])
+    portfolio.apply([held(POLYMARKET, "no", 2 * C, usd("1.00"))])
+
+    _, from_yes_book = portfolio.snapshot(T0, books)
+    snap(books, POLYMARKET, NT, [("0.41", 10)], [("0.44", 10)], T0 + MS)
+    _, from_no_book = portfolio.snapshot(T0 + MS, books)
+    books.book(POLYMARKET, NT).invalidate("seq_gap")
+    snap(books, POLYMARKET, YT, [("0.10", 10)], [("0.20", 10)], T0 + 2 * MS)
+    _, no_book_invalid = portfolio.snapshot(T0 + 2 * MS, books)
+
+    # NO bid = 1 - YES ask 0.57 = 0.43: 0.86 - 1.00; then the NO token's own bid 0.41: 0.82 - 1.00;
+    # an invalid NO book keeps that mark even though the YES book moved.
+    assert from_yes_book.naked_mtm == usd("-0.14")
+    assert from_no_book.naked_mtm == usd("-0.18")
+    assert no_book_invalid.naked_mtm == usd("-0.18")
+
+
+def test_a_naked_leg_on_a_book_never_seen_keeps_its_cost_as_its_value():
+    portfolio = Portfolio([spec()])
+    portfolio.apply([held(KALSHI, "yes", 2 * C, usd("0.81"))])
+
+    positions, pnl = portfolio.snapshot(T0, BookManager())
+
+    assert (positions[0].mark_price, positions[0].naked_value, pnl.naked_mtm) == (None, usd("0.81"), 0)
+
+
+def test_value_is_rounded_down_to_the_micro_dollar_in_integers():
+    # 1.234567 contracts at 0.3333 = 0.41148118... -> 0.411481
+    value = value_micros(1_234_567, p("0.3333"))
+
+    assert (value, type(value)) == (411_481, int)

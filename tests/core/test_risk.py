@@ -13,12 +13,14 @@ import random
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbkit.config import Detector as DetectorConfig
 from arbkit.config import Risk as RiskConfig
 from arbkit.core.book import BookManager
 from arbkit.core.detector import OPENED, Detector, DetectorEvent
-from arbkit.core.events import KALSHI, POLYMARKET, Resolution
+from arbkit.core.events import KALSHI, POLYMARKET, BookSnapshot, Resolution
 from arbkit.core.fees import FeeSchedule
 from arbkit.core.fills import FillSimulator, TradeOutcome
 from arbkit.core.fixedpoint import SIZE_SCALE
@@ -40,11 +42,13 @@ from arbkit.core.risk import (
     MAX_TOTAL_EXPOSURE,
     MAX_UNHEDGED_EXPOSURE,
     MIN_EDGE,
+    RiskDecision,
     RiskManager,
     RiskState,
 )
+from arbkit.errors import ConfigError
 
-from core_builders import KT, NT, YT, snap, usd
+from core_builders import KT, NT, YT, p, snap, usd
 
 C = SIZE_SCALE
 MS = 1_000_000
@@ -249,16 +253,7 @@ def test_fees_count_against_the_min_edge():
     assert world.check(T0 + MS).reason == EDGE_BELOW_MIN
 
 
-ORDERED = [
-    KILL_SWITCH,
-    CONNECTION_DOWN,
-    CONNECTION_WARMUP,
-    BOOK_INVALID,
-    BOOK_STALE,
-    COOLDOWN,
-    EDGE_BELOW_MIN,
-    MAX_POSITION,
-]
+ORDERED = list(CHECK_ORDER)
 
 
 def world_failing_from(first: str) -> World:
@@ -266,7 +261,17 @@ def world_failing_from(first: str) -> World:
     fails = set(ORDERED[ORDERED.index(first) :])
     world = World(daily_loss_limit=Decimal("0.50"), min_connection_uptime_s=10.0)
     if COOLDOWN in fails:
-        world.check(T0 - 500 * MS)  # an approval half a second ago: cooldown at T0
+        assert world.check(T0 - 500 * MS).approved  # an approval half a second ago
+    # Each size limit leaves less room than min_size (1 contract): 0.5 contract, or less than
+    # $1 of total exposure, or less than one contract's dearer leg (0.45) of unhedged exposure.
+    if MAX_SIZE_PER_TRADE in fails:
+        world.risk.max_size_per_trade = C // 2
+    if MAX_POSITION in fails:
+        world.risk.max_position = C // 2
+    if MAX_TOTAL_EXPOSURE in fails:
+        world.risk.max_total_exposure = usd("0.999999")
+    if MAX_UNHEDGED_EXPOSURE in fails:
+        world.risk.max_unhedged = usd("0.449999")
     if KILL_SWITCH in fails:
         world.portfolio.apply([outcome(T0 - S, legging=usd("-1"))])
     if CONNECTION_DOWN in fails:
@@ -278,8 +283,6 @@ def world_failing_from(first: str) -> World:
     snap(world.books, KALSHI, KT, [("0.30", 50)], [(kalshi_ask, 50)], kalshi_ns)
     if BOOK_INVALID in fails:
         world.books.book(KALSHI, KT).invalidate("seq_gap")
-    if MAX_POSITION in fails:
-        world.portfolio.apply([outcome(T0 - S, matched=1000 * C)])
     return world
 
 
@@ -291,10 +294,24 @@ def test_checks_run_in_the_documented_order(first):
 
     assert decision.reason == first
     assert decision.approved is False
+    assert (decision.approved_size, decision.limited_by, decision.edge, decision.expected_profit) == (
+        0, None, 0, 0,
+    )
 
 
-def test_check_order_constant_lists_the_checks_in_evaluation_order():
-    assert [c for c in CHECK_ORDER if c in ORDERED] == ORDERED
+def test_a_world_with_no_failing_check_is_approved():
+    # The fixture of the check-order test, with nothing set to fail: every denial above is
+    # caused by the check it names.
+    world = World(daily_loss_limit=Decimal("0.50"), min_connection_uptime_s=10.0)
+
+    assert world.check(T0).reason == APPROVED
+
+
+def test_check_order_names_every_denial_reason_once():
+    assert sorted(CHECK_ORDER) == sorted(
+        {KILL_SWITCH, CONNECTION_DOWN, CONNECTION_WARMUP, BOOK_INVALID, BOOK_STALE, COOLDOWN,
+         EDGE_BELOW_MIN, MAX_SIZE_PER_TRADE, MAX_POSITION, MAX_TOTAL_EXPOSURE, MAX_UNHEDGED_EXPOSURE}
+    )
 
 
 def test_size_is_cut_down_to_max_size_per_trade():
@@ -387,3 +404,348 @@ def test_size_is_reduced_to_keep_the_edge_at_least_min_edge():
         APPROVED, 20 * C, MIN_EDGE,
     )
     assert (decision.expected_profit, decision.edge) == (usd("2.00"), usd("0.10"))
+
+
+# -- every limit at, just inside and just past its boundary -------------------------------------
+
+NS = 1  # the finest step of a time limit
+MICRO = 1  # of a money limit
+
+
+def approved_in_flight(world: World, size: int, decision_id: int) -> None:
+    """Put a trade of `size` in flight (both legs pending at their limits 0.40 and 0.45)."""
+    decision = RiskDecision(
+        decision_id=decision_id, opportunity_id="o", pair="pair-a",
+        direction=BUY_KALSHI_YES_POLY_NO, ns=T0, approved=True, reason=APPROVED,
+        requested_size=size, approved_size=size, limited_by=None, edge=0, expected_profit=0,
+    )
+    world.fills.submit(decision, world.state().pair_books, T0)
+
+
+@pytest.mark.parametrize(
+    ("loss", "reason"),
+    [(usd("0.50") - MICRO, APPROVED), (usd("0.50"), KILL_SWITCH), (usd("0.50") + MICRO, KILL_SWITCH)],
+)
+def test_kill_switch_boundary_is_a_loss_of_the_limit_or_more(loss, reason):
+    world = World(daily_loss_limit=Decimal("0.50"))
+    world.portfolio.apply([outcome(T0 - S, legging=-loss)])
+
+    assert world.check().reason == reason
+
+
+def test_daily_loss_is_per_utc_day_not_cumulative():
+    # 0.30 lost yesterday and 0.30 today: 0.60 in all, but no day reaches the 0.50 limit.
+    world = World(daily_loss_limit=Decimal("0.50"))
+    world.portfolio.apply([outcome(DAY0 - 1, legging=usd("-0.30"))])
+    world.portfolio.apply([outcome(DAY0, legging=usd("-0.30"))])
+
+    assert world.check().reason == APPROVED
+    world.portfolio.apply([outcome(T0, legging=usd("-0.20"))])  # today: 0.50
+    assert world.check(T0 + 2 * S).reason == KILL_SWITCH
+
+
+def test_kill_switch_tripped_on_the_last_nanosecond_of_a_day_releases_at_midnight():
+    world = World(daily_loss_limit=Decimal("0.50"))
+    last_ns = DAY0 + NS_PER_DAY - 1
+    world.portfolio.apply([outcome(last_ns, legging=usd("-0.50"))])
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 50)], last_ns)
+    snap(world.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], last_ns)
+
+    tripped = world.check(last_ns)
+    midnight = world.check(last_ns + 1)
+
+    assert (tripped.reason, midnight.reason) == (KILL_SWITCH, APPROVED)
+    assert world.risk.kill_switch_day == DAY0 // NS_PER_DAY
+
+
+@pytest.mark.parametrize("venue", [KALSHI, POLYMARKET])
+@pytest.mark.parametrize(
+    ("up_for", "reason"),
+    [(10 * S - NS, CONNECTION_WARMUP), (10 * S, APPROVED), (10 * S + NS, APPROVED)],
+)
+def test_each_venues_connection_uptime_alone_gates_at_min_uptime(venue, up_for, reason):
+    world = World(min_connection_uptime_s=10.0)
+    world.up_since[venue] = T0 - up_for
+
+    assert world.check().reason == reason
+
+
+@pytest.mark.parametrize("venue", [KALSHI, POLYMARKET])
+def test_each_venues_connection_down_alone_is_denied(venue):
+    world = World()
+    world.up_since[venue] = None
+
+    assert world.check().reason == CONNECTION_DOWN
+
+
+@pytest.mark.parametrize("stale", [KALSHI, POLYMARKET])
+@pytest.mark.parametrize(
+    ("age", "reason"), [(5000 * MS - NS, APPROVED), (5000 * MS, APPROVED), (5000 * MS + NS, BOOK_STALE)]
+)
+def test_each_venues_book_alone_is_judged_stale_past_max_staleness(stale, age, reason):
+    world = World(max_book_staleness_ms=5000)
+    # The other venue's book is refreshed at the check time; only `stale` ages.
+    now = T0 + age
+    if stale == KALSHI:
+        snap(world.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], now)
+    else:
+        snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 50)], now)
+
+    assert world.check(now).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("since", "reason"), [(1000 * MS - NS, COOLDOWN), (1000 * MS, APPROVED), (1000 * MS + NS, APPROVED)]
+)
+def test_cooldown_boundary(since, reason):
+    world = World(cooldown_ms=1000)
+    world.check(T0)
+
+    assert world.check(T0 + since).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("limit", "size", "limited_by"),
+    [("51", 50, None), ("50", 50, None), ("49", 49, MAX_SIZE_PER_TRADE), ("1", 1, MAX_SIZE_PER_TRADE)],
+)
+def test_max_size_per_trade_boundary(limit, size, limited_by):
+    world = World(max_size_per_trade=Decimal(limit))
+
+    decision = world.check()
+
+    assert (decision.reason, decision.approved_size, decision.limited_by) == (APPROVED, size * C, limited_by)
+
+
+def test_max_size_per_trade_below_min_size_is_denied():
+    world = World(max_size_per_trade=Decimal("0.99"))
+
+    assert world.check().reason == MAX_SIZE_PER_TRADE
+
+
+@pytest.mark.parametrize(
+    ("limit", "outcome_"),
+    [
+        ("81", (APPROVED, 50 * C, None)),  # 30 held + 50 = 80 < 81
+        ("80", (APPROVED, 50 * C, None)),  # exactly at the limit
+        ("79", (APPROVED, 49 * C, MAX_POSITION)),
+        ("31", (APPROVED, 1 * C, MAX_POSITION)),  # room of exactly min_size
+        ("30.99", (False, 0, None)),
+    ],
+)
+def test_max_position_boundary_counts_held_and_in_flight(limit, outcome_):
+    # 20 held (matched) and 10 in flight: the pair holds 30.
+    world = World(max_position_per_pair=Decimal(limit))
+    world.portfolio.apply([outcome(T0 - S, matched=20 * C)])
+    approved_in_flight(world, 10 * C, 90)
+
+    decision = world.check()
+
+    approved, size, limited_by = outcome_
+    if approved is False:
+        assert decision.reason == MAX_POSITION
+    else:
+        assert (decision.reason, decision.approved_size, decision.limited_by) == outcome_
+
+
+@pytest.mark.parametrize(
+    ("room", "expected"),
+    [
+        # 10 in flight at the limits 0.40 + 0.45 = 8.50 (nothing filled yet)
+        (usd("50"), (APPROVED, 50 * C, None)),
+        (usd("1"), (APPROVED, 1 * C, MAX_TOTAL_EXPOSURE)),  # exactly one contract pair's $1
+        (usd("1") - MICRO, (MAX_TOTAL_EXPOSURE, 0, None)),
+        (usd("7.000001"), (APPROVED, 7 * C, MAX_TOTAL_EXPOSURE)),
+    ],
+)
+def test_max_total_exposure_counts_trades_in_flight(room, expected):
+    world = World()
+    approved_in_flight(world, 10 * C, 90)
+    world.risk.max_total_exposure = usd("8.50") + room
+
+    decision = world.check()
+
+    assert (decision.reason, decision.approved_size, decision.limited_by) == expected
+
+
+@pytest.mark.parametrize(
+    ("room", "expected"),
+    [
+        # in flight: the dearer leg of 10 at 0.45 = 4.50; this trade's dearer leg is 0.45 a pair
+        (usd("22.50"), (APPROVED, 50 * C, None)),  # 50 x 0.45 = 22.50 fits exactly
+        (usd("22.499999"), (APPROVED, 49 * C, MAX_UNHEDGED_EXPOSURE)),
+        (usd("0.45"), (APPROVED, 1 * C, MAX_UNHEDGED_EXPOSURE)),
+        (usd("0.449999"), (MAX_UNHEDGED_EXPOSURE, 0, None)),
+    ],
+)
+def test_max_unhedged_exposure_counts_the_dearer_leg_of_trades_in_flight(room, expected):
+    world = World()
+    approved_in_flight(world, 10 * C, 90)
+    world.risk.max_unhedged = usd("4.50") + room
+
+    decision = world.check()
+
+    assert (decision.reason, decision.approved_size, decision.limited_by) == expected
+
+
+def test_an_executed_leg_counts_at_its_cost_in_the_exposure_checks():
+    # Kalshi leg of 10 executes (cost 4.00, fees off); the pending NO leg stays at 10 x 0.45.
+    world = World()
+    approved_in_flight(world, 10 * C, 90)
+    (kalshi_leg,) = world.fills.due(T0 + 10 * MS)
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.39", 50)], T0 + 5 * MS)  # fills at 0.39
+    world.fills.execute(kalshi_leg, world.books, T0 + 10 * MS)
+    world.risk.max_total_exposure = usd("3.90") + usd("4.50") + usd("1")
+
+    decision = world.check(T0 + 10 * MS)
+
+    # 3.90 + 4.50 in flight: $1 of room, one contract pair
+    assert (decision.approved_size, decision.limited_by) == (1 * C, MAX_TOTAL_EXPOSURE)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_size_per_trade", "0.0000001", "risk.max_size_per_trade: too many decimals"),
+        ("max_position_per_pair", "1.0000001", "risk.max_position_per_pair: too many decimals"),
+        ("max_total_exposure", "0.0000001", "risk.max_total_exposure: not a whole number of micro-dollars"),
+        ("max_unhedged_exposure", "5.0000001", "risk.max_unhedged_exposure: not a whole number"),
+        ("daily_loss_limit", "0.0000005", "risk.daily_loss_limit: not a whole number of micro-dollars"),
+    ],
+)
+def test_a_limit_finer_than_its_unit_is_a_config_error_naming_it(field, value, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        RiskManager(risk_config(**{field: Decimal(value)}), DetectorConfig())
+
+
+def test_an_opportunity_without_a_sizing_is_judged_at_min_size():
+    world = World()
+
+    decision = world.check(event=world.event._replace(sizing=None))
+
+    # requested 0: the cap is min_size (1 contract), which makes 1 x 0.15
+    assert (decision.reason, decision.requested_size, decision.approved_size) == (APPROVED, 0, 1 * C)
+    assert decision.expected_profit == usd("0.15")
+
+
+def brute_force_size(kalshi_asks: list[tuple[Decimal, int]], min_edge: Decimal, min_size: int) -> int:
+    """The size risk should approve on the standard books with fees off, by trying every size.
+
+    The best trade is the most profitable whole number of contract pairs (the smaller on a tie;
+    the Polymarket NO asks are 0.45 x 50); if its edge is below min_edge, the largest smaller size
+    whose edge reaches it. 0 when nothing qualifies.
+    """
+    depth = min(50, sum(n for _, n in kalshi_asks), 100)
+
+    def profit(size: int) -> Decimal:
+        left, cost = size, Decimal(0)
+        for price, n in kalshi_asks:
+            take = min(left, n)
+            cost += price * take
+            left -= take
+        return size - cost - Decimal("0.45") * size
+
+    sizes = range(min_size, depth + 1)
+    best = max(sizes, key=lambda s: (profit(s), -s), default=0)
+    if not best or profit(best) <= 0:
+        return 0
+    for size in range(best, min_size - 1, -1):
+        if profit(size) >= min_edge * size:
+            return size
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prices=st.lists(st.integers(3_001, 6_000), min_size=1, max_size=5, unique=True),  # above the 0.30 bid
+    sizes=st.lists(st.integers(1, 30), min_size=5, max_size=5),
+    min_edge=st.integers(1, 25).map(lambda c: Decimal(c) / 100),
+)
+def test_the_approved_size_is_the_largest_whose_edge_reaches_min_edge(prices, sizes, min_edge):
+    asks = [(Decimal(p) / 10_000, n) for p, n in zip(sorted(prices), sizes)]
+    expected = brute_force_size(asks, min_edge, 1)
+    try:
+        world = World(kalshi_asks=[(str(p), n) for p, n in asks], min_edge=str(min_edge))
+    except ValueError:  # no window opened: the edge at min_size is below min_edge already
+        assert expected == 0
+        return
+
+    decision = world.check()
+
+    assert decision.approved_size == expected * C
+    # exact integers (a float would compare equal to the right size and hide a float division)
+    assert {type(decision.approved_size), type(decision.edge), type(decision.expected_profit)} == {int}
+    if expected:
+        assert decision.limited_by == (MIN_EDGE if expected * C < world.event.sizing.size else None)
+    else:
+        assert decision.reason == EDGE_BELOW_MIN
+
+
+def test_an_invalid_no_token_book_denies_once_it_is_the_no_source():
+    # Once seeded, the NO token's book is where Polymarket NO is bought: its invalidity counts,
+    # even though the YES token's book (the NO source before) is still valid.
+    world = World()
+    snap(world.books, POLYMARKET, NT, [("0.40", 50)], [("0.45", 50)], T0)
+    world.books.book(POLYMARKET, NT).invalidate("seq_gap")
+
+    assert world.check().reason == BOOK_INVALID
+
+
+@pytest.mark.parametrize("seen", [KALSHI, POLYMARKET])
+def test_only_one_venues_book_seen_is_denied_as_invalid_without_raising(seen):
+    world = World()
+    world.books = BookManager()
+    if seen == KALSHI:
+        snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 50)], T0)
+    else:
+        snap(world.books, POLYMARKET, YT, [("0.55", 50)], [("0.60", 50)], T0)
+
+    assert world.check().reason == BOOK_INVALID
+
+
+def test_the_fee_override_in_force_at_the_check_is_the_one_judged():
+    # From T0 + 1 s Kalshi charges M = 1: one pair at 0.40 pays ceil(0.07 x 0.24) = 0.02, so the
+    # 0.15 edge becomes 0.13, below a min_edge of 0.14.
+    pair = PairSpec(
+        "pair-a", KT, YT, NT, FeeSchedule(Decimal(0), Decimal(0), [(T0 + S, Decimal(1), None)])
+    )
+    world = World(pair=pair, min_edge="0.14")
+
+    before, after = world.check(T0 + S - 1), world.check(T0 + S + 2 * S)
+
+    assert (before.reason, after.reason) == (APPROVED, EDGE_BELOW_MIN)
+
+
+def test_unhedged_room_is_priced_at_the_dearer_leg_on_either_venue():
+    # Kalshi YES asks 0.50 are now the dearer leg (NO asks 0.45): room 10 / 0.50 = 20 pairs,
+    # where the NO leg's price would allow 22.
+    world = World(kalshi_asks=(("0.50", 50),), max_unhedged_exposure=Decimal("10"))
+
+    decision = world.check()
+
+    assert (decision.approved_size, decision.limited_by) == (20 * C, MAX_UNHEDGED_EXPOSURE)
+
+
+def test_a_fractional_market_is_sized_in_its_own_steps():
+    # size_step 0.01 contract: 12.5 Kalshi YES asks at 0.40 make a 12.50 contract pair trade,
+    # not 12 whole ones (min_size stays 1 contract).
+    pair = PairSpec("pair-a", KT, YT, NT, FeeSchedule(Decimal(0), Decimal(0)), size_step=C // 100)
+    world = World(pair=pair)
+    world.books.apply(
+        [BookSnapshot(KALSHI, T0 + MS, KT, [(p("0.30"), 50 * C)], [(p("0.40"), 12_500_000)])]
+    )
+
+    decision = world.check(T0 + MS)
+
+    # 12.5 x 0.15 = 1.875
+    assert (decision.approved_size, decision.expected_profit) == (12_500_000, usd("1.875"))
+
+
+def test_a_limit_above_what_the_books_now_hold_is_not_named_as_the_limit():
+    # The window wanted 50; max_size_per_trade cuts to 40, but by the check only 30 Kalshi asks
+    # are left: the 30 are the books' best trade, not set by the limit.
+    world = World(max_size_per_trade=Decimal("40"))
+    snap(world.books, KALSHI, KT, [("0.30", 50)], [("0.40", 30)], T0 + MS)
+
+    decision = world.check(T0 + MS)
+
+    assert (decision.approved_size, decision.limited_by) == (30 * C, None)

@@ -151,6 +151,20 @@ class Recording:
         }
         return self._add(t_ns, KALSHI, "in", orjson.dumps(frame))
 
+    def kalshi_determined(self, t_ns: int, result: str) -> int:
+        """A `market_lifecycle_v2` frame deciding the market (`result` "yes" or "no")."""
+        frame = {
+            "type": "market_lifecycle_v2",
+            "sid": SID + 1,
+            "msg": {
+                "market_ticker": TICKER,
+                "event_type": "determined",
+                "result": result,
+                "determination_ts": t_ns // 1_000_000_000,
+            },
+        }
+        return self._add(t_ns, KALSHI, "in", orjson.dumps(frame))
+
     # -- Polymarket ------------------------------------------------------------------------
 
     def poly_subscribe(self, t_ns: int, assets: tuple[str, ...] = (YES_TOKEN,)) -> int:

@@ -61,6 +61,18 @@ def test_live_run_found_opportunities_and_traded_on_paper(live_run):
     assert pq.read_table(run_dir / "opportunities.parquet").num_rows > 0
     decisions = pq.read_table(run_dir / "risk_decisions.parquet").to_pylist()
     assert decisions and all(d["reason"] for d in decisions)
+    # Trades really happened, not only denials: approved decisions whose orders filled, and
+    # completed trades with matched contract pairs (what parity is then proved over).
+    approved = {d["decision_id"] for d in decisions if d["approved"]}
+    assert approved
+    orders = pq.read_table(run_dir / "orders.parquet").to_pylist()
+    assert {o["decision_id"] for o in orders} == approved
+    fills = pq.read_table(run_dir / "fills.parquet").to_pylist()
+    bought = {f["decision_id"] for f in fills if f["action"] == "buy" and f["size"] > 0}
+    assert bought and bought <= approved
+    trades = pq.read_table(run_dir / "trades.parquet").to_pylist()
+    assert {t["decision_id"] for t in trades} == approved
+    assert any(t["matched_size"] > 0 for t in trades)
 
 
 def test_replay_verify_of_the_live_run_reproduces_every_decision(live_run):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
@@ -85,20 +87,39 @@ def test_one_long_silence_dominates_the_upper_staleness_percentiles():
     assert row["staleness_p90_ns"] > 5 * S
 
 
+def bucket_of(value: int) -> int:
+    """The histogram bucket of one sample, from its documented layout rather than the code's bit
+    arithmetic: one bucket per value below 8, then four equal buckets per octave [2^e, 2^(e+1))."""
+    if value < 8:
+        return value
+    octave = 3
+    while 2 ** (octave + 1) <= value:
+        octave += 1
+    quarter = int((Fraction(value, 2**octave) - 1) * 4)
+    return 8 + 4 * (octave - 3) + quarter
+
+
 @given(
     first=st.integers(0, 10**12),
     step=st.integers(1, 10**9),
     count=st.integers(1, 300),
 )
 def test_adding_a_range_of_samples_equals_adding_them_one_by_one(first, step, count):
-    at_once, one_by_one = _BookStats(), _BookStats()
+    at_once = _BookStats()
+    samples = [0] * len(at_once.samples)
+    for value in range(first, first + count * step, step):
+        samples[bucket_of(value)] += 1
 
     at_once.add_range(first, step, count)
-    for j in range(count):
-        one_by_one.add_range(first + j * step, step, 1)
 
-    assert at_once.samples == one_by_one.samples
-    assert (at_once.count, at_once.max_sample) == (one_by_one.count, one_by_one.max_sample)
+    assert at_once.samples == samples
+    assert (at_once.count, at_once.max_sample) == (count, first + (count - 1) * step)
+
+
+def test_bucket_layout_of_the_reference_matches_the_documented_width():
+    # 8 and 9 are the first quarter of the octave [8, 16), 15 its last; [96, 112) is the third
+    # quarter of [64, 128).
+    assert [bucket_of(v) for v in (0, 7, 8, 9, 10, 15, 16, 96, 111, 112)] == [0, 7, 8, 8, 9, 11, 12, 22, 22, 23]
 
 
 def _closed(reason: dict) -> list[Frame]:

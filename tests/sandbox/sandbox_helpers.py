@@ -35,6 +35,22 @@ async def receive_until_idle(ws, idle: float = 0.3, limit: int = 1_000_000) -> l
     return out
 
 
+async def all_closed(sandbox, timeout: float = 5.0) -> list[dict]:
+    """Wait until the sandbox has recorded every connection as closed; return its stats.
+
+    The server notes a close on its own task after the client saw it: wait for that, not a while.
+    """
+
+    async def closed() -> list[dict]:
+        while True:
+            stats = sandbox.connection_stats()
+            if stats and all(r["close_ns"] is not None for r in stats):
+                return stats
+            await asyncio.sleep(0.005)
+
+    return await asyncio.wait_for(closed(), timeout)
+
+
 async def send_json(ws, obj) -> None:
     await ws.send(orjson.dumps(obj).decode())
 

@@ -62,7 +62,9 @@ def test_serve_for_a_duration_writes_the_config_serves_and_exits_cleanly(tmp_pat
     finally:
         proc.kill()
     assert proc.returncode == 0, err
-    assert 5 <= time.monotonic() - started < 25
+    # It served for its whole duration, and then exited by itself (communicate did not time out):
+    # only the lower bound is a fact of the server; how late it exits depends on the machine.
+    assert time.monotonic() - started >= 5
     assert urls["kalshi"].startswith("ws://127.0.0.1:") and urls["kalshi"].endswith("/trade-api/ws/v2")
     assert urls["polymarket"].endswith("/ws/market")
     assert dump[0]["event_type"] == "book"

@@ -8,7 +8,7 @@ import time
 
 import orjson
 import pytest
-from sandbox_helpers import kalshi_headers, run, send_json
+from sandbox_helpers import all_closed, kalshi_headers, run, send_json
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -142,8 +142,7 @@ def test_default_fault_cycle_is_observable_on_both_venues_without_losing_a_frame
             deadline = time.monotonic() + 20
             await asyncio.gather(_kalshi_client(sb, rsa_key, kalshi, deadline),
                                  _poly_client(sb, poly, deadline))
-            await asyncio.sleep(0.2)
-            stats = sb.connection_stats()
+            stats = await all_closed(sb)
             log = sb.fault_log()
         return kalshi, poly, stats, log
 
@@ -175,7 +174,7 @@ def test_fault_and_connection_logs_are_written_to_the_workdir(tmp_path, rsa_key)
                         received += 1
                 except ConnectionClosed:
                     pass
-            await asyncio.sleep(0.1)
+            await all_closed(sb)
         return received
 
     received = run(body())
@@ -210,8 +209,7 @@ def test_abrupt_disconnect_behind_a_backlog_still_delivers_every_counted_frame_a
                         await asyncio.sleep(0.05)  # a slow reader keeps the server's buffer full
             except ConnectionClosed as exc:
                 closed = exc
-            await asyncio.sleep(0.1)
-            return received, closed, sb.connection_stats()
+            return received, closed, await all_closed(sb)
 
     received, closed, stats = run(body())
     assert closed.rcvd is None

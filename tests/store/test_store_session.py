@@ -376,24 +376,45 @@ def test_a_flush_beyond_the_batch_limits_is_split_into_batches_that_read_back_wh
     assert [(f.recv_ns, f.mono_ns, f.venue, f.conn_id, f.kind, f.payload) for f in frames] == rows
 
 
+class SteppedClock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_tick_writes_the_journal_in_the_background_at_every_flush_interval(tmp_path):
-    writer = SessionWriter(tmp_path, config={}, flush_interval_s=0.05)
+    clock = SteppedClock()
+    # Binary fractions of a second, so that the clock's steps add up exactly.
+    writer = SessionWriter(tmp_path, config={}, flush_interval_s=0.5, clock=clock)
     journal = tmp_path / "journal" / writer.session_id / "00000.arrows"
     rows = frame_rows(200)
 
-    deadline = time.monotonic() + 5
     for i, row in enumerate(rows):
         writer.append(*row)
-        if i % 50 == 49:
-            time.sleep(0.06)
+        if i % 50 == 24:
+            writer.tick()  # the interval has not passed yet: nothing to flush
+        elif i % 50 == 49:
+            clock.now += 0.5
             writer.tick()
+    deadline = time.monotonic() + 5  # the background writer's pace, not what is tested
     while time.monotonic() < deadline and _journal_rows(journal) < 200:
         time.sleep(0.01)
-    in_journal = _journal_rows(journal)
+    batches = _journal_batches(journal)
     writer.close()
 
-    assert in_journal == 200
+    # One flush per interval: four batches of 50 (a flush at a tick before the interval passed
+    # would have cut batches of 25).
+    assert [b.num_rows for b in batches] == [50, 50, 50, 50]
     assert [f.ingest_seq for f in iter_frames(tmp_path)] == list(range(200))
+
+
+def _journal_batches(journal: Path) -> list[pa.RecordBatch]:
+    with pa.OSFile(str(journal)) as f:
+        return list(pa.ipc.open_stream(f))
 
 
 def _journal_rows(journal: Path) -> int:
@@ -423,25 +444,25 @@ def test_a_background_write_error_surfaces_at_a_later_tick(tmp_path):
 
 def test_tick_cuts_a_journal_batch_once_chunk_bytes_of_payload_are_buffered(tmp_path, monkeypatch):
     monkeypatch.setattr("arbkit.store.session.CHUNK_BYTES", 2_000)
-    writer = SessionWriter(tmp_path, config={}, flush_interval_s=3600.0)
+    # The clock never moves: only the buffered bytes can make a tick flush.
+    writer = SessionWriter(tmp_path, config={}, flush_interval_s=3600.0, clock=SteppedClock())
     journal = tmp_path / "journal" / writer.session_id / "00000.arrows"
 
     for row in frame_rows(5):  # well under 2000 bytes of payload
         writer.append(*row)
     writer.tick()
-    time.sleep(0.2)
-    small = _journal_rows(journal)
     for row in frame_rows(60)[5:]:
         writer.append(*row)
     writer.tick()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 5  # the background writer's pace, not what is tested
     while _journal_rows(journal) < 60 and time.monotonic() < deadline:
         time.sleep(0.01)
-    rows = _journal_rows(journal)
+    batches = _journal_batches(journal)
     writer.close()
 
-    assert small == 0
-    assert rows == 60
+    # Had the first tick flushed its 5 small rows, they would be a batch of their own.
+    assert batches[0].num_rows > 5
+    assert sum(b.num_rows for b in batches) == 60
 
 
 def test_row_writers_and_append_interleave_into_one_ingest_order(tmp_path):

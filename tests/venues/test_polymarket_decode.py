@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -501,6 +502,86 @@ def test_decode_never_raises_on_event_shaped_json_and_counts_every_element(value
     elements = value if isinstance(value, list) else [value]
     others = sum(el["event_type"] == "other" for el in elements)
     assert decoder.skipped == others
+
+
+def real_frames() -> list[object]:
+    """Every JSON fixture of a real wire shape (the deliberately malformed batch left out)."""
+    return [
+        json.loads(path.read_bytes())
+        for path in sorted(FIXTURES.glob("*.json"))
+        if path.name != "batch_malformed_element.json"
+    ]
+
+
+REAL_FRAMES = real_frames()
+# Values a field of a real frame could plausibly carry instead: near-miss numbers, wrong types,
+# other tokens, other event types, containers where scalars belong and the reverse.
+NEAR_VALUES = [
+    None, True, 0, 1, -1, 0.5, 47, 10**30, "", "0", "0.5", "0.47", "1", "1.0001", "-0.01", "1e-3",
+    " 0.5", "0.123456789", "NaN", "abc", "BUY", "SELL", "buy", YES, NO, "book", "price_change",
+    "tick_size_change", "market_resolved", [], {}, ["0.5", "10"], {"price": "0.5", "size": "1"},
+]
+
+
+def paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Every node's path in a JSON value (keys and indices), the root included."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found += paths(child, (*prefix, i))
+    return found
+
+
+def changed(frame: object, path: tuple, action: str, value: object) -> object:
+    """`frame` with the node at `path` replaced, deleted, wrapped in a list or duplicated."""
+    if not path:
+        return value if action == "replace" else [frame, frame] if action == "duplicate" else [frame]
+    parent = frame
+    for key in path[:-1]:
+        parent = parent[key]  # type: ignore[index]
+    key, node = path[-1], parent[path[-1]]  # type: ignore[index]
+    if action == "replace":
+        parent[key] = value  # type: ignore[index]
+    elif action == "delete":
+        del parent[key]  # type: ignore[arg-type]
+    elif action == "wrap":
+        parent[key] = [node]  # type: ignore[index]
+    elif isinstance(parent, list):
+        parent.insert(key, copy.deepcopy(node))
+    else:
+        parent[key] = [node, node]  # type: ignore[index]
+    return frame
+
+
+def test_real_frames_decode_without_errors():
+    # The base of the near-real property below: every fixture frame is a clean frame.
+    assert len(REAL_FRAMES) >= 14
+    for frame in REAL_FRAMES:
+        decoder = PolymarketDecoder()
+        decoder.decode(json.dumps(frame).encode(), RECV_NS)
+        assert decoder.decode_errors == 0, frame
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data())
+def test_decode_never_raises_on_real_frames_with_a_few_fields_changed(data):
+    base = data.draw(st.sampled_from(REAL_FRAMES))
+    frame = copy.deepcopy(base)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths(frame)))
+        action = data.draw(st.sampled_from(["replace", "delete", "wrap", "duplicate"]))
+        frame = changed(frame, path, action, copy.deepcopy(data.draw(st.sampled_from(NEAR_VALUES))))
+    decoder = PolymarketDecoder()
+    decoder.decode(json.dumps(base).encode(), RECV_NS)  # warm the decoder's caches first
+
+    events = decoder.decode(json.dumps(frame).encode(), RECV_NS)
+
+    assert all(isinstance(e, Event) for e in events)
+    assert all(e.venue == POLYMARKET and e.recv_ns == RECV_NS for e in events)
+    assert decoder.decode_errors == sum(isinstance(e, DecodeError) for e in events)
 
 
 def number_text(max_whole: int) -> st.SearchStrategy[str]:
