@@ -11,5 +11,5 @@ SELECT venue, market,
        max(gap_ms) AS max_ms,
        sum(gap_ms * gap_ms) / nullif(2 * sum(gap_ms), 0) AS time_weighted_mean_ms,
        count(DISTINCT session_id) AS sessions
-FROM book_updates
+FROM (SELECT session_id, venue, market, unnest(gaps_ms) AS gap_ms FROM book_gaps)
 GROUP BY ALL

@@ -9,5 +9,5 @@ SELECT venue,
        quantile_cont(gap_ms, 0.99) AS p99_ms,
        max(gap_ms) AS max_ms,
        sum(gap_ms * gap_ms) / nullif(2 * sum(gap_ms), 0) AS time_weighted_mean_ms
-FROM book_updates
+FROM (SELECT session_id, venue, market, unnest(gaps_ms) AS gap_ms FROM book_gaps)
 GROUP BY ALL
