@@ -27,7 +27,8 @@ def test_every_view_file_is_registered_after_the_views_it_reads(tmp_path):
         con.close()
 
     assert set(views) <= registered
-    assert order.index("frames") < order.index("book_frames") < order.index("book_updates") < order.index("book_staleness")
+    assert order.index("frames") < order.index("book_frames") < order.index("book_update_rows") < order.index("book_updates")
+    assert order.index("book_update_rows") < order.index("book_gaps") < order.index("book_staleness")
     assert order.index("connections") < order.index("reconnects") < order.index("coverage")
 
 
