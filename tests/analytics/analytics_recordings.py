@@ -160,3 +160,10 @@ def gap_stats(gaps_ms: list[float]) -> dict[str, float]:
 
 def parquet_files(root: str | os.PathLike[str]) -> list[Path]:
     return sorted(Path(root).rglob("*.parquet"))
+
+
+def rows(con, sql: str) -> list[dict]:
+    """Run `sql` on a DuckDB connection and return its rows as dicts keyed by column name."""
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]

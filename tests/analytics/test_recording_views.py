@@ -15,6 +15,7 @@ from analytics_recordings import (
     YES,
     gap_stats,
     hand_rows,
+    rows,
     write_bare,
     write_sealed,
 )
@@ -35,12 +36,6 @@ def con(sealed):
     con = connect(sealed)
     yield con
     con.close()
-
-
-def rows(con, sql):
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def at(ms):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from analytics_recordings import hand_rows, write_sealed
+from analytics_recordings import hand_rows, rows, write_sealed
 
 from arbkit.analytics import connect, stats
 from arbkit.runner.outputs import RunOutputs
@@ -94,12 +94,6 @@ def con(recording, run_dir):
     con = connect(recording, run_dir)
     yield con
     con.close()
-
-
-def rows(con, sql):
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def test_a_single_run_dir_is_named_by_its_directory(con):
