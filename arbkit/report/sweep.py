@@ -224,7 +224,7 @@ def _grid(ctx: Context) -> Table:
     rows = []
     for row in points.iter_rows(named=True):
         values = {p["parameter"]: p for p in row["parameters"] or []}
-        cells = [Cell(row["session"], title=row["task_id"])]
+        cells = [Cell(row["session"], title=row["task_id"], nowrap=True)]
         cells += [_parameter(values.get(name)) for name in names]
         cells += [fmt(row[column]) for _, column, fmt in stats]
         rows.append(cells)
