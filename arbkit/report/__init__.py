@@ -16,7 +16,7 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def build_report(recording: str | os.PathLike[str] | None, runs: Runs = None, ti
         names = [row[0] for row in con.execute("SELECT run FROM runs ORDER BY run").fetchall()]
         ctx = Context(con, document, names)
         setup = Section("setup", "Connect and stats", seconds=time.perf_counter() - started)
-        builders = list(SECTIONS) if recording is not None else [caveats]
+        builders: list[Callable[[Context], Section]] = list(SECTIONS) if recording is not None else [caveats]
         if sweep is not None:
             builders.insert(builders.index(caveats), sweep_report.sensitivity(sweep, recording is not None))
             sweep_line = sweep_report.subtitle(ctx, sweep)
@@ -88,6 +88,7 @@ def build_report(recording: str | os.PathLike[str] | None, runs: Runs = None, ti
         con.close()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     if recording is None:
+        assert sweep is not None  # refused on entry otherwise
         return Report(title or f"arbkit sweep report: {_name(sweep)}", sweep_line, stamp, __version__, sections,
                       [setup, *sections])
     rec = document["recording"]

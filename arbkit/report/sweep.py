@@ -52,10 +52,14 @@ def capture_curve(curve: pl.DataFrame, xlabel: str, *, log_x: bool = False) -> M
     if log_x:
         smallest = min(v for v in curve["x"].to_list() if v > 0)
         bottom.set_xscale("symlog", linthresh=smallest)
+        # Matplotlib labels symlog decades with mathtext, which the report turns off: plain numbers.
+        bottom.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        if min(curve["x"].to_list()) >= 0:
+            bottom.set_xlim(left=-smallest / 2)  # no negative decades before a grid that starts at 0
     ticks = curve.select("x", "x_value").unique().sort("x")
     if ticks.height <= 12:
         bottom.set_xticks([float(v) for v in ticks["x"].to_list()], ticks["x_value"].to_list())
-        bottom.xaxis.set_minor_locator(ticker.NullLocator())
+    bottom.xaxis.set_minor_locator(ticker.NullLocator())
     if any(s for s in curve["series"].to_list()):
         top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
