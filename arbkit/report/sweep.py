@@ -68,7 +68,7 @@ def capture_curve(curve: pl.DataFrame, xlabel: str, *, log_x: bool = False) -> M
 def sensitivity(sweep_dir: str | os.PathLike[str], with_recording: bool) -> Callable[[Context], Section]:
     """The builder of the Sensitivity section of the sweep in `sweep_dir`."""
 
-    def sensitivity(ctx: Context) -> Section:
+    def build(ctx: Context) -> Section:
         summary = ctx.rows("SELECT * FROM report_sweep_summary").row(0, named=True)
         section = Section("sensitivity", "Sensitivity",
                           f"How the results move across the parameter grid of the sweep in `{os.fspath(sweep_dir)}`: "
@@ -83,7 +83,7 @@ def sensitivity(sweep_dir: str | os.PathLike[str], with_recording: bool) -> Call
         section.blocks.append(_sessions(ctx))
         return section
 
-    return sensitivity
+    return build
 
 
 def subtitle(ctx: Context, sweep_dir: str | os.PathLike[str]) -> str:
