@@ -169,6 +169,12 @@ def test_a_single_point_renders_and_says_there_is_no_curve(tmp_path, hand_sweep)
     assert len(table_rows(sensitivity, "Grid")) == 1
 
 
+def test_a_sweep_without_tasks_renders_and_says_why(tmp_path, hand_sweep):
+    sensitivity = degenerate(tmp_path, hand_sweep, [])
+
+    assert "The sweep has no task" in sensitivity and "<table" not in sensitivity
+
+
 def test_an_all_failed_sweep_renders_and_says_why(tmp_path, hand_sweep):
     sensitivity = degenerate(tmp_path, hand_sweep, [
         {"session": s, "latency.kalshi_ms": ms, "error": f"ValueError: bad <{ms}>"} for s in (A, B) for ms in (0.0, 9.0)])
