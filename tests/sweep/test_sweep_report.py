@@ -74,6 +74,7 @@ def test_a_sweep_alone_gives_the_sensitivity_section_with_its_figure_and_tables(
     assert 'aria-label="Captured P&amp;L and fill rate against latency.kalshi_ms"' in sensitivity
     assert 'class="note' not in sensitivity  # nothing degenerate to explain
     assert headings(sensitivity, "Grid")[:3] == ["session", "latency.kalshi_ms", "detector.min_edge"]
+    assert re.search(r"<h3>Grid</h3>.*?<table class=\"sortable\">", sensitivity, re.S)
     assert "<title>arbkit sweep report: sweep</title>" in page
 
 
