@@ -4,8 +4,10 @@ Starts `arbkit sandbox serve --faults default` (every fault type early on, then 
 minute) and `arbkit record` against it, as two processes, for --minutes. Samples the recorder's
 resident memory every --sample-s seconds and prints it over time, then checks:
 
-- RSS flat after warm-up (by default until 30 s after the first journal rotation, whose seal
-  raises RSS once to a plateau): every later sample within +-10% of their median;
+- RSS flat after warm-up (by default until 30 s after the first journal rotation): every later
+  sample within +-10% of their median; reported over all samples and over the samples taken
+  between seals (a seal holds up to one 64k-frame row group per venue while it runs, seconds
+  per rotation; the sealed files' times say when each seal ended);
 - frames sent vs recorded: per connection, the `in` rows recorded equal the frames the sandbox
   handed to the socket (its connections.jsonl), so 0 lost;
 - the rate reached (frames recorded per second of recording) against --target-rate;
@@ -48,6 +50,7 @@ class SoakReport:
     sent: dict[str, list[int]] = field(default_factory=dict)  # venue -> frames_sent per conn
     recorded: dict[str, list[int]] = field(default_factory=dict)  # venue -> `in` rows per conn
     files: list[int] = field(default_factory=list)  # sealed file sizes
+    seals: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s, elapsed
     journal_left: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     recorder_exit: int | None = None
@@ -72,11 +75,22 @@ class SoakReport:
     @property
     def rss_spread(self) -> float:
         """Largest relative distance of a post-warm-up sample from their median."""
-        steady = self.steady_rss
-        if not steady:
-            return float("inf")
-        median = statistics.median(steady)
-        return max(abs(mb - median) for mb in steady) / median
+        return _spread(self.steady_rss)
+
+    def sealing(self, t: float) -> bool:
+        """Whether a sample at elapsed `t` s fell while a seal ran."""
+        return any(start <= t <= end for start, end in self.seals)
+
+    @property
+    def between_seals_rss(self) -> list[float]:
+        return [mb for t, mb in self.rss_mb if t >= self.warmup_s and not self.sealing(t)]
+
+
+def _spread(samples: list[float]) -> float:
+    if not samples:
+        return float("inf")
+    median = statistics.median(samples)
+    return max(abs(mb - median) for mb in samples) / median
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -129,6 +143,7 @@ def soak(
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         start = time.monotonic()
+        wall_start = time.time()
         next_sample = start + sample_s
         while recorder.poll() is None:
             now = time.monotonic()
@@ -150,7 +165,18 @@ def soak(
             sandbox.kill()
             sandbox.wait(10)
     _count(report, sandbox_dir, root)
+    _seal_windows(report, root, wall_start, rotation_s)
     return report
+
+
+def _seal_windows(report: SoakReport, root: Path, wall_start: float, rotation_s: float) -> None:
+    """Segment k is sealed from rotation k+1 (give or take the recorder's start-up) until its
+    files are published (their modification time)."""
+    ends: dict[int, float] = {}
+    for path in (root / "frames").rglob("*.parquet"):
+        segment = int(path.stem.rsplit("-", 1)[1].split(".")[0])
+        ends[segment] = max(ends.get(segment, 0.0), path.stat().st_mtime - wall_start)
+    report.seals = [((k + 1) * rotation_s - 3.0, end + 1.0) for k, end in sorted(ends.items())]
 
 
 def _count(report: SoakReport, sandbox_dir: Path, root: Path) -> None:
@@ -209,6 +235,15 @@ def main() -> None:
               f"{statistics.median(steady):.1f} MB, max {max(steady):.1f} MB; spread "
               f"{report.rss_spread:+.1%} of the median (<= {RSS_TOLERANCE:.0%}: "
               f"{'PASS' if report.rss_spread <= RSS_TOLERANCE else 'MISS'})")
+        between = report.between_seals_rss
+        during = [mb for t, mb in report.rss_mb if t >= report.warmup_s and report.sealing(t)]
+        if between:
+            print(f"  between seals ({len(between)} samples): min {min(between):.1f} MB, median "
+                  f"{statistics.median(between):.1f} MB, max {max(between):.1f} MB; spread "
+                  f"{_spread(between):+.1%} ({'PASS' if _spread(between) <= RSS_TOLERANCE else 'MISS'})")
+        if during:
+            print(f"  while sealing ({len(during)} samples): max {max(during):.1f} MB "
+                  f"(+{max(during) - statistics.median(between or during):.1f} MB for the seal's row groups)")
     for venue in sorted(report.sent):
         print(f"{venue:11} connections {len(report.sent[venue])}: sent {sum(report.sent[venue]):,}, "
               f"recorded {sum(report.recorded.get(venue, [])):,}; per connection equal: "

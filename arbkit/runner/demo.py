@@ -136,7 +136,9 @@ def run_demo(
     step = on_step or (lambda _step, _message: None)
     paths = new_demo_folder(out)
     result = DemoResult(paths)
-    sandbox = SandboxThread(paths.sandbox, pairs=pairs, seed=seed, faults=faults)
+    # Timed for the demo's length, the default faults' fidelity events include resolutions near
+    # the end, so the demo's P&L shows settlement.
+    sandbox = SandboxThread(paths.sandbox, pairs=pairs, seed=seed, faults=faults, duration_s=duration_s)
     try:
         sandbox.start()
         step(STEP_SANDBOX, f"{pairs} pairs, seed {seed}, {faults} faults: "

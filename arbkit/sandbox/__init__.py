@@ -1,7 +1,9 @@
 """Local Kalshi- and Polymarket-compatible venues driven by a seeded scenario (DESIGN §10).
 
 - `Scenario` (scenario.py): the pure, seeded market: latent probability per pair, both venues'
-  multi-level books, injected cross-venue dislocations (the ground truth).
+  multi-level books, injected cross-venue dislocations (the ground truth), and with its fidelity
+  options (`fidelity`) sub-penny and fractional markets, tick size changes, resolutions and new
+  markets.
 - `KalshiSession` / `PolymarketSession` (kalshi.py, polymarket.py): one connection's protocol
   state and wire encoding, without I/O.
 - `Sandbox` (server.py): both WebSocket servers on free loopback ports, an async context manager;
@@ -24,7 +26,7 @@ string), yes_ask, no_ask (4-place decimal strings).
 """
 
 from arbkit.sandbox.generate import GenerateResult, generate_recording
-from arbkit.sandbox.scenario import Dislocation, PairSpec, Scenario, ScenarioConfig
+from arbkit.sandbox.scenario import Dislocation, PairSpec, Scenario, ScenarioConfig, fidelity
 from arbkit.sandbox.server import FaultPlan, Sandbox, SandboxThread, fault_plan, run_sandbox
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "Scenario",
     "ScenarioConfig",
     "fault_plan",
+    "fidelity",
     "generate_recording",
     "run_sandbox",
 ]

@@ -73,9 +73,19 @@ def _toml_str(value: str) -> str:
 
 def config_text(scenario: Scenario, *, kalshi_ws_url: str, kalshi_rest_url: str,
                 polymarket_ws_url: str, polymarket_rest_url: str, key_id: str | None,
-                private_key_path: str | None, use_yes_price: bool = False) -> str:
-    """The DESIGN §11 config pointing at the sandbox, one [[pairs]] table per scenario pair."""
+                private_key_path: str | None, use_yes_price: bool = False,
+                lifecycle: bool | None = None, custom_features: bool | None = None) -> str:
+    """The DESIGN §11 config pointing at the sandbox, one [[pairs]] table per scenario pair.
+
+    `lifecycle` subscribes Kalshi's `market_lifecycle_v2` and `custom_features` turns on
+    Polymarket's custom features (`market_resolved`, `new_market`, `best_bid_ask`); by default
+    each is on when the scenario sends what it carries.
+    """
     cfg = scenario.config
+    if lifecycle is None:
+        lifecycle = cfg.resolve_at_s is not None
+    if custom_features is None:
+        custom_features = lifecycle or cfg.new_market_every_s is not None
     lines = [
         "# Written by arbkit sandbox. The rest_url values point at the sandbox's own loopback",
         "# servers, which also answer the venues' market-discovery REST requests (`arbkit markets`).",
@@ -88,13 +98,18 @@ def config_text(scenario: Scenario, *, kalshi_ws_url: str, kalshi_rest_url: str,
         lines.append(f"key_id = {_toml_str(key_id)}")
     if private_key_path is not None:
         lines.append(f"private_key_path = {_toml_str(private_key_path)}")
+    lines.append(f"use_yes_price = {'true' if use_yes_price else 'false'}")
+    if lifecycle:
+        # Market resolutions (determined/settled) arrive on this channel only.
+        lines.append('channels = ["orderbook_delta", "market_lifecycle_v2"]')
     lines += [
-        f"use_yes_price = {'true' if use_yes_price else 'false'}",
         "",
         "[venues.polymarket]",
         f"ws_url = {_toml_str(polymarket_ws_url)}",
         f"rest_url = {_toml_str(polymarket_rest_url)}",
     ]
+    if custom_features:
+        lines.append("custom_feature_enabled = true")
     for spec in scenario.pairs:
         lines += [
             "",

@@ -1,11 +1,13 @@
 """Kalshi WebSocket protocol state for one sandbox connection (PROTOCOLS §1), without I/O.
 
 `KalshiSession.handle(text)` answers a client command with the frames Kalshi would send;
-`on_items(t_ns, items)` turns scenario items into `orderbook_delta` / `ticker` / `trade` frames
-for the connection's subscriptions. Each `sid` has its own `seq`: snapshots, deltas and the
+`on_items(t_ns, items)` turns scenario items into `orderbook_delta` / `ticker` / `trade` /
+`market_lifecycle_v2` frames for the connection's subscriptions (a lifecycle subscription without
+markets covers every market). Each `sid` has its own `seq`: snapshots, deltas and the
 `ok`/`unsubscribed` replies on it take one slot each. The field era is a server-wide switch:
 "c" (current: `*_dollars_fp`, `price_dollars`, `delta_fp`, `ts_ms`, `sending_ts_ms`),
-"b" (integer cents plus `*_dollars` twins) or "a" (integer cents only).
+"b" (integer cents plus `*_dollars` twins) or "a" (integer cents only). Only the current era
+can carry sub-penny prices and fractional counts.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from dataclasses import dataclass
 
 import orjson
 
-from arbkit.sandbox.scenario import ASK, BID, KALSHI, ONE, Scenario
+from arbkit.sandbox.scenario import ASK, BID, KALSHI, ONE, Scenario, ScenarioConfig
 
 ERAS = ("a", "b", "c")
-CHANNELS = ("orderbook_delta", "ticker", "trade")
+LIFECYCLE = "market_lifecycle_v2"
+CHANNELS = ("orderbook_delta", "ticker", "trade", LIFECYCLE)
 WS_PATH = "/trade-api/ws/v2"
 
 ERR_PARAMS = (2, "Params required")
@@ -74,6 +77,7 @@ class KalshiSession:
     def __init__(self, scenario: Scenario, era: str = "c") -> None:
         if era not in ERAS:
             raise ValueError(f"unknown Kalshi field era {era!r}")
+        check_era(scenario.config, era)
         self.scenario = scenario
         self.era = era
         self.subs: dict[int, Subscription] = {}
@@ -82,6 +86,7 @@ class KalshiSession:
         self._book_subs: dict[int, list[Subscription]] = {}
         self._tick_subs: dict[int, list[Subscription]] = {}
         self._trade_subs: dict[int, list[Subscription]] = {}
+        self._life_subs: dict[int, list[Subscription]] = {}
         self._ts_cache = (-1, "")
 
     # ---- commands -----------------------------------------------------------------------
@@ -247,6 +252,7 @@ class KalshiSession:
         self._book_subs = index["orderbook_delta"]
         self._tick_subs = index["ticker"]
         self._trade_subs = index["trade"]
+        self._life_subs = index[LIFECYCLE]
 
     def _sub_markets(self, sub: Subscription) -> list[int]:
         return list(range(len(self.scenario.pairs))) if sub.all_markets else sub.markets
@@ -336,7 +342,23 @@ class KalshiSession:
             elif tag == "kt":
                 for sub in self._trade_subs.get(item[1], ()):
                     out.append(self._trade_frame(sub, item, ms))
+            elif tag == "kr":
+                for sub in self._life_subs.get(item[1], ()):
+                    out.append(self._lifecycle_frame(sub, item, ms))
         return out
+
+    def _lifecycle_frame(self, sub: Subscription, item: tuple, ms: int) -> bytes:
+        # {"type": "market_lifecycle_v2", "sid": 10, "msg": {"market_ticker": "X",
+        #  "event_type": "determined", "result": "yes", "determination_ts": 1790500000}}
+        _, pair, event_type, result = item
+        msg = {"market_ticker": self.scenario.pairs[pair].kalshi_ticker, "event_type": event_type,
+               "result": result}
+        msg["determination_ts" if event_type == "determined" else "settled_ts"] = ms // 1000
+        frame: dict = {"type": LIFECYCLE, "sid": sub.sid}
+        if self.era == "c":
+            frame["sending_ts_ms"] = ms
+        frame["msg"] = msg
+        return orjson.dumps(frame)
 
     def _delta_tail(self, item: tuple, ms: int, use_yes_price: bool) -> str:
         """The current-era delta's `"msg":{...}}` tail, byte for byte what orjson makes of
@@ -472,3 +494,10 @@ class KalshiSession:
 
 
 MALFORMED = b'{"type":"orderbook_delta","sid":1,"seq":'
+
+
+def check_era(cfg: ScenarioConfig, era: str) -> None:
+    """Refuse a field era that cannot express the scenario's Kalshi prices or sizes."""
+    if era != "c" and (cfg.subpenny_pairs or cfg.fractional_pairs):
+        raise ValueError(f"Kalshi field era {era!r} has integer cents and whole contracts only: "
+                         "sub-penny or fractional markets need era c")

@@ -6,10 +6,14 @@ changes the set later; text `PING` gets `PONG`, but a `PING` (or anything else) 
 subscription closes the socket with 1008. Initial dumps are one JSON array of `book` events
 (bids ascending, asks descending); later `price_change` frames use the current `price_changes`
 shape with the NO token's change mirrored (BUY p on YES <-> SELL 1-p on NO, same size). Unknown
-asset ids simply get no data. All numbers are strings; timestamps are Unix ms.
+asset ids simply get no data. With `custom_feature_enabled` a connection also gets
+`best_bid_ask` when a top of book moves, `market_resolved` for the pairs it subscribed and every
+`new_market` announcement. All numbers are strings; timestamps are Unix ms.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import orjson
 
@@ -147,11 +151,16 @@ class PolymarketSession:
     def on_items(self, t_ns: int, items: list[tuple], cache: dict | None = None) -> list[bytes]:
         """Encode one scenario step's Polymarket items for this connection's assets."""
         out: list[bytes] = []
-        if not self.assets:
+        if not self.assets and not self.custom_features:
             return out
         yes_subs, no_subs = self._yes, self._no
         ts = None
         for item in items:
+            tag = item[0]
+            if tag == "pnm" or tag == "pr":
+                if self.custom_features:
+                    out.extend(self._custom_event(item, str(t_ns // 1_000_000)))
+                continue
             pair = item[1]
             yes = pair in yes_subs
             no = pair in no_subs
@@ -171,6 +180,45 @@ class PolymarketSession:
             if self.custom_features and item[0] in ("pc", "pb"):
                 out.extend(self._best_bid_ask(item, yes, no, ts))
         return out
+
+    def _custom_event(self, item: tuple, ts: str) -> list[bytes]:
+        """`new_market` (global) or `market_resolved` (for a subscribed pair)."""
+        if item[0] == "pnm":
+            return [orjson.dumps(self._new_market(item[2], ts))]
+        _, pair, yes_won = item
+        if pair not in self._yes and pair not in self._no:
+            return []
+        spec = self.scenario.pairs[pair]
+        return [orjson.dumps({
+            "event_type": "market_resolved", "id": str(1_000_000 + pair), "market": spec.polymarket_condition_id,
+            "assets_ids": [spec.polymarket_yes_token, spec.polymarket_no_token],
+            "winning_asset_id": spec.polymarket_yes_token if yes_won else spec.polymarket_no_token,
+            "winning_outcome": "Yes" if yes_won else "No",
+            "event_message": {"id": str(2_000_000 + pair), "ticker": f"sandbox-{pair}",
+                              "slug": f"sandbox-{pair}", "title": spec.name, "description": spec.name},
+            "timestamp": ts, "tags": ["sandbox"]})]
+
+    def _new_market(self, number: int, ts: str) -> dict:
+        # Fields as the custom-feature stream sends them (PROTOCOLS §3.4); ids derived from the
+        # seed and the announcement's number, so a seed always announces the same markets.
+        seed = self.scenario.config.seed
+        digest = hashlib.sha256(f"new-market {seed} {number}".encode()).digest()
+        condition = "0x" + digest.hex()
+        yes, no = (str(int.from_bytes(digest[i:i + 16], "big") | (1 << 127)) for i in (0, 16))
+        slug = f"sandbox-new-{seed}-{number}"
+        question = f"Sandbox new market {seed}-{number}?"
+        return {
+            "event_type": "new_market", "id": str(3_000_000 + number), "question": question,
+            "market": condition, "slug": slug, "description": question, "assets_ids": [yes, no],
+            "outcomes": ["Yes", "No"],
+            "event_message": {"id": str(4_000_000 + number), "ticker": slug, "slug": slug,
+                              "title": question, "description": question},
+            "timestamp": ts, "tags": ["sandbox"], "condition_id": condition, "active": True,
+            "clob_token_ids": [yes, no], "order_price_min_tick_size": "0.01",
+            "group_item_title": "", "fees_enabled": True,
+            "fee_schedule": {"rate": self.scenario.config.polymarket_fee_rate, "exponent": 1,
+                             "takerOnly": True, "rebateRate": 0},
+        }
 
     def _best_bid_ask(self, item: tuple, yes: bool, no: bool, ts: str) -> list[bytes]:
         """`best_bid_ask` frames when the pair's top of book moved (custom features only)."""

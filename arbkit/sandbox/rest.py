@@ -98,6 +98,10 @@ class Catalogue:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         cfg = scenario.config
+        # Which listed markets the scenario quotes sub-penny / fractionally (fidelity options).
+        self._subpenny = {t for p in scenario.pairs[:cfg.subpenny_pairs]
+                          for t in (p.kalshi_ticker, p.polymarket_yes_token, p.polymarket_no_token)}
+        self._fractional = {p.kalshi_ticker for p in scenario.pairs[:cfg.fractional_pairs]}
         self._rng = random.Random(f"sandbox-rest:{cfg.seed}")
         self._gamma_id = 900_000 + (cfg.seed % 1000) * 10_000
         start = dt.datetime.fromtimestamp(cfg.epoch_ms / 1000, dt.timezone.utc)
@@ -155,9 +159,10 @@ class Catalogue:
             "yes_bid_dollars": "0.4800", "yes_ask_dollars": "0.5000", "no_bid_dollars": "0.5000",
             "no_ask_dollars": "0.5200", "last_price_dollars": "0.4900", "volume_fp": "1200.00",
             "open_interest_fp": "800.00", "notional_value_dollars": "1.0000",
-            "price_level_structure": "linear_cent",
-            "price_ranges": [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
-            "fractional_trading_enabled": False, "strike_type": "structured",
+            "price_level_structure": "deci_cent" if ticker in self._subpenny else "linear_cent",
+            "price_ranges": [{"start": "0.0000", "end": "1.0000",
+                              "step": "0.0010" if ticker in self._subpenny else "0.0100"}],
+            "fractional_trading_enabled": ticker in self._fractional, "strike_type": "structured",
             "rules_primary": rules, "rules_secondary": secondary, "result": "",
             "settlement_timer_seconds": 60, "can_close_early": True, "response_price_units": "usd_cent",
         })
@@ -189,7 +194,8 @@ class Catalogue:
             "clobTokenIds": json.dumps([token for _, token in outcomes]),
             "umaResolutionStatuses": json.dumps(["resolved"] if closed else []),
             "active": True, "closed": closed, "archived": False, "acceptingOrders": not closed,
-            "enableOrderBook": True, "orderPriceMinTickSize": Decimal("0.01"), "orderMinSize": 5,
+            "enableOrderBook": True, "orderMinSize": 5,
+            "orderPriceMinTickSize": Decimal("0.001" if outcomes[0][1] in self._subpenny else "0.01"),
             "negRisk": event["negRisk"], "groupItemTitle": group,
             "feesEnabled": True, "feeType": fee_type,
             "feeSchedule": {"exponent": 1, "rate": Decimal(self.scenario.config.polymarket_fee_rate),

@@ -21,13 +21,24 @@ Items (tuples, first element is the tag):
     ("pb", pair, serial, bids, asks, tick)          Polymarket book re-send (YES levels, sorted)
     ("pt", pair, serial, price, size, taker_buy)    Polymarket last trade (YES token)
     ("ptc", pair, old_tick, new_tick)               Polymarket tick size change
+    ("kr", pair, event_type, result)                Kalshi lifecycle: "determined"/"settled", "yes"/"no"
+    ("pr", pair, yes_won)                           Polymarket market resolved
+    ("pnm", serial, number)                         Polymarket new market (not one of the pairs)
+
+Fidelity options (all off by default; `fidelity()` turns them all on): the first
+`subpenny_pairs` pairs quote on a $0.001 grid on both venues (Polymarket tick 0.001, Kalshi
+`deci_cent`); the first `fractional_pairs` pairs' Kalshi sizes carry hundredths of a contract;
+at `tick_change_at_s` the last pair's Polymarket tick goes from 0.01 to 0.001 (the random tick
+changes of `tick_change_every_s` come on top; the ladder follows the tick either way); from
+`resolve_at_s` the first half of the pairs resolve one by one, each after a last dislocation, so
+that a paper trader holds positions to settle; `new_market_every_s` announces unrelated markets.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CENT = 100  # price ticks per cent
 ONE = 10_000  # $1 in ticks
@@ -47,6 +58,18 @@ _EV_DISLOCATE = 2
 _EV_DISLOCATION_END = 3
 _EV_TRADE = 4
 _EV_TICK = 5
+_EV_TICK_SCRIPTED = 6
+_EV_RESOLVE = 7
+_EV_SETTLE = 8
+_EV_NEW_MARKET = 9
+_EV_DISLOCATE_PAIR = 10
+_EV_ANNOUNCE = 11
+
+SUBPENNY = CENT // 10  # $0.001
+RESOLVE_LEAD_S = 3.0  # a resolving pair's last dislocation starts this long before it resolves
+RESOLVE_STAGGER_S = 0.5  # between two pairs' resolutions
+SETTLE_AFTER_S = 1.0  # Kalshi `settled` follows `determined`
+ANNOUNCE_GAP_S = 0.2  # the second venue announces the outcome this much after the first
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,54 @@ class ScenarioConfig:
     tick_change_every_s: float = 40.0
     kalshi_fee_multiplier: str = "1.0"
     polymarket_fee_rate: str = "0.03"
+    subpenny_pairs: int = 0
+    fractional_pairs: int = 0
+    tick_change_at_s: float | None = None  # simulated seconds after the start
+    resolve_at_s: float | None = None
+    new_market_every_s: float | None = None
+
+
+def fidelity(config: ScenarioConfig, duration_s: float | None = None,
+             kalshi_era: str = "c") -> ScenarioConfig:
+    """`config` with every fidelity option on, timed for a feed of `duration_s` seconds.
+
+    One pair is sub-penny and fractional (when the Kalshi field era `kalshi_era` can say so), the
+    last pair's tick changes at 30% of the duration (30 s without one), half the pairs resolve
+    from 75% of it (only with a duration of 10 s or more, so that the closing dislocations fit),
+    and a new market is announced every `duration_s / 3` (at most 20) s.
+    """
+    resolve = None
+    if duration_s is not None and duration_s >= 10 and config.pairs >= 2:
+        resolve = 0.75 * duration_s
+    modern = 1 if kalshi_era == "c" else 0
+    return replace(
+        config,
+        subpenny_pairs=modern,
+        fractional_pairs=modern,
+        tick_change_at_s=0.3 * duration_s if duration_s else 30.0,
+        resolve_at_s=resolve,
+        new_market_every_s=min(20.0, duration_s / 3) if duration_s else 20.0,
+    )
+
+
+def with_options(config: ScenarioConfig, **options: float | int | None) -> ScenarioConfig:
+    """`config` with the given fidelity options set; None leaves an option as it is."""
+    return replace(config, **{k: v for k, v in options.items() if v is not None})
+
+
+def check_options(config: ScenarioConfig) -> None:
+    """Raise ValueError naming an option the scenario cannot honour."""
+    if config.resolve_at_s is not None and config.pairs < 2:
+        raise ValueError("resolutions need at least 2 pairs (the last pair never resolves, so "
+                         "the feed goes on)")
+    for name in ("subpenny_pairs", "fractional_pairs"):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name} must not be negative")
+
+
+def resolving_pairs(pairs: int) -> int:
+    """How many pairs (the first ones) resolve: half, rounded up, and never the only pair."""
+    return 0 if pairs < 2 else (pairs + 1) // 2
 
 
 @dataclass(frozen=True)
@@ -100,9 +171,10 @@ class Dislocation:
 class _Quote:
     """One venue's ladder for one pair."""
 
-    __slots__ = ("bids", "asks", "center", "hs", "levels", "lo", "hi", "unit", "lag_ns")
+    __slots__ = ("bids", "asks", "center", "hs", "levels", "lo", "hi", "unit", "lag_ns", "grid")
 
-    def __init__(self, center: int, hs: int, levels: int, lo: int, hi: int, unit: int, lag_ns: int):
+    def __init__(self, center: int, hs: int, levels: int, lo: int, hi: int, unit: int, lag_ns: int,
+                 grid: int = CENT):
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
         self.center = center
@@ -112,6 +184,7 @@ class _Quote:
         self.hi = hi
         self.unit = unit  # Kalshi: whole contracts (100), Polymarket: hundredths (1)
         self.lag_ns = lag_ns
+        self.grid = grid  # price grid of the centre (and so of every level): CENT or SUBPENNY
 
 
 @dataclass
@@ -123,6 +196,7 @@ class _PairState:
     last_price: int = 0
     volume: int = 0
     pending: list[bool] = field(default_factory=lambda: [False, False])
+    resolved: bool = False
 
 
 class Scenario:
@@ -135,6 +209,7 @@ class Scenario:
         n = config.pairs
         if n < 1:
             raise ValueError("a scenario needs at least one pair")
+        check_options(config)
         self.epoch_ns = config.epoch_ms * 1_000_000
         self.now_ns = self.epoch_ns
         self.pairs: list[PairSpec] = []
@@ -143,12 +218,16 @@ class Scenario:
         for i in range(n):
             self.pairs.append(_make_pair(rng, config.seed, i))
             latent = int(2500 + rng.random() * 5000)
-            center = _round_cent(latent)
-            self.state.append(_PairState(latent=latent))
+            grid = SUBPENNY if i < config.subpenny_pairs else CENT
+            center = _round(latent, grid)
+            self.state.append(_PairState(latent=latent, tick=grid))
+            # A fractional market's sizes are whole hundredths of a contract rather than whole ones.
+            k_unit = 1 if i < config.fractional_pairs else CENT
             kq = _Quote(center, CENT * (1 + (rng.random() < 0.3)), 6 + int(rng.random() * 5),
-                        10, 500, CENT, int((20 + rng.random() * 60) * 1_000_000))
+                        10 * CENT // k_unit, 500 * CENT // k_unit, k_unit,
+                        int((20 + rng.random() * 60) * 1_000_000), grid)
             pq = _Quote(center, CENT, 5 + int(rng.random() * 6),
-                        500, 500_000, 1, int((80 + rng.random() * 200) * 1_000_000))
+                        500, 500_000, 1, int((80 + rng.random() * 200) * 1_000_000), grid)
             for q in (kq, pq):
                 for price in _ladder(q.center, q.hs, q.levels, BID):
                     q.bids[price] = self._size(q)
@@ -173,6 +252,13 @@ class Scenario:
         self._schedule(self.epoch_ns + self._exp_ns(config.dislocation_every_s * 0.5), _EV_DISLOCATE, ())
         self._schedule(self.epoch_ns + self._exp_ns(config.trade_every_s), _EV_TRADE, ())
         self._schedule(self.epoch_ns + self._exp_ns(config.tick_change_every_s), _EV_TICK, ())
+        if config.tick_change_at_s is not None:
+            self._schedule(self.epoch_ns + int(config.tick_change_at_s * 1e9), _EV_TICK_SCRIPTED, (n - 1,))
+        if config.new_market_every_s is not None:
+            self._schedule(self.epoch_ns + self._exp_ns(config.new_market_every_s), _EV_NEW_MARKET, ())
+        self._new_markets = 0
+        if config.resolve_at_s is not None:
+            self.schedule_resolutions(self.epoch_ns + int(config.resolve_at_s * 1e9))
         for i in range(n):
             self.state[i].last_ticker = self._ticker_key(i)
 
@@ -200,6 +286,14 @@ class Scenario:
     def completed_dislocations(self) -> list[Dislocation]:
         """Dislocations that have ended, in start order."""
         return [d for d in self.dislocations if d.end_ns is not None]
+
+    def schedule_resolutions(self, at_ns: int) -> None:
+        """Resolve the first `resolving_pairs` pairs from `at_ns` on, RESOLVE_STAGGER_S apart,
+        each after a last dislocation that starts RESOLVE_LEAD_S before it resolves."""
+        for pair in range(resolving_pairs(len(self.pairs))):
+            t = at_ns + int(pair * RESOLVE_STAGGER_S * 1e9)
+            self._schedule(max(self.now_ns, t - int(RESOLVE_LEAD_S * 1e9)), _EV_DISLOCATE_PAIR, (pair,))
+            self._schedule(t, _EV_RESOLVE, (pair,))
 
     # ---- stepping -----------------------------------------------------------------------
 
@@ -240,6 +334,23 @@ class Scenario:
         elif kind == _EV_TICK:
             self._tick_change()
             self._schedule(self.now_ns + self._exp_ns(self.config.tick_change_every_s), _EV_TICK, ())
+        elif kind == _EV_TICK_SCRIPTED:
+            if self.state[args[0]].tick == CENT:
+                self._tick_change(args[0])
+        elif kind == _EV_DISLOCATE_PAIR:
+            if self.state[args[0]].frozen is None and not self.state[args[0]].resolved:
+                self._dislocate(args[0])
+        elif kind == _EV_RESOLVE:
+            self._resolve(args[0])
+        elif kind == _EV_ANNOUNCE:
+            self._announce(*args)
+        elif kind == _EV_SETTLE:
+            self._k.append(("kr", args[0], "settled", args[1]))
+        elif kind == _EV_NEW_MARKET:
+            self._new_markets += 1
+            self._serial += 1
+            self._p.append(("pnm", self._serial, self._new_markets))
+            self._schedule(self.now_ns + self._exp_ns(self.config.new_market_every_s), _EV_NEW_MARKET, ())
 
     def _schedule(self, t: int, kind: int, args: tuple) -> None:
         self._heap_seq += 1
@@ -259,6 +370,8 @@ class Scenario:
     def _noise(self, venue: int) -> None:
         rng = self._rng
         pair = int(rng.random() * len(self.pairs))
+        if self.state[pair].resolved:
+            return  # a closed market's book is empty and stays so
         q = self.quotes[venue][pair]
         x = int(rng.random() * 2 * q.levels)
         k = x >> 1
@@ -301,29 +414,35 @@ class Scenario:
         else:
             move = int((rng.random() - 0.5) * 3 * CENT)
         st.latent = min(8500, max(1500, st.latent + move))
-        if st.frozen is not None:
+        if st.frozen is not None or st.resolved:
             return
-        target = _round_cent(st.latent)
         for venue in (KALSHI, POLYMARKET):
             q = self.quotes[venue][pair]
-            if target != q.center and not st.pending[venue]:
+            if _round(st.latent, q.grid) != q.center and not st.pending[venue]:
                 st.pending[venue] = True
                 lag = q.lag_ns + int(rng.random() * q.lag_ns)
                 self._schedule(self.now_ns + lag, _EV_RECENTER, (venue, pair))
 
     def _recenter(self, venue: int, pair: int) -> None:
         st = self.state[pair]
-        if st.frozen is not None:
+        if st.frozen is not None or st.resolved:
             return
         q = self.quotes[venue][pair]
-        other = self.quotes[1 - venue][pair]
-        target = _round_cent(st.latent)
+        target = _round(st.latent, q.grid)
         if self._rng.random() < 0.1:
             target += CENT if self._rng.random() < 0.5 else -CENT  # the venue's own quoting noise
-        limit = q.hs + other.hs  # keeps 1 - yes_ask - no_ask <= 0 across venues
-        target = max(other.center - limit, min(other.center + limit, target))
+        target = self._within_reach(venue, pair, target)
         if target != q.center:
             self._requote(venue, pair, target)
+
+    def _within_reach(self, venue: int, pair: int, target: int) -> int:
+        """`target` moved on the venue's grid to within the other venue's reach."""
+        q = self.quotes[venue][pair]
+        other = self.quotes[1 - venue][pair]
+        limit = q.hs + other.hs  # keeps 1 - yes_ask - no_ask <= 0 across venues
+        lo = _align(other.center - limit, q.grid, up=True)
+        hi = _align(other.center + limit, q.grid, up=False)
+        return max(lo, min(hi, target))
 
     def _requote(self, venue: int, pair: int, center: int) -> None:
         """Move a venue's ladder to `center`, removals first so no prefix of it is crossed."""
@@ -385,7 +504,7 @@ class Scenario:
         rng = self._rng
         pair = int(rng.random() * len(self.pairs))
         st = self.state[pair]
-        if st.frozen is not None:
+        if st.frozen is not None or st.resolved:
             return
         venue = KALSHI if rng.random() < 0.5 else POLYMARKET
         q = self.quotes[venue][pair]
@@ -413,29 +532,40 @@ class Scenario:
             if rng.random() < 0.5:
                 self._poly_book(pair)  # Polymarket re-sends the book after trades that touch it
 
-    def _tick_change(self) -> None:
-        pair = int(self._rng.random() * len(self.pairs))
+    def _tick_change(self, pair: int | None = None) -> None:
+        if pair is None:
+            pair = int(self._rng.random() * len(self.pairs))
         st = self.state[pair]
+        if st.frozen is not None or st.resolved:
+            return  # a dislocation's top of book stays as the ground truth says; closed is closed
         old = st.tick
-        # The ladder stays on the cent grid, which is valid under either tick size.
-        st.tick = CENT // 10 if old == CENT else CENT
+        q = self.quotes[POLYMARKET][pair]
+        st.tick = q.grid = SUBPENNY if old == CENT else CENT
+        if q.center % q.grid:
+            # Back to whole cents: the sub-penny levels go first, while they are still valid.
+            self._requote(POLYMARKET, pair, self._within_reach(POLYMARKET, pair, _round(q.center, q.grid)))
         self._p.append(("ptc", pair, old, st.tick))
         self._poly_book(pair)
 
     # ---- dislocations -------------------------------------------------------------------
 
-    def _dislocate(self) -> None:
+    def _dislocate(self, pair: int | None = None) -> None:
         rng = self._rng
         cfg = self.config
         n = len(self.pairs)
-        start = int(rng.random() * n)
-        pair = next((p % n for p in range(start, start + n) if self.state[p % n].frozen is None), None)
         if pair is None:
-            return
+            start = int(rng.random() * n)
+            pair = next((p % n for p in range(start, start + n)
+                         if self.state[p % n].frozen is None and not self.state[p % n].resolved), None)
+            if pair is None:
+                return
         direction = BUY_KALSHI_YES if rng.random() < 0.5 else BUY_POLY_YES
         kind = KIND_LAG if rng.random() < 0.5 else KIND_MISPRICED
         lo, hi = cfg.gross_edge_cents
         gross = (lo + int(rng.random() * (hi - lo + 1))) * CENT
+        # On a venue with a coarser grid than the other the price is rounded: towards a larger
+        # edge only when the edge is at its floor, so that it stays within [lo, hi] cents.
+        wider = gross == lo * CENT
         yes_venue = KALSHI if direction == BUY_KALSHI_YES else POLYMARKET
         no_venue = 1 - yes_venue
         yq = self.quotes[yes_venue][pair]
@@ -443,9 +573,9 @@ class Scenario:
         moves_yes_venue = rng.random() < 0.5
         if kind == KIND_LAG:
             if moves_yes_venue:  # a drop the NO venue has not followed yet
-                lead, center = yes_venue, max(nq.bids) - gross - yq.hs
+                lead, center = yes_venue, _align(max(nq.bids) - gross - yq.hs, yq.grid, up=not wider)
             else:  # a rise the YES venue has not followed yet
-                lead, center = no_venue, min(yq.asks) + gross + nq.hs
+                lead, center = no_venue, _align(min(yq.asks) + gross + nq.hs, nq.grid, up=wider)
             if not 5 * CENT <= center <= ONE - 5 * CENT:
                 return
             self.state[pair].latent = center
@@ -453,9 +583,9 @@ class Scenario:
         else:
             size = (300 + int(rng.random() * 1200)) * CENT
             if moves_yes_venue:  # a large sell rests a cheap YES ask on the YES venue
-                price, victim, side = max(nq.bids) - gross, yes_venue, ASK
+                price, victim, side = _align(max(nq.bids) - gross, yq.grid, up=not wider), yes_venue, ASK
             else:  # a large buy rests a rich YES bid on the NO venue
-                price, victim, side = min(yq.asks) + gross, no_venue, BID
+                price, victim, side = _align(min(yq.asks) + gross, nq.grid, up=wider), no_venue, BID
             if not CENT <= price <= ONE - CENT:
                 return
             self._rest_mispriced(victim, pair, side, price, size)
@@ -509,18 +639,53 @@ class Scenario:
         self._emit(venue, pair, changes)
 
     def _end_dislocation(self, dislocation_id: str) -> None:
-        dislocation = self._active.pop(dislocation_id)
+        dislocation = self._active.pop(dislocation_id, None)
+        if dislocation is None:
+            return  # ended early, by the market's resolution
         dislocation.end_ns = self.now_ns
         pair = dislocation.pair
         st = self.state[pair]
         st.frozen = None
-        center = _round_cent(st.latent)
         for venue in (KALSHI, POLYMARKET):
-            self._requote(venue, pair, center)
+            self._requote(venue, pair, _round(st.latent, self.quotes[venue][pair].grid))
+
+    # ---- the end of a market ------------------------------------------------------------
+
+    def _resolve(self, pair: int) -> None:
+        """Close the pair's market on both venues: books emptied, then the outcome announced
+        (Kalshi first on even pairs, Polymarket first on odd ones), Kalshi `settled` later."""
+        st = self.state[pair]
+        if st.resolved:
+            return
+        if st.frozen is not None:
+            self._end_dislocation(st.frozen)
+        st.resolved = True
+        # The outcome follows the market's own probability, drawn from the seeded generator.
+        result = "yes" if self._rng.random() * ONE < st.latent else "no"
+        for venue in (KALSHI, POLYMARKET):
+            q = self.quotes[venue][pair]
+            changes = [(side, price, 0, book.pop(price))
+                       for side, book in ((BID, q.bids), (ASK, q.asks)) for price in sorted(book)]
+            self._emit(venue, pair, changes)
+        first, second = (KALSHI, POLYMARKET) if pair % 2 == 0 else (POLYMARKET, KALSHI)
+        self._announce(first, pair, result)
+        self._schedule(self.now_ns + int(ANNOUNCE_GAP_S * 1e9), _EV_ANNOUNCE, (second, pair, result))
+        self._schedule(self.now_ns + int(SETTLE_AFTER_S * 1e9), _EV_SETTLE, (pair, result))
+
+    def _announce(self, venue: int, pair: int, result: str) -> None:
+        if venue == KALSHI:
+            self._k.append(("kr", pair, "determined", result))
+        else:
+            self._p.append(("pr", pair, result == "yes"))
 
 
-def _round_cent(ticks: int) -> int:
-    return (ticks + CENT // 2) // CENT * CENT
+def _round(ticks: int, grid: int) -> int:
+    return (ticks + grid // 2) // grid * grid
+
+
+def _align(ticks: int, grid: int, up: bool) -> int:
+    """`ticks` on `grid`, rounded up or down."""
+    return -(-ticks // grid) * grid if up else ticks // grid * grid
 
 
 def _ladder(center: int, hs: int, levels: int, side: int) -> list[int]:

@@ -7,7 +7,10 @@ One scenario drives both servers. In paced mode the scenario's simulated clock f
 calls `advance()`, which makes every payload a client sees reproducible. Each connection has a
 protocol session (`kalshi.py`, `polymarket.py`) and one writer task that sends its frames in
 order; the frames that writer has handed to the socket are the connection's `frames_sent`.
-Scripted faults run per connection from a `FaultPlan`.
+Scripted faults run per connection from a `FaultPlan`. The default fault schedule also turns on
+the scenario's fidelity options (`scenario.fidelity`: sub-penny and fractional markets, a tick
+size change, resolutions near the end when the feed's duration is known, new markets), so the
+demo and `sandbox serve --faults default` exercise every message the decoders accept.
 """
 
 from __future__ import annotations
@@ -35,13 +38,13 @@ from websockets.http11 import Request, Response
 from arbkit.sandbox import files
 from arbkit.sandbox.kalshi import MALFORMED as KALSHI_MALFORMED
 from arbkit.sandbox.kalshi import WS_PATH as KALSHI_PATH
-from arbkit.sandbox.kalshi import KalshiSession
+from arbkit.sandbox.kalshi import KalshiSession, check_era
 from arbkit.sandbox.polymarket import MALFORMED as POLY_MALFORMED
 from arbkit.sandbox.polymarket import WS_PATH as POLY_PATH
 from arbkit.sandbox.polymarket import PolymarketSession
 from arbkit.sandbox.rest import KALSHI_PREFIX as KALSHI_REST_PATH
 from arbkit.sandbox.rest import SandboxRest
-from arbkit.sandbox.scenario import Scenario, ScenarioConfig
+from arbkit.sandbox.scenario import Scenario, ScenarioConfig, fidelity
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +191,10 @@ class Sandbox:
     """Both sandbox venues on free loopback ports; an async context manager.
 
     `paced=True` runs the scenario in real time; `paced=False` moves it only on `advance()`.
-    `faults` is "none", "default" or a `FaultPlan`. The work folder gets the key (0600),
-    `arbkit.toml`, `ground_truth.parquet`, `connections.jsonl` and `faults.jsonl`.
+    `faults` is "none", "default" or a `FaultPlan`. `with_fidelity` turns the scenario's
+    fidelity options on (None: with `faults="default"`), timed for `duration_s` seconds of feed
+    (resolutions need it). The work folder gets the key (0600), `arbkit.toml`,
+    `ground_truth.parquet`, `connections.jsonl` and `faults.jsonl`.
     """
 
     def __init__(self, workdir: Path | str, *, pairs: int = 4, seed: int = 0, rate: float = 200.0,
@@ -197,7 +202,8 @@ class Sandbox:
                  epoch_ms: int | None = None, ping_interval_s: float = 10.0, paced: bool = True,
                  private_key: rsa.RSAPrivateKey | None = None,
                  scenario_config: ScenarioConfig | None = None, host: str = "127.0.0.1",
-                 on_fault: Callable[[dict], None] | None = None) -> None:
+                 on_fault: Callable[[dict], None] | None = None, with_fidelity: bool | None = None,
+                 duration_s: float | None = None) -> None:
         self.workdir = Path(workdir)
         self.on_fault = on_fault  # called with each fault's log row as it fires
         self.faults = fault_plan(faults)
@@ -207,8 +213,11 @@ class Sandbox:
         self.host = host
         self._private_key = private_key
         self._epoch_ms = epoch_ms
-        base = scenario_config or ScenarioConfig()
-        self._scenario_config = replace(base, pairs=pairs, seed=seed, rate=rate)
+        base = replace(scenario_config or ScenarioConfig(), pairs=pairs, seed=seed, rate=rate)
+        if faults == "default" if with_fidelity is None else with_fidelity:
+            base = fidelity(base, duration_s, kalshi_era)
+        self._scenario_config = base
+        check_era(base, kalshi_era)
         self.scenario: Scenario | None = None
         self.key_id = str(uuid.uuid4())
         self.kalshi_url = ""
@@ -570,14 +579,16 @@ class Sandbox:
 async def run_sandbox(workdir: Path | str, pairs: int = 4, seed: int = 0, rate: float = 200.0,
                       faults: str | FaultPlan | None = "none", duration: float | None = None, *,
                       kalshi_era: str = "c", stop: asyncio.Event | None = None,
-                      on_ready=None, on_fault=None) -> list[dict]:
+                      on_ready=None, on_fault=None, scenario_config: ScenarioConfig | None = None,
+                      with_fidelity: bool | None = None) -> list[dict]:
     """Serve until `stop` is set or `duration` seconds pass; return the connection stats.
 
     `on_ready(sandbox)` is called once both servers listen and the files are written;
-    `on_fault(row)` as each scripted fault fires.
+    `on_fault(row)` as each scripted fault fires. The fidelity events are timed for `duration`.
     """
     async with Sandbox(workdir, pairs=pairs, seed=seed, rate=rate, faults=faults,
-                       kalshi_era=kalshi_era, on_fault=on_fault) as sandbox:
+                       kalshi_era=kalshi_era, on_fault=on_fault, scenario_config=scenario_config,
+                       with_fidelity=with_fidelity, duration_s=duration) as sandbox:
         if on_ready is not None:
             on_ready(sandbox)
         stop = stop or asyncio.Event()

@@ -474,6 +474,16 @@ class SessionWriter:
             )
 
     def _seal(self, segment: int) -> None:
+        try:
+            self._seal_segment(segment)
+        finally:
+            # A seal allocates a segment's worth of Arrow buffers, and the memory pool (mimalloc)
+            # keeps the freed pages for reuse: without this a long recording's RSS steps up and
+            # down by ~70 MB per seal. The pool's pages are per thread, so the sealing thread
+            # itself hands them back.
+            pa.default_memory_pool().release_unused()
+
+    def _seal_segment(self, segment: int) -> None:
         path = segment_path(self._root, self.session_id, segment)
         report = JournalRead()
         files = seal_batches(self._root, self.session_id, segment, read_journal(path, report))

@@ -44,12 +44,13 @@ def test_three_minutes_at_about_2000_frames_per_second_lose_nothing_and_memory_s
     # ~2,000 frames/s asked for. The rate reached is the benchmark's figure (the sandbox slips
     # on a busy machine); here the soak must only have moved real volume.
     assert report.frames_in > 180_000
-    # No growth: a leak grows with the frames, while each seal (one a minute here) lifts RSS to
-    # the same plateau, so the last minute's peak stays within 10% of the minute before's. (The
-    # benchmark's stricter +-10% band around the median is reported by `benchmarks/soak.py`.)
-    middle = [mb for t, mb in report.rss_mb if 60 <= t < 120]
-    last = [mb for t, mb in report.rss_mb if t >= 120]
-    assert len(middle) >= 8 and len(last) >= 8
+    # No growth: a leak grows with the frames. A seal (one a minute here) holds a row group per
+    # venue while it runs and hands the memory back when it is done, so between seals the last
+    # minute stays within 10% of the minute before. (The benchmark's +-10% band around the
+    # median, over every sample and between seals, is reported by `benchmarks/soak.py`.)
+    middle = [mb for t, mb in report.rss_mb if 60 <= t < 120 and not report.sealing(t)]
+    last = [mb for t, mb in report.rss_mb if t >= 120 and not report.sealing(t)]
+    assert len(middle) >= 6 and len(last) >= 6, report.seals
     assert max(last) <= (1 + soak.RSS_TOLERANCE) * max(middle), report.rss_mb
     assert report.journal_left == 0
     assert len(report.files) >= 6  # three rotations a venue, sealed as they went
