@@ -2,24 +2,31 @@
 -- whose `seq` is not the previous frame's seq + 1 (a fresh `orderbook_snapshot` starts the
 -- sequence over and is never a gap). `expected_seq` = previous + 1, `got_seq` the frame's,
 -- `missed` = got - expected (negative when seq went backwards); `recv_ns` in ns.
-WITH sequenced AS (
-    SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, venue_seq,
-           -- Kalshi writes `sid` near the start: a regular expression over the first 64 bytes
-           -- costs a fraction of a JSON parse, which is only the fallback.
-           coalesce(TRY_CAST(regexp_extract(try(decode(payload[1:64])), '"sid":(\d+)', 1) AS BIGINT),
-                    CASE WHEN json_valid(try(decode(payload)))
-                         THEN TRY_CAST(json_extract_string(try(decode(payload)), '$.sid') AS BIGINT) END) AS sid
+--
+-- One ordered list of (ingest_seq, seq, snapshot) per subscription, checked in place: a window
+-- over the frames would sort every row with its strings (over a gigabyte on 10M frames), and
+-- gaps are few, so only they are unnested and joined back for their receive time.
+WITH streams AS (
+    SELECT session_id, conn_id, sid,
+           list(ingest_seq ORDER BY ingest_seq) AS ingest,
+           list(venue_seq ORDER BY ingest_seq) AS seqs,
+           list(msg_type = 'orderbook_snapshot' ORDER BY ingest_seq) AS snapshot
     FROM frames
     WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
+    GROUP BY ALL
 ),
-stepped AS (
-    SELECT *, lag(venue_seq) OVER (PARTITION BY session_id, conn_id, sid ORDER BY ingest_seq) AS prev_seq
-    FROM sequenced
+gaps AS (
+    SELECT session_id, conn_id, sid, ingest[i] AS ingest_seq, seqs[i - 1] AS prev_seq, seqs[i] AS venue_seq
+    FROM (
+        SELECT *, unnest(list_filter(range(2, len(seqs) + 1),
+                                     lambda i: seqs[i] <> seqs[i - 1] + 1 AND NOT snapshot[i])) AS i
+        FROM streams
+    )
 )
-SELECT session_id, venue, conn_id, sid,
-       prev_seq + 1 AS expected_seq,
-       venue_seq AS got_seq,
-       venue_seq - prev_seq - 1 AS missed,
-       recv_ns, ingest_seq, msg_type
-FROM stepped
-WHERE prev_seq IS NOT NULL AND venue_seq <> prev_seq + 1 AND msg_type <> 'orderbook_snapshot'
+SELECT g.session_id, 'kalshi' AS venue, g.conn_id, g.sid,
+       g.prev_seq + 1 AS expected_seq,
+       g.venue_seq AS got_seq,
+       g.venue_seq - g.prev_seq - 1 AS missed,
+       f.recv_ns, g.ingest_seq, f.msg_type
+FROM gaps g
+JOIN frames f ON f.session_id = g.session_id AND f.ingest_seq = g.ingest_seq AND f.venue = 'kalshi'
