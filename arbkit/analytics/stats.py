@@ -62,10 +62,10 @@ COMPUTE_ONCE: tuple[str, ...] = (
 )
 
 
-def compute_once(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep the views of COMPUTE_ONCE as temporary tables on `con` (a connection made by `connect`)."""
+def compute_once(con: duckdb.DuckDBPyConnection, views: tuple[str, ...] = COMPUTE_ONCE) -> None:
+    """Keep `views` (in dependency order) as temporary tables on `con`, a connection made by `connect`."""
     (database,) = con.execute("SELECT current_database()").fetchone()
-    for view in COMPUTE_ONCE:
+    for view in views:
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{view}" AS SELECT * FROM "{database}".main."{view}"')
 
 

@@ -3,11 +3,13 @@
 -- sequence over and is never a gap). `expected_seq` = previous + 1, `got_seq` the frame's,
 -- `missed` = got - expected (negative when seq went backwards); `recv_ns` in ns.
 --
--- One ordered list of (ingest_seq, seq, snapshot) per subscription, checked in place: a window
--- over the frames would sort every row with its strings (over a gigabyte on 10M frames), and
--- gaps are few, so only they are unnested and joined back for their receive time.
-WITH streams AS (
-    SELECT session_id, conn_id, sid,
+-- Ordered lists of (ingest_seq, seq, snapshot) per subscription and block of 65,536 ingest
+-- seqs, checked in place (the first of a block against the previous block's last): a window
+-- over the frames would sort every row with its strings, and one list per subscription holds
+-- millions of values in one allocation. Gaps are few: only they are joined back for their
+-- receive time.
+WITH blocks AS (
+    SELECT session_id, conn_id, sid, ingest_seq // 65536 AS block,
            list(ingest_seq ORDER BY ingest_seq) AS ingest,
            list(venue_seq ORDER BY ingest_seq) AS seqs,
            list(msg_type = 'orderbook_snapshot' ORDER BY ingest_seq) AS snapshot
@@ -15,12 +17,17 @@ WITH streams AS (
     WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
     GROUP BY ALL
 ),
+chained AS (
+    SELECT *, list_prepend(lag(seqs[-1]) OVER (PARTITION BY session_id, conn_id, sid ORDER BY block), seqs) AS prev
+    FROM blocks
+),
 gaps AS (
-    SELECT session_id, conn_id, sid, ingest[i] AS ingest_seq, seqs[i - 1] AS prev_seq, seqs[i] AS venue_seq
+    -- prev[i] is the seq before seqs[i] (NULL before a subscription's first frame).
+    SELECT session_id, conn_id, sid, ingest[i] AS ingest_seq, prev[i] AS prev_seq, seqs[i] AS venue_seq
     FROM (
-        SELECT *, unnest(list_filter(range(2, len(seqs) + 1),
-                                     lambda i: seqs[i] <> seqs[i - 1] + 1 AND NOT snapshot[i])) AS i
-        FROM streams
+        SELECT *, unnest(list_filter(range(1, len(seqs) + 1),
+                                     lambda i: seqs[i] <> prev[i] + 1 AND NOT snapshot[i])) AS i
+        FROM chained
     )
 )
 SELECT g.session_id, 'kalshi' AS venue, g.conn_id, g.sid,
