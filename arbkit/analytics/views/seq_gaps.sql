@@ -9,13 +9,20 @@
 -- millions of values in one allocation. Gaps are few: only they are joined back for their
 -- receive time.
 WITH blocks AS (
-    SELECT session_id, conn_id, sid, ingest_seq // 65536 AS block,
-           list(ingest_seq ORDER BY ingest_seq) AS ingest,
-           list(venue_seq ORDER BY ingest_seq) AS seqs,
-           list(msg_type = 'orderbook_snapshot' ORDER BY ingest_seq) AS snapshot
-    FROM frames
-    WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
-    GROUP BY ALL
+    -- Sorting one list of structs (by ingest_seq, its first field) costs a third of three
+    -- lists each aggregated in order.
+    SELECT session_id, conn_id, sid, block,
+           list_transform(frames, lambda f: f.i) AS ingest,
+           list_transform(frames, lambda f: f.seq) AS seqs,
+           list_transform(frames, lambda f: f.snapshot) AS snapshot
+    FROM (
+        SELECT session_id, conn_id, sid, ingest_seq // 65536 AS block,
+               list_sort(list(struct_pack(i := ingest_seq, seq := venue_seq,
+                                          snapshot := msg_type = 'orderbook_snapshot'))) AS frames
+        FROM frames
+        WHERE venue = 'kalshi' AND kind = 'in' AND venue_seq IS NOT NULL
+        GROUP BY ALL
+    )
 ),
 chained AS (
     SELECT *, list_prepend(lag(seqs[-1]) OVER (PARTITION BY session_id, conn_id, sid ORDER BY block), seqs) AS prev
