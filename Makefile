@@ -38,8 +38,8 @@ pure:
 demo: $(STAMP)
 	$(VENV)/bin/arbkit demo $(DEMO_ARGS)
 
-# Execute notebooks/*.ipynb into HTML under $(NOTEBOOKS_OUT). They read ARBKIT_RECORDING, ARBKIT_RUN
-# and ARBKIT_CONFIG; unset, they read the newest demo (running one first if there is none).
+# Execute notebooks/*.ipynb into HTML under $(NOTEBOOKS_OUT). They read ARBKIT_RECORDING, ARBKIT_RUN,
+# ARBKIT_CONFIG (and 03 ARBKIT_SWEEP); unset, they read the newest demo (running one first if there is none).
 NOTEBOOKS_OUT ?= reports
 DEMO_LATEST := $(CURDIR)/demo/latest
 notebooks: $(STAMP)

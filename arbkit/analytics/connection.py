@@ -81,12 +81,13 @@ def view_order(views: Mapping[str, str]) -> list[str]:
 
 
 def connect(
-    recording: str | os.PathLike[str],
+    recording: str | os.PathLike[str] | None,
     runs: str | os.PathLike[str] | Mapping[str, Any] | None = None,
     *,
     stall_s: float | None = None,
     decode: bool = False,
     read_only: bool = False,
+    sweep: str | os.PathLike[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with every analytics view over a recording and runs.
 
@@ -94,12 +95,14 @@ def connect(
     is named by the directory's name) or {name: run directory}. `stall_s` overrides the stall
     threshold; `decode=True` runs the decode pass that fills `decode_errors`. With
     `read_only=True` the connection can read nothing but these files and its settings are
-    locked (what `arbkit query` uses; see arbkit.analytics.readonly).
+    locked (what `arbkit query` uses; see arbkit.analytics.readonly). `sweep` is an
+    `arbkit sweep --out` directory (its `sweep.parquet`) for the `sweep_*` views; `recording` may
+    be None to read a sweep (or runs) without the frames.
     """
     if stall_s is not None and not stall_s > 0:
         raise UserError(f"stall threshold must be a positive number of seconds, not {stall_s}")
     errors = None
-    if decode:
+    if decode and recording is not None:
         from arbkit.analytics.decode import decode_errors
 
         errors = decode_errors(recording)
@@ -121,7 +124,8 @@ def connect(
             con.execute("SET enable_progress_bar = false")
         except duckdb.InvalidInputException:
             pass  # in Jupyter without ipywidgets DuckDB refuses any change here; it draws none there
-        sources = register_sources(con, recording, runs, stall_s=stall_s, decode_errors=errors)
+        sources = register_sources(con, recording, runs, stall_s=stall_s, decode_errors=errors,
+                                   sweep=sweep)
         views = view_sql()
         for name in view_order(views):
             try:

@@ -14,6 +14,8 @@ explicit file lists and creates, in schema `src`:
 - `src.decode_errors`: the rows of the decode pass (empty unless asked for).
 - `src.runs` and `src.<table>` for each run table of `arbkit.runner.outputs.SCHEMAS`, with a
   leading `run` column; empty (typed) when no run is given.
+- `src.sweep`, `src.sweep_params`, `src.sweep_sessions`: an `arbkit sweep` result
+  (arbkit.analytics.sweep); empty (typed) when no sweep is given.
 
 Nothing else in the package names a file: views are SQL over `src`.
 """
@@ -30,6 +32,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from arbkit.analytics.sweep import register_sweep
 from arbkit.config import Recorder
 from arbkit.errors import RecordingError, UserError
 from arbkit.runner.outputs import SCHEMAS
@@ -153,13 +156,14 @@ class Sources:
 
     frame_files: list[Path] = field(default_factory=list)
     run_files: list[Path] = field(default_factory=list)
+    sweep_files: list[Path] = field(default_factory=list)
     sessions: list[SessionFiles] = field(default_factory=list)
     runs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def files(self) -> list[Path]:
         """Every file the views may read."""
-        return [*self.frame_files, *self.run_files]
+        return [*self.frame_files, *self.run_files, *self.sweep_files]
 
 
 def _literal(text: str) -> str:
@@ -367,14 +371,16 @@ def _run_table_sql(con: duckdb.DuckDBPyConnection, table: str, runs: dict[str, P
 
 def register_sources(
     con: duckdb.DuckDBPyConnection,
-    recording: str | os.PathLike[str],
+    recording: str | os.PathLike[str] | None,
     runs: str | os.PathLike[str] | Mapping[str, Any] | None = None,
     *,
     stall_s: float | None = None,
     decode_errors: pa.Table | None = None,
+    sweep: str | os.PathLike[str] | None = None,
 ) -> Sources:
-    """Create schema `src` on `con` for a recording and its runs; return the files it reads."""
-    sources = Sources(sessions=resolve(recording), runs=normalize_runs(runs))
+    """Create schema `src` on `con` for a recording (None: no frames), its runs and a sweep
+    directory; return the files it reads."""
+    sources = Sources(sessions=resolve(recording) if recording is not None else [], runs=normalize_runs(runs))
     con.execute("CREATE SCHEMA src")
     frames_sql, sources.frame_files = _frames_sql(con, sources.sessions)
     con.execute(f"CREATE VIEW src.frames AS {frames_sql}")
@@ -394,6 +400,7 @@ def register_sources(
     con.execute("CREATE VIEW src.runs AS SELECT * FROM _runs")
     for table in RUN_TABLES:
         con.execute(f"CREATE VIEW src.{table} AS {_run_table_sql(con, table, sources.runs, sources.run_files)}")
+    sources.sweep_files = register_sweep(con, sweep)
     return sources
 
 

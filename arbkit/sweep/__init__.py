@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arbkit import __version__
 from arbkit.config import Config
 from arbkit.errors import StorageError, UserError
 from arbkit.sweep.grid import Point, apply_point, config_keys
@@ -36,6 +37,7 @@ RESULT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("fees_kalshi", MONEY),
     ("fees_polymarket", MONEY),
     ("pnl", MONEY),
+    ("available", MONEY),
     ("capture_rate", pa.float64()),
     ("run_s", pa.float64()),
     ("status", pa.string()),
@@ -44,6 +46,9 @@ RESULT_COLUMNS: list[tuple[str, pa.DataType]] = [
 TASKS_DIR = "tasks"
 RUNS_DIR = "runs"
 RESULT_FILE = "sweep.parquet"
+# Schema metadata key of sweep.parquet: JSON {"sources": {session id: the path it was read from},
+# "arbkit": version}, so a report of the sweep alone can say what was swept.
+METADATA_KEY = b"arbkit.sweep"
 
 Executor = Callable[[list[Task]], Iterator[dict[str, Any]]]
 
@@ -181,14 +186,21 @@ def _convert(value: Any, kind: pa.DataType) -> Any:
     return value
 
 
+def _absolute(source: str) -> str:
+    return source if "://" in source else str(Path(source).absolute())
+
+
 def write_results(path: Path, tasks: list[Task], rows: list[dict[str, Any]]) -> None:
-    """Write the result rows (one per task) as `sweep.parquet`, money as exact decimals."""
+    """Write the result rows (one per task) as `sweep.parquet`, money as exact decimals, and
+    where each session was read from in the file's metadata."""
     keys = list(dict.fromkeys(k for t in tasks for k in t.point))
     kinds = config_keys()
     columns: list[tuple[str, pa.DataType]] = [("task_id", pa.string()), ("session", pa.string())]
     columns += [(k, _grid_type(k, kinds, (t.point.get(k) for t in tasks))) for k in keys]
     columns += RESULT_COLUMNS
-    schema = pa.schema([pa.field(name, kind) for name, kind in columns])
+    sources = {t.session_id: _absolute(t.source) for t in tasks}
+    metadata = {METADATA_KEY: orjson.dumps({"sources": sources, "arbkit": __version__}, option=orjson.OPT_SORT_KEYS)}
+    schema = pa.schema([pa.field(name, kind) for name, kind in columns], metadata=metadata)
     arrays = [pa.array([_convert(r.get(name), kind) for r in rows], type=kind) for name, kind in columns]
     tmp = path.with_suffix(".parquet.tmp")
     try:

@@ -46,7 +46,7 @@ WITH
   ),
   p AS (SELECT coalesce(last(total ORDER BY ns), 0) AS pnl FROM read_parquet($pnl))
 SELECT o.n AS opportunities, d.n AS approvals, t.fills, t.matched_size, t.legging_loss,
-       f.kalshi AS fees_kalshi, f.polymarket AS fees_polymarket, p.pnl,
+       f.kalshi AS fees_kalshi, f.polymarket AS fees_polymarket, p.pnl, coalesce(o.available, 0) AS available,
        CASE WHEN o.available > 0 THEN p.pnl::DOUBLE / o.available::DOUBLE END AS capture_rate
 FROM o, d, t, f, p
 """

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pyarrow.parquet as pq
 import pytest
 from nbclient import NotebookClient
 
@@ -86,3 +87,22 @@ def test_sensitivity_replays_the_grid_and_plots_the_capture_curve(recording, mon
     printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
     assert "21 replays under" in printed
     assert len(_outputs(notebook, "image/png")) == 2
+
+
+def test_sensitivity_reads_a_sweep_instead_of_replaying(recording, monkeypatch, tmp_path):
+    grid, sweep = tmp_path / "grid.toml", tmp_path / "sweep"
+    grid.write_text("latency.kalshi_ms = [0, 250]\ndetector.min_edge = [0.005, 0.02]\n")
+    subprocess.run([*ARBKIT, "sweep", "--from", str(recording["recording"]), "--config", str(recording["config"]),
+                    "--grid", str(grid), "--out", str(sweep), "--workers", "2"],
+                   check=True, capture_output=True, timeout=180)
+    env = {**_env(recording), "ARBKIT_SWEEP": str(sweep), "ARBKIT_CONFIG": str(tmp_path / "not-needed.toml")}
+
+    notebook = _execute("03_backtest_sensitivity.ipynb", env, monkeypatch, tmp_path)
+
+    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert "replays under" not in printed
+    assert f"sweep {sweep}: 4 tasks (0 failed), 1 session(s), 4 grid points; x = latency.kalshi_ms" in printed
+    assert len(_outputs(notebook, "image/png")) == 2
+    table = "\n".join(_outputs(notebook, "text/html"))
+    pnl = pq.read_table(sweep / "sweep.parquet").column("pnl").to_pylist()
+    assert "detector.min_edge=0.005" in table and all(f"{value}" in table for value in pnl)
