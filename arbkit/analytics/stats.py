@@ -55,11 +55,10 @@ def _without(row: Mapping[str, Any], *keys: str) -> dict[str, Any]:
 # Views read several times (by the document through others, then by the report on the same
 # connection), each computed once into a temporary table of the same name, which DuckDB resolves
 # before the view (temp comes first in the search path). In dependency order. They are small (a
-# row per session, connection, block of a book, gap, stall, minute, percentile or venue), the
-# frames they read are not.
+# row per session, connection, block of a book, gap, stall, minute or venue), the frames they
+# read are not.
 COMPUTE_ONCE: tuple[str, ...] = (
-    "sessions", "connections", "book_gaps", "seq_gaps", "stalls", "message_rates", "feed_latency_quantiles",
-    "venue_summary",
+    "sessions", "connections", "book_gaps", "seq_gaps", "stalls", "message_rates", "venue_summary",
 )
 
 
