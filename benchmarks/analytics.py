@@ -56,7 +56,8 @@ print(json.dumps(result))
 # Views over the recording (run views are empty without a run and take no time).
 RECORDING_VIEWS = (
     "sessions", "connections", "reconnects", "coverage", "message_rates", "feed_latency",
-    "book_frames", "book_updates", "book_staleness", "venue_staleness", "seq_gaps", "stalls",
+    "book_frames", "book_update_rows", "book_gaps", "book_updates", "book_staleness", "venue_staleness",
+    "seq_gaps", "stalls",
     "decode_errors", "venue_summary", "recording_summary",
 )
 

@@ -4,7 +4,7 @@
 explicit file lists and creates, in schema `src`:
 
 - `src.frames`: the frames columns plus the derived ones (`msg_type`, `market`, `venue_seq`,
-  `venue_ts_ms`, `condition_id`) and the hive `date`. Files are grouped by which derived columns
+  `venue_ts_ms`, `condition_id`, `sid`, `payload_bytes`) and the hive `date`. Files are grouped by which derived columns
   they carry; a missing one is computed from the payload in SQL, the same rules as
   `arbkit/store/derive.py` (a test holds both to the same answers), so files written by another
   tool in the documented schema answer every view. Everything stays lazy over Parquet.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +37,15 @@ from arbkit.config import Recorder
 from arbkit.errors import RecordingError, UserError
 from arbkit.runner.outputs import SCHEMAS
 from arbkit.store import manifest as mf
-from arbkit.store.reader import SessionFiles, resolve
+from arbkit.store import remote
+from arbkit.store.reader import FileInfo, SessionFiles, resolve
 from arbkit.store.schema import DERIVED_COLUMNS
 
 RUN_TABLES: tuple[str, ...] = tuple(sorted(SCHEMAS))
 RUN_FILE = "run.json"
 DEFAULT_STALE_AFTER_S = Recorder().stale_after_s
-# Derived columns the views read; `condition_id` is sealed by newer versions of the store.
-OPTIONAL_COLUMNS: tuple[str, ...] = (*DERIVED_COLUMNS, "condition_id")
+# Derived columns the views read; older versions of the store sealed fewer of them.
+OPTIONAL_COLUMNS: tuple[str, ...] = DERIVED_COLUMNS
 
 # The payload as text, once per row (NULL when it is not valid UTF-8).
 _TEXT = "try(decode(payload))"
@@ -71,6 +72,13 @@ _POLY_ARRAY_ASSETS = (
     "), lambda x: x IS NOT NULL))"
 )
 
+# A top-level integer of a Kalshi JSON object; json_type(_t) only on rows known to be JSON.
+_KALSHI_INT = f"""CASE WHEN kind IN ('in', 'out') AND venue = 'kalshi' AND {_IS_JSON}
+    THEN CASE WHEN json_type(_t) = 'OBJECT' THEN {{int}} END END"""
+
+# A Kalshi frame's top-level `sid` right after its `type` (a string without escapes).
+_SID_FIRST = r'^\{"type":"[^"\\]*","sid":(\d+)[,}]'
+
 
 def _one(list_sql: str) -> str:
     return f"CASE WHEN len({list_sql}) = 1 THEN ({list_sql})[1] END"
@@ -94,9 +102,7 @@ _DERIVE_SQL: dict[str, str] = {
         WHEN json_type(_t) = 'ARRAY' THEN {_one(_POLY_ARRAY_ASSETS)}
         ELSE coalesce({_STR.format(path='$.asset_id')}, {_one(_POLY_ASSETS)})
         END""",
-    "venue_seq": f"""CASE
-        WHEN kind IN ('in', 'out') AND venue = 'kalshi' AND {_IS_JSON} AND json_type(_t) = 'OBJECT'
-        THEN {_INT.format(path='$.seq')} END""",
+    "venue_seq": _KALSHI_INT.format(int=_INT.format(path='$.seq')),
     "venue_ts_ms": f"""CASE
         WHEN kind NOT IN ('in', 'out') OR NOT {_IS_JSON} THEN NULL
         WHEN venue = 'kalshi' THEN CASE WHEN json_type(_t) = 'OBJECT' THEN
@@ -112,6 +118,15 @@ _DERIVE_SQL: dict[str, str] = {
             "list_distinct(list_filter(json_extract_string(_t, '$[*].market'), lambda x: x IS NOT NULL))")}
         ELSE {_STR.format(path='$.market')}
         END""",
+    # Top level only: a command reply names the sid it is about inside `msg`. Kalshi writes
+    # `{"type":...,"sid":N,` first: read there, it costs a fraction of the JSON functions, each
+    # of which parses the whole payload again (seq_gaps on a 10M-frame recording sealed before
+    # `sid` existed: 16 s of CPU with the JSON functions alone).
+    "sid": f"""CASE WHEN kind IN ('in', 'out') AND venue = 'kalshi' THEN
+        CASE WHEN regexp_matches(_t, '{_SID_FIRST}') AND json_valid(_t)
+             THEN TRY_CAST(regexp_extract(_t, '{_SID_FIRST}', 1) AS BIGINT)
+             ELSE {_KALSHI_INT.format(int=_INT.format(path='$.sid'))} END END""",
+    "payload_bytes": "octet_length(payload)",
 }
 
 _DERIVED_TYPES = {
@@ -120,6 +135,8 @@ _DERIVED_TYPES = {
     "venue_seq": "BIGINT",
     "venue_ts_ms": "BIGINT",
     "condition_id": "VARCHAR",
+    "sid": "BIGINT",
+    "payload_bytes": "BIGINT",
 }
 _FRAME_TYPES = {
     "session_id": "VARCHAR",
@@ -162,7 +179,7 @@ def _is_hive(path: Path) -> bool:
     return len(parts) >= 3 and parts[-3].startswith("date=") and parts[-2].startswith("venue=")
 
 
-def _frames_group_sql(paths: list[Path], present: frozenset[str], hive: bool) -> str:
+def _frames_group_sql(reader: str, present: frozenset[str], hive: bool) -> str:
     columns = [f"CAST({c} AS {t}) AS {c}" for c, t in _FRAME_TYPES.items()]
     for name in OPTIONAL_COLUMNS:
         kind = _DERIVED_TYPES[name]
@@ -171,30 +188,55 @@ def _frames_group_sql(paths: list[Path], present: frozenset[str], hive: bool) ->
     date = "CAST(date AS DATE)" if hive else "CAST(make_timestamp(recv_ns // 1000) AS DATE)"
     columns.append(f"{date} AS date")
     inner = f"*, {_TEXT} AS _t" if present != set(OPTIONAL_COLUMNS) else "*"
-    reader = f"read_parquet({_file_list(paths)}, hive_partitioning = {'true' if hive else 'false'})"
     return f"SELECT {', '.join(columns)} FROM (SELECT {inner} FROM {reader})"
+
+
+def _remote_reader(con: duckdb.DuckDBPyConnection, name: str, files: list[FileInfo], hive: bool) -> str:
+    """Register files on object storage as a pyarrow dataset DuckDB scans lazily (columns and
+    filters pushed down); DuckDB's own S3 extension is not needed."""
+    import pyarrow.dataset as ds
+
+    partitioning = ds.partitioning(pa.schema([pa.field("date", pa.string())]), flavor="hive") if hive else None
+    try:
+        dataset = ds.dataset([str(f.path) for f in files], filesystem=files[0].filesystem, format="parquet",
+                             partitioning=partitioning)
+    except (OSError, pa.ArrowException) as exc:
+        raise RecordingError(f"cannot read {remote.SCHEME}{files[0].path}: {' '.join(str(exc).split())}") from None
+    con.register(name, dataset)
+    return name
 
 
 def _empty_sql(types: Mapping[str, str]) -> str:
     return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in types.items()) + " WHERE false"
 
 
-def _frames_sql(sessions: list[SessionFiles]) -> tuple[str, list[Path]]:
-    groups: dict[tuple[frozenset[str], bool], list[Path]] = {}
-    seen: set[Path] = set()
+def _frames_sql(con: duckdb.DuckDBPyConnection, sessions: list[SessionFiles]) -> tuple[str, list[Path]]:
+    """The SELECT of `src.frames`, and the local files it reads."""
+    # Files are grouped by the derived columns they carry, hive layout and where they are.
+    groups: dict[tuple[frozenset[str], bool, bool], list[FileInfo]] = {}
+    seen: set[Path | str] = set()
     for session in sessions:
         for info in session.files:
             if info.path in seen:
                 continue
             seen.add(info.path)
             present = frozenset(c for c in OPTIONAL_COLUMNS if c in info.names)
-            path = info.path.resolve()
-            groups.setdefault((present, _is_hive(path)), []).append(path)
+            is_remote = info.filesystem is not None
+            if not is_remote:
+                info = replace(info, path=Path(info.path).resolve())
+            groups.setdefault((present, _is_hive(Path(info.path)), is_remote), []).append(info)
     if not groups:
         return _empty_sql({**_FRAME_TYPES, **_DERIVED_TYPES, "date": "DATE"}), []
-    parts = [_frames_group_sql(paths, present, hive) for (present, hive), paths in sorted(
-        groups.items(), key=lambda item: (sorted(item[0][0]), item[0][1]))]
-    files = sorted({p for paths in groups.values() for p in paths})
+    parts = []
+    for n, ((present, hive, is_remote), infos) in enumerate(sorted(
+            groups.items(), key=lambda item: (sorted(item[0][0]), item[0][1], item[0][2]))):
+        if is_remote:
+            reader = _remote_reader(con, f"_remote_frames_{n}", infos, hive)
+        else:
+            paths = [Path(i.path) for i in infos]
+            reader = f"read_parquet({_file_list(paths)}, hive_partitioning = {'true' if hive else 'false'})"
+        parts.append(_frames_group_sql(reader, present, hive))
+    files = sorted({Path(i.path) for (_, _, is_remote), infos in groups.items() if not is_remote for i in infos})
     # Sessions filter files that hold several sessions; a file is read once, so keep only them.
     wanted = sorted({s.session_id for s in sessions})
     sql = " UNION ALL ".join(parts)
@@ -222,11 +264,20 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _read_manifest(where: Path | str) -> dict[str, Any]:
+    if isinstance(where, str) and remote.is_remote(where):
+        manifest = json.loads(remote.read_bytes(remote.split(where)))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("session_id"), str):
+            raise ValueError(f"{where} is not an arbkit session manifest")
+        return manifest
+    return mf.read_manifest(Path(where))
+
+
 def _manifest_row(session: SessionFiles) -> dict[str, Any] | None:
     if session.manifest is None:
         return None
     try:
-        manifest = mf.read_manifest(session.manifest)
+        manifest = _read_manifest(session.manifest)
     except (OSError, ValueError) as exc:
         raise RecordingError(f"cannot read manifest {session.manifest}: {exc}") from None
     config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
@@ -331,7 +382,7 @@ def register_sources(
     directory; return the files it reads."""
     sources = Sources(sessions=resolve(recording) if recording is not None else [], runs=normalize_runs(runs))
     con.execute("CREATE SCHEMA src")
-    frames_sql, sources.frame_files = _frames_sql(sources.sessions)
+    frames_sql, sources.frame_files = _frames_sql(con, sources.sessions)
     con.execute(f"CREATE VIEW src.frames AS {frames_sql}")
     con.register("_manifests", _manifests_table(sources.sessions))
     con.execute("CREATE VIEW src.manifests AS SELECT * FROM _manifests")

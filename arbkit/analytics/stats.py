@@ -52,26 +52,29 @@ def _without(row: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
 
 
-# Views the document reads through several others: each is computed once, into a temporary
-# table of the same name, which DuckDB resolves before the view (temp comes first in the search
-# path). They are small (a row per session, connection, venue), the frames they read are not.
-_COMPUTE_ONCE: dict[str, tuple[str, ...]] = {
-    "sessions": (),
-    "connections": ("bytes_in",),  # payload lengths of every frame: a pass of its own
-    "venue_summary": (),
-}
+# Views read several times (by the document through others, then by the report on the same
+# connection), each computed once into a temporary table of the same name, which DuckDB resolves
+# before the view (temp comes first in the search path). In dependency order. They are small (a
+# row per session, connection, block of a book, gap, stall, minute or venue), the frames they
+# read are not.
+COMPUTE_ONCE: tuple[str, ...] = (
+    "sessions", "connections", "book_gaps", "seq_gaps", "stalls", "message_rates", "venue_summary",
+)
+
+
+def compute_once(con: duckdb.DuckDBPyConnection, views: tuple[str, ...] = COMPUTE_ONCE) -> None:
+    """Keep `views` (in dependency order) as temporary tables on `con`, a connection made by `connect`."""
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    for view in views:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{view}" AS SELECT * FROM "{database}".main."{view}"')
 
 
 def stats_document(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Build the stats document from a connection made by `connect`.
 
-    The summary views it reads several times are kept as temporary tables on `con`.
+    The views it reads several times are kept as temporary tables on `con` (`compute_once`).
     """
-    (database,) = con.execute("SELECT current_database()").fetchone()
-    for view, unused in _COMPUTE_ONCE.items():
-        # Columns the document never reads are left out so their inputs are never read.
-        columns = f"* REPLACE ({', '.join(f'NULL AS {c}' for c in unused)})" if unused else "*"
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{view}" AS SELECT {columns} FROM "{database}".main."{view}"')
+    compute_once(con)
     summary = _rows(con, "SELECT * FROM recording_summary")[0]
     venues = {row["venue"]: _without(row, "venue")
               for row in _rows(con, "SELECT * FROM venue_summary ORDER BY venue")}

@@ -391,7 +391,7 @@ def _latency(ctx: Context) -> list[Block]:
     if summary.height == 0:
         return [Note("No recorded frame carries the venue's own timestamp, so feed latency cannot be measured.",
                      "empty")]
-    quantiles = ctx.rows("SELECT * FROM report_feed_latency_quantiles ORDER BY venue, percentile")
+    quantiles = ctx.rows("SELECT * FROM feed_latency_quantiles ORDER BY venue, percentile")
     fig = fg.quantile_curve(quantiles, "latency_ms", "feed latency (ms)")
     return [
         Figure("Feed latency distribution", fg.to_svg(fig, "Feed latency percentiles per venue"),

@@ -12,6 +12,10 @@
 - `condition_id`: Polymarket `market` (the condition id of the market the tokens belong to), top
   level or across the elements of an array, only when the frame names exactly one; null for
   Kalshi. Files sealed before it existed lack the column (readers see nulls).
+- `sid`: Kalshi top-level `sid`, the subscription a frame belongs to (sequence numbers count
+  per sid); null for Polymarket.
+- `payload_bytes`: the payload's length in bytes, every row. Files sealed before `sid` and
+  `payload_bytes` existed lack them (analytics compute them from the payload).
 
 Replay never reads these columns; a value that does not fit becomes null rather than an error.
 The common shapes are decoded by typed msgspec structs that skip every other field (about twice
@@ -26,6 +30,7 @@ from typing import Annotated
 import msgspec
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from arbkit.store.schema import FRAMES_SCHEMA, SEALED_SCHEMA
 
@@ -34,8 +39,8 @@ _I64_MAX = 2**63 - 1
 # First bytes that can start a JSON object or array (with leading whitespace).
 _JSON_START = frozenset(b"{[ \t\r\n")
 
-_Row = tuple[str | None, str | None, int | None, int | None, str | None]
-_NULLS: _Row = (None, None, None, None, None)
+_Row = tuple[str | None, str | None, int | None, int | None, str | None, int | None]
+_NULLS: _Row = (None, None, None, None, None, None)
 
 
 def _int64(value: object) -> int | None:
@@ -70,7 +75,7 @@ def _kalshi(obj: dict, kind: str) -> _Row:
         ts = _int64(msg.get("ts_ms"))
     if ts is None:
         ts = _int64(obj.get("sending_ts_ms"))
-    return msg_type, market, _int64(obj.get("seq")), ts, None
+    return msg_type, market, _int64(obj.get("seq")), ts, None, _int64(obj.get("sid"))
 
 
 def _poly_assets(obj: dict, assets: set) -> None:
@@ -100,7 +105,7 @@ def _polymarket(obj: dict, kind: str) -> _Row:
     condition = obj.get("market")
     return msg_type, market, None, _ts_int(obj.get("timestamp")), (
         condition if type(condition) is str else None
-    )
+    ), None
 
 
 def _polymarket_array(items: list) -> _Row:
@@ -116,15 +121,15 @@ def _polymarket_array(items: list) -> _Row:
             ts = _ts_int(item.get("timestamp"))
             if ts is not None and (latest is None or ts > latest):
                 latest = ts
-    return "array", _one(assets), None, latest, _one(conditions)
+    return "array", _one(assets), None, latest, _one(conditions), None
 
 
 def _one(values: set[str]) -> str | None:
     return values.pop() if len(values) == 1 else None
 
 
-_TEXT: _Row = ("text", None, None, None, None)
-_KALSHI_ARRAY: _Row = ("array", None, None, None, None)
+_TEXT: _Row = ("text", None, None, None, None, None)
+_KALSHI_ARRAY: _Row = ("array", None, None, None, None, None)
 
 
 _Int64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=_I64_MAX)]
@@ -138,6 +143,7 @@ class _KalshiMsg(msgspec.Struct, gc=False):
 class _KalshiFrame(msgspec.Struct, gc=False):
     type: str | None = None
     cmd: str | None = None
+    sid: _Int64 | None = None
     seq: _Int64 | None = None
     sending_ts_ms: _Int64 | None = None
     msg: _KalshiMsg | None = None
@@ -168,9 +174,10 @@ def _kalshi_fast(frame: _KalshiFrame, kind: str) -> _Row:
         msg_type = frame.cmd
     msg = frame.msg
     if msg is None:
-        return msg_type, None, frame.seq, frame.sending_ts_ms, None
+        return msg_type, None, frame.seq, frame.sending_ts_ms, None, frame.sid
     ts = msg.ts_ms
-    return msg_type, msg.market_ticker, frame.seq, frame.sending_ts_ms if ts is None else ts, None
+    return (msg_type, msg.market_ticker, frame.seq, frame.sending_ts_ms if ts is None else ts, None,
+            frame.sid)
 
 
 def _poly_event_assets(event: _PolyEvent, assets: set) -> None:
@@ -191,7 +198,7 @@ def _poly_fast(event: _PolyEvent, kind: str) -> _Row:
         assets: set[str] = set()
         _poly_event_assets(event, assets)
         market = assets.pop() if len(assets) == 1 else None
-    return msg_type, market, None, _ts_int(event.timestamp), event.market
+    return msg_type, market, None, _ts_int(event.timestamp), event.market, None
 
 
 def _poly_array_fast(events: list[_PolyEvent]) -> _Row:
@@ -205,11 +212,11 @@ def _poly_array_fast(events: list[_PolyEvent]) -> _Row:
         ts = _ts_int(event.timestamp)
         if ts is not None and (latest is None or ts > latest):
             latest = ts
-    return "array", _one(assets), None, latest, _one(conditions)
+    return "array", _one(assets), None, latest, _one(conditions), None
 
 
 def derive_row(venue: str, kind: str, payload: bytes) -> _Row:
-    """Return `(msg_type, market, venue_seq, venue_ts_ms, condition_id)` for one frame."""
+    """Return `(msg_type, market, venue_seq, venue_ts_ms, condition_id, sid)` for one frame."""
     if kind != "in" and kind != "out":
         return _NULLS
     if payload:
@@ -247,19 +254,22 @@ def _derive_generic(venue: str, kind: str, payload: bytes) -> _Row:
 def derive_columns(
     venues: Sequence[str], kinds: Sequence[str], payloads: Sequence[bytes]
 ) -> list[pa.Array]:
-    """Compute the derived columns for parallel lists of venue, kind and payload."""
+    """Compute the columns parsed from the payload (all derived columns but `payload_bytes`)
+    for parallel lists of venue, kind and payload."""
     msg_type: list[str | None] = []
     market: list[str | None] = []
     venue_seq: list[int | None] = []
     venue_ts: list[int | None] = []
     condition: list[str | None] = []
+    sid: list[int | None] = []
     # One append per column beats zip(*rows): transposing a long list of tuples is slow.
-    add_type, add_market, add_seq, add_ts, add_condition = (
+    add_type, add_market, add_seq, add_ts, add_condition, add_sid = (
         msg_type.append,
         market.append,
         venue_seq.append,
         venue_ts.append,
         condition.append,
+        sid.append,
     )
     for venue, kind, payload in zip(venues, kinds, payloads):
         row = derive_row(venue, kind, payload)
@@ -268,12 +278,14 @@ def derive_columns(
         add_seq(row[2])
         add_ts(row[3])
         add_condition(row[4])
+        add_sid(row[5])
     return [
         pa.array(msg_type, pa.string()),
         pa.array(market, pa.string()),
         pa.array(venue_seq, pa.int64()),
         pa.array(venue_ts, pa.int64()),
         pa.array(condition, pa.string()),
+        pa.array(sid, pa.int64()),
     ]
 
 
@@ -284,5 +296,6 @@ def derive_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         batch.column("kind").to_pylist(),
         batch.column("payload").to_pylist(),
     )
+    payload = batch.column("payload")
     columns = [batch.column(name) for name in FRAMES_SCHEMA.names]
-    return pa.RecordBatch.from_arrays(columns + derived, schema=SEALED_SCHEMA)
+    return pa.RecordBatch.from_arrays(columns + derived + [pc.binary_length(payload)], schema=SEALED_SCHEMA)

@@ -63,13 +63,14 @@ class FileInfo:
 
 @dataclass
 class SessionFiles:
-    """One session of a resolved recording: its id, start time and Parquet files; `source` is a
-    path naming this session alone, when it has a manifest to be named by."""
+    """One session of a resolved recording: its id, start time and Parquet files; `manifest` its
+    manifest file (an `s3://` URL on object storage), if it has one; `source` is a path naming
+    this session alone, when it has a manifest to be named by."""
 
     session_id: str
     start_ns: int
     files: list[FileInfo]
-    manifest: Path | None = None
+    manifest: Path | str | None = None
     source: str | None = None
 
     @property
@@ -328,8 +329,11 @@ def _resolve_remote(url: str) -> list[SessionFiles]:
         start = found[1].get("start_ns") if found is not None else None
         if not isinstance(start, int):
             start = _first_recv(session_files)
-        source = f"{remote.SCHEME}{found[0]}/{session_id}" if found is not None else None
-        sessions.append(SessionFiles(session_id, start, session_files, None, source))
+        source = manifest = None
+        if found is not None:
+            source = f"{remote.SCHEME}{found[0]}/{session_id}"
+            manifest = f"{remote.SCHEME}{found[0]}/{mf.SESSIONS_DIR}/{session_id}.json"
+        sessions.append(SessionFiles(session_id, start, session_files, manifest, source))
     sessions.sort(key=lambda s: (s.start_ns, s.session_id))
     return sessions
 

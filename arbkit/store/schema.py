@@ -33,6 +33,10 @@ DERIVED_FIELDS = [
     pa.field("venue_ts_ms", pa.int64()),
     # Polymarket condition id; added later, so older sealed files lack it (readers see nulls).
     pa.field("condition_id", pa.string()),
+    # Added later still (older sealed files lack them): the Kalshi subscription id a frame
+    # belongs to, and the payload's length, so analytics never read payloads for either.
+    pa.field("sid", pa.int64()),
+    pa.field("payload_bytes", pa.int32()),
 ]
 
 SEALED_SCHEMA = pa.schema(list(FRAMES_SCHEMA) + DERIVED_FIELDS)
@@ -41,7 +45,7 @@ FRAME_COLUMNS: tuple[str, ...] = tuple(FRAMES_SCHEMA.names)
 DERIVED_COLUMNS: tuple[str, ...] = tuple(f.name for f in DERIVED_FIELDS)
 
 # Low-cardinality strings: Parquet dictionary pages make them nearly free on disk.
-DICTIONARY_COLUMNS = ["session_id", "venue", "kind", "msg_type", "market", "condition_id"]
+DICTIONARY_COLUMNS = ["session_id", "venue", "kind", "msg_type", "market", "condition_id", "sid"]
 # Monotonic integers compress far better as deltas than as plain or dictionary pages.
 DELTA_COLUMNS = ["ingest_seq", "recv_ns", "mono_ns", "venue_seq", "venue_ts_ms"]
 

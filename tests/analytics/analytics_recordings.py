@@ -86,10 +86,11 @@ class Rows:
                  "timestamp": str(T0_MS + int(t_ms) - latency_ms)}
         self.add(t_ms, POLYMARKET, conn, "in", orjson.dumps(event))
 
-    def batch(self, session_id: str = SESSION) -> pa.RecordBatch:
-        """The rows as one FRAMES_SCHEMA batch (mono_ns = recv_ns - T0)."""
+    def batch(self, session_id: str = SESSION, seq_step: int = 1) -> pa.RecordBatch:
+        """The rows as one FRAMES_SCHEMA batch (mono_ns = recv_ns - T0; ingest_seq counts up by
+        `seq_step`)."""
         return pa.RecordBatch.from_pylist([
-            {"session_id": session_id, "ingest_seq": i, "recv_ns": t, "mono_ns": t - T0, "venue": venue,
+            {"session_id": session_id, "ingest_seq": i * seq_step, "recv_ns": t, "mono_ns": t - T0, "venue": venue,
              "conn_id": conn, "kind": kind, "payload": payload}
             for i, (t, venue, conn, kind, payload) in enumerate(self.rows)
         ], schema=FRAMES_SCHEMA)
@@ -129,9 +130,10 @@ CONFIG = {"pairs": [{"name": "Analytics test pair", "kalshi_ticker": TICKER}],
           "recorder": {"stale_after_s": 1.0}}
 
 
-def write_sealed(root: Path, rows: Rows, session_id: str = SESSION, config: dict | None = None) -> Path:
+def write_sealed(root: Path, rows: Rows, session_id: str = SESSION, config: dict | None = None,
+                 seq_step: int = 1) -> Path:
     """Write `rows` as a complete session (sealed files with derived columns, a manifest)."""
-    write_session(root, [rows.batch(session_id)], config=CONFIG if config is None else config,
+    write_session(root, [rows.batch(session_id, seq_step)], config=CONFIG if config is None else config,
                   session_id=session_id, start_ns=T0)
     return root
 

@@ -48,6 +48,8 @@ SHAPES = [
     ("kalshi", "in", b'[1,2]'),
     ("kalshi", "in", b'{"type":"orderbook_delta","sid":1,"seq":'),
     ("kalshi", "in", b'{"type":"orderbook_delta","seq":"3"}'),
+    ("kalshi", "in", b'{"type":"orderbook_delta","sid":99999999999999999999,"seq":3}'),
+    ("kalshi", "in", b'{"type":"orderbook_delta","sid":"4","seq":3,"msg":{"sid":5}}'),
     ("polymarket", "in", orjson.dumps({"event_type": "book", "asset_id": YES, "market": CONDITION, "timestamp": "123"})),
     ("polymarket", "in", orjson.dumps({"event_type": "price_change", "market": CONDITION, "timestamp": "99",
                                        "price_changes": [{"asset_id": YES}, {"asset_id": NO}]})),
@@ -75,14 +77,15 @@ def test_derived_columns_computed_in_sql_equal_the_stores_for_files_without_them
     con = connect(write_bare(tmp_path, r))
     try:
         got = con.execute(
-            "SELECT msg_type, market, venue_seq, venue_ts_ms, condition_id FROM frames ORDER BY ingest_seq"
+            "SELECT msg_type, market, venue_seq, venue_ts_ms, condition_id, sid, bytes FROM frames ORDER BY ingest_seq"
         ).fetchall()
     finally:
         con.close()
 
-    assert got == [derive_row(venue, kind, payload) for venue, kind, payload in SHAPES]
-    conditions = [row[-1] for row in got]
-    assert conditions == [None] * 8 + [CONDITION] * 4 + [None] * 10
+    assert got == [(*derive_row(venue, kind, payload), len(payload)) for venue, kind, payload in SHAPES]
+    conditions = [row[4] for row in got]
+    assert conditions == [None] * 10 + [CONDITION] * 4 + [None] * 10
+    assert [row[5] for row in got] == [7, 7] + [None] * 22
 
 
 def test_a_condition_id_column_in_the_files_is_used_as_it_is(tmp_path):

@@ -167,6 +167,21 @@ def test_venue_staleness_pools_every_book_of_the_venue(con):
     assert got[KALSHI]["max_ms"] == 60_140.0
 
 
+def test_gaps_are_the_same_when_updates_are_far_apart_in_ingest_seq(con, tmp_path):
+    # book_gaps lists receive times per block of ingest_seq; 40,000 apart, most consecutive
+    # updates of a book sit in different blocks.
+    spread = connect(write_sealed(tmp_path / "recordings", hand_rows(), seq_step=40_000))
+    try:
+        for view in ("book_staleness", "venue_staleness", "seq_gaps"):
+            columns = "* EXCLUDE (ingest_seq)" if view == "seq_gaps" else "*"
+            sql = f"SELECT {columns} FROM {view} ORDER BY ALL"
+            assert rows(spread, sql) == rows(con, sql), view
+        (split,) = spread.execute("SELECT count(*) > 2 * count(DISTINCT (venue, market)) FROM book_gaps").fetchone()
+        assert split
+    finally:
+        spread.close()
+
+
 def test_a_kalshi_seq_gap_is_one_row_and_a_new_connection_snapshot_is_none(con):
     got = rows(con, "SELECT session_id, venue, conn_id, sid, expected_seq, got_seq, recv_ns FROM seq_gaps")
 

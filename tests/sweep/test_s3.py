@@ -3,6 +3,7 @@ replay and sweep read it through pyarrow's S3 filesystem and equal the local ans
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -111,3 +112,52 @@ def test_a_missing_s3_recording_is_one_line(tmp_path, two_sessions, s3_copy):
                                       str(two_sessions.config_path), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert result.output == f"Error: recording not found: {s3_copy}-missing\n"
+
+
+def _ok(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+QUERIES = (
+    "SELECT venue, count(*) AS frames, sum(bytes) AS bytes, count(DISTINCT date) AS dates FROM frames GROUP BY venue ORDER BY venue",
+    "SELECT session_id, status, host, pairs FROM sessions ORDER BY session_id",
+    "SELECT venue, market, updates, p50_ms, max_ms FROM book_staleness ORDER BY venue, market",
+    "SELECT * FROM seq_gaps ORDER BY session_id, ingest_seq",
+)
+
+
+def test_stats_and_query_on_s3_equal_the_local_copy(two_sessions, s3_copy):
+    local = str(two_sessions.root)
+    doc = json.loads(_ok("stats", s3_copy, "--format", "json"))
+
+    assert doc == json.loads(_ok("stats", local, "--format", "json"))
+    # Read from the manifests on the server, not just from the frames.
+    assert (doc["recording"]["sessions"], doc["recording"]["sessions_without_manifest"]) == (2, 0)
+    assert doc["recording"]["frames"] == 2 * 12_000
+    for sql in QUERIES:
+        assert _ok("query", s3_copy, sql, "--format", "json") == _ok("query", local, sql, "--format", "json"), sql
+    assert json.loads(_ok("query", s3_copy, QUERIES[0], "--format", "json"))[0]["frames"] > 0
+
+
+def test_query_on_s3_stays_read_only(tmp_path, two_sessions, s3_copy):
+    local_file = sorted(two_sessions.root.rglob("*.parquet"))[0]
+    for sql in (f"SELECT * FROM read_parquet('{local_file}')", "SELECT * FROM read_text('/etc/hostname')",
+                "SELECT * FROM read_parquet('s3://bench/rec/frames/*/*/*.parquet')",
+                f"COPY (SELECT 1) TO '{tmp_path}/x.csv'", "CREATE TABLE t AS SELECT 1"):
+        result = CliRunner().invoke(cli, ["query", s3_copy, sql])
+        assert result.exit_code == 2, (sql, result.output)
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_renders_from_s3_with_the_local_headline_numbers(tmp_path, two_sessions, s3_copy):
+    out = tmp_path / "s3.html"
+    assert _ok("report", s3_copy, "-o", str(out)).strip() == str(out)
+    html = out.read_text(encoding="utf-8")
+    doc = json.loads(_ok("stats", str(two_sessions.root), "--format", "json"))
+
+    assert f'data-stat="recording.frames" data-value="{doc["recording"]["frames"]}"' in html
+    assert "Recording health" in html and "<svg" in html
+    assert SECRET not in html and KEY_ID not in html

@@ -7,8 +7,8 @@
 -- thing a recording query can do. A price_change names one condition, and a binary condition
 -- has two tokens, so the assets are looked up by condition from the frames that name an asset
 -- with its condition (single-asset `book` events and the batches of the initial dump, few
--- frames); only a frame whose condition is not known with two tokens that way, and every
--- batch, is parsed.
+-- frames). Only the frames whose condition is not known with two tokens that way, and every
+-- batch, are parsed: they are picked by key first, so no other frame's payload is read.
 WITH single AS (
     SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, market, snapshot
     FROM book_frames WHERE market IS NOT NULL
@@ -32,16 +32,25 @@ tokens AS (
     HAVING count(DISTINCT asset) >= 2
 ),
 several AS (
-    SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, snapshot, condition, payload
+    SELECT session_id, venue, conn_id, ingest_seq, recv_ns, msg_type, snapshot, condition
     FROM book_frames WHERE market IS NULL AND venue = 'polymarket'
 ),
-expanded AS (
-    SELECT s.session_id, s.venue, s.conn_id, s.ingest_seq, s.recv_ns, s.msg_type,
-           unnest(CASE WHEN s.msg_type <> 'array' AND t.assets IS NOT NULL THEN t.assets
-                       ELSE list_distinct(regexp_extract_all(try(decode(s.payload)),
-                                                             '"asset_id"\s*:\s*"([^"]+)"', 1))
-                  END) AS market,
+known AS (
+    SELECT s.session_id, s.venue, s.conn_id, s.ingest_seq, s.recv_ns, s.msg_type, unnest(t.assets) AS market,
            s.snapshot
-    FROM several s LEFT JOIN tokens t USING (condition)
+    FROM several s JOIN tokens t USING (condition)
+    WHERE s.msg_type <> 'array'
+),
+unknown AS (
+    SELECT session_id, ingest_seq FROM several
+    WHERE msg_type = 'array' OR condition IS NULL OR condition NOT IN (SELECT condition FROM tokens)
+),
+parsed AS (
+    SELECT b.session_id, b.venue, b.conn_id, b.ingest_seq, b.recv_ns, b.msg_type,
+           unnest(list_distinct(regexp_extract_all(try(decode(b.payload)), '"asset_id"\s*:\s*"([^"]+)"', 1)))
+               AS market,
+           b.snapshot
+    FROM book_frames b JOIN unknown u USING (session_id, ingest_seq)
+    WHERE b.venue = 'polymarket' AND b.market IS NULL
 )
-SELECT * FROM single UNION ALL SELECT * FROM expanded
+SELECT * FROM single UNION ALL SELECT * FROM known UNION ALL SELECT * FROM parsed

@@ -4,9 +4,10 @@
 -- else the session's `recorder.stale_after_s`, else that setting's default. `from_ns`/`to_ns`
 -- in ns, `duration_ms` in ms; `ended_by` is `data` or `close`.
 --
--- Points are first grouped into buckets one threshold wide: a gap inside a bucket is shorter
--- than the threshold, so every stall lies between consecutive non-empty buckets (the last
--- point of one, the first of the next), and the window runs over buckets, not frames.
+-- Points are first grouped into buckets as wide as the smallest session's threshold: a gap
+-- inside a bucket is shorter than any threshold, so every stall lies between consecutive
+-- non-empty buckets (the last point of one, the first of the next), and the window runs over
+-- buckets, not frames. One width for all keeps the per-session threshold off the frame rows.
 WITH threshold AS (
     SELECT s.session_id, coalesce(p.stall_s, s.stale_after_s) AS threshold_s,
            CAST(ceil(coalesce(p.stall_s, s.stale_after_s) * 1e9) AS BIGINT) AS width_ns
@@ -19,11 +20,12 @@ points AS (
     UNION ALL
     SELECT session_id, venue, conn_id, close_ns, 2 FROM connections WHERE close_ns IS NOT NULL
 ),
+width AS (SELECT min(width_ns) AS ns FROM threshold),
 buckets AS (
-    SELECT p.session_id, p.venue, p.conn_id, p.recv_ns // t.width_ns AS bucket,
+    SELECT p.session_id, p.venue, p.conn_id, p.recv_ns // w.ns AS bucket,
            min(p.recv_ns) AS first_ns, max(p.recv_ns) AS last_ns,
            arg_min(p.what, p.recv_ns) AS first_what
-    FROM points p JOIN threshold t USING (session_id)
+    FROM points p CROSS JOIN width w
     GROUP BY ALL
 ),
 stepped AS (

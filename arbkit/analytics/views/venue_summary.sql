@@ -21,9 +21,9 @@ rate AS (
     FROM (SELECT venue, minute, sum(frames) AS frames FROM message_rates GROUP BY ALL) GROUP BY ALL
 ),
 lat AS (
-    SELECT venue, quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
-           quantile_cont(latency_ms, 0.99) AS latency_p99_ms
-    FROM feed_latency GROUP BY ALL
+    -- Two quantiles cost a fifth of the 101 of `feed_latency_quantiles` (what the report draws).
+    SELECT venue, q[1] AS latency_p50_ms, q[2] AS latency_p99_ms
+    FROM (SELECT venue, quantile_cont(latency_ms, [0.5, 0.99]) AS q FROM feed_latency GROUP BY ALL)
 )
 SELECT f.venue, f.frames, f.bytes, f.frames_in,
        coalesce(cov.connections, 0) AS connections,
