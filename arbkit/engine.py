@@ -143,9 +143,9 @@ class _BookStats:
     def add_range(self, first: int, step: int, count: int) -> None:
         """Add the samples first, first + step, ... (count of them) without a loop over them."""
         last = first + (count - 1) * step
+        samples = self.samples
         if count == 1 or count == 2:
             # Books updated more often than the grid leave runs of a sample or two: add them as is.
-            samples = self.samples
             samples[_bucket(first)] += 1
             if count == 2:
                 samples[_bucket(last)] += 1
@@ -153,13 +153,14 @@ class _BookStats:
             if last > self.max_sample:
                 self.max_sample = last
             return
-
-        def below(x: int) -> int:  # how many of the samples are < x
-            return min(count, max(0, -((first - x) // step)))
-
+        # How many of the samples lie below each bucket's upper end: none below the first's.
+        below = 0
         for bucket in range(_bucket(first), _bucket(last) + 1):
-            inside = below(_bucket_low(bucket + 1)) - below(_bucket_low(bucket))
-            self.samples[bucket] += inside
+            upto = -((first - _bucket_low(bucket + 1)) // step)
+            if upto > count:
+                upto = count
+            samples[bucket] += upto - below
+            below = upto
         self.count += count
         self.max_sample = max(self.max_sample, last)
 

@@ -27,10 +27,13 @@ are cumulative, so each part of the split is the difference between two of them:
 Targets (issue 15): replay >= 0.5 x the bare loop compiled, >= 0.3 x pure Python; peak RSS
 <= 300 MB. The workers run a copy of the installed arbkit taken at the start (so editing the
 checkout meanwhile changes nothing measured); --pure copies it without its compiled extensions,
-as ARBKIT_PURE_PYTHON=1 installs it. --json writes the figures for comparison.
+as ARBKIT_PURE_PYTHON=1 installs it. --baseline measures another such copy (say, of the code
+before a change) in turn with this one, so both see the same machine: on a shared machine that
+is the fair before/after. --json writes the figures.
 
     .venv/bin/python benchmarks/replay.py [--shape NAME ...] [--frames N] [--repeat R] [--pure]
-                                          [--rss-check] [--json FILE] [--workdir DIR] [--cpu C]
+                                          [--rss-check] [--baseline DIR] [--json FILE]
+                                          [--workdir DIR] [--cpu C]
 """
 
 from __future__ import annotations
@@ -272,23 +275,26 @@ class Stage:
     rss_mb: float = 0.0
 
 
-def measure(stage: str, rec: Path, args: argparse.Namespace, build: str, copy: Path,
-            repeat: int) -> Stage:
-    """Run a stage in `repeat` fresh worker processes; keep the best times."""
-    # -P keeps the script's directory off sys.path; PYTHONPATH puts the copy before the install.
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    command = [sys.executable, "-P", __file__, "--worker", stage, str(rec),
-               str(args.workdir / f"run-{stage}")]
-    best = Stage()
+def measure(stage: str, rec: Path, args: argparse.Namespace, build: str,
+            copies: dict[str, Path], repeat: int) -> dict[str, Stage]:
+    """Run a stage in `repeat` fresh worker processes per copy of arbkit, the copies taking turns
+    (so that they see the same machine); keep each copy's best times."""
+    best = {label: Stage() for label in copies}
     for _ in range(repeat):
-        done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-        result = json.loads(done.stdout.splitlines()[-1])
-        if result["build"] != build:
-            raise SystemExit(f"worker ran the {result['build']} build, expected {build}")
-        best.rows = result["rows"]
-        best.cpu = min(best.cpu, result["cpu"])
-        best.wall = min(best.wall, result["wall"])
-        best.rss_mb = max(best.rss_mb, result["rss_mb"])
+        for label, copy in copies.items():
+            # -P keeps the script's directory off sys.path; PYTHONPATH puts the copy first.
+            env = {**os.environ, "PYTHONPATH": str(copy)}
+            command = [sys.executable, "-P", __file__, "--worker", stage, str(rec),
+                       str(args.workdir / f"run-{stage}")]
+            done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+            result = json.loads(done.stdout.splitlines()[-1])
+            if result["build"] != build:
+                raise SystemExit(f"{copy} ran the {result['build']} build, expected {build}")
+            figures = best[label]
+            figures.rows = result["rows"]
+            figures.cpu = min(figures.cpu, result["cpu"])
+            figures.wall = min(figures.wall, result["wall"])
+            figures.rss_mb = max(figures.rss_mb, result["rss_mb"])
     return best
 
 
@@ -352,6 +358,9 @@ def main() -> None:
     parser.add_argument("--rss-check", action="store_true",
                         help="Also replay a fifth of the rows, to show peak RSS is flat in length.")
     parser.add_argument("--json", type=Path, help="Write the figures here.")
+    parser.add_argument("--baseline", type=Path,
+                        help="A copy of another arbkit build (a build-* folder this script left in a "
+                             "workdir) to measure in turn with this one, for a before/after table.")
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "arbkit-bench-replay")
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)),
@@ -365,31 +374,38 @@ def main() -> None:
     recordings = {s: recording(args.workdir, s, n, args.seed) for s, n in sizes.items()}
     small = {s: recording(args.workdir, s, n // 5, args.seed) for s, n in sizes.items()} if args.rss_check else {}
     build = "pure" if args.pure else "compiled"
-    copy = package_copy(args.workdir, args.pure)
+    copies = {"now": package_copy(args.workdir, args.pure)}
+    if args.baseline is not None:
+        copies["baseline"] = args.baseline.resolve()
     os.sched_setaffinity(0, {args.cpu})
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"replay benchmark ({build}): best of {args.repeat}, pinned to CPU {args.cpu} of "
           f"{os.cpu_count()}, load average {load}")
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, dict[str, dict[str, Any]]] = {label: {} for label in copies}
     for shape in shapes:
         rec = recordings[shape]
-        stages = {stage: measure(stage, rec, args, build, copy, args.repeat) for stage in STAGES}
+        stages = {stage: measure(stage, rec, args, build, copies, args.repeat) for stage in STAGES}
         small_rss = None
         if shape in small:
-            measured = measure("replay", small[shape], args, build, copy, 1)
-            small_rss = (measured.rows, measured.rss_mb)
-        results[shape] = report_shape(shape, rec, stages, build, small_rss)
+            measured = measure("replay", small[shape], args, build, {"now": copies["now"]}, 1)
+            small_rss = (measured["now"].rows, measured["now"].rss_mb)
+        for label in copies:
+            print(f"\n[{label}: {copies[label]}]", end="")
+            figures = {stage: stages[stage][label] for stage in STAGES}
+            results[label][shape] = report_shape(shape, rec, figures, build,
+                                                 small_rss if label == "now" else None)
         if shape == "sandbox" and not args.pure:
             # Issue 5's end-to-end figure: the CLI, start-up to exit, >= 250k frames/s of CPU.
-            cli = time_cli(rec, args.workdir / "run-cli", copy, args.repeat)
-            rows = stages["replay"].rows
+            cli = time_cli(rec, args.workdir / "run-cli", copies["now"], args.repeat)
+            rows = stages["replay"]["now"].rows
             print(f"  arbkit replay end to end {rows / cli.cpu:,.0f} frames/s (cpu; target "
                   f"{TARGET_E2E_RATE:,}), peak RSS {cli.rss_mb:.0f} MB")
-    table(results, build)
+    for label in copies:
+        table(results[label], f"{build} ({label})")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end: {load}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"build": build, "load": load, "shapes": results}, indent=1))
+        args.json.write_text(json.dumps({"build": build, "load": load, "results": results}, indent=1))
 
 
 if __name__ == "__main__":
