@@ -69,21 +69,25 @@ SHAPES: dict[str, Shape] = {
 }
 
 
-def _kalshi_price(ticks: int) -> str:
+def kalshi_price(ticks: int) -> str:
+    """A Kalshi `*_dollars` price string ("0.4700") for price ticks."""
     return f"0.{ticks:04d}"
 
 
-def _kalshi_count(hundredths: int) -> str:
+def kalshi_count(hundredths: int) -> str:
+    """A Kalshi `*_fp` count string ("-25.00") for hundredths of a contract."""
     sign = "-" if hundredths < 0 else ""
     h = abs(hundredths)
     return f"{sign}{h // 100}.{h % 100:02d}"
 
 
-def _poly_price(ticks: int) -> str:
+def poly_price(ticks: int) -> str:
+    """A Polymarket price string on the one-cent grid ("0.47")."""
     return f"0.{ticks // CENT:02d}"
 
 
-def _poly_size(hundredths: int) -> str:
+def poly_size(hundredths: int) -> str:
+    """A Polymarket size string ("1300.5") for hundredths of a contract."""
     whole, frac = divmod(hundredths, 100)
     return str(whole) if not frac else f"{whole}.{frac:02d}".rstrip("0")
 
@@ -265,18 +269,18 @@ class _Stream:
         book = pair.kalshi
         msg: dict = {"market_ticker": pair.ticker}
         if book.bids:
-            msg["yes_dollars_fp"] = [[_kalshi_price(p), _kalshi_count(s)] for p, s in sorted(book.bids.items())]
+            msg["yes_dollars_fp"] = [[kalshi_price(p), kalshi_count(s)] for p, s in sorted(book.bids.items())]
         if book.asks:
             # NO bids at 1 - p are the YES asks; both ladders ascend, best last.
-            msg["no_dollars_fp"] = [[_kalshi_price(ONE - p), _kalshi_count(s)]
+            msg["no_dollars_fp"] = [[kalshi_price(ONE - p), kalshi_count(s)]
                                     for p, s in sorted(book.asks.items(), reverse=True)]
         return self._kalshi_envelope("orderbook_snapshot", msg)
 
     def _kalshi_delta(self, pair: _Pair, side: int, price: int, old: int, new: int
                       ) -> tuple[int, str, str, bytes]:
         wire_price, wire_side = (price, "yes") if side == BID else (ONE - price, "no")
-        msg = {"market_ticker": pair.ticker, "price_dollars": _kalshi_price(wire_price),
-               "delta_fp": _kalshi_count(new - old), "side": wire_side,
+        msg = {"market_ticker": pair.ticker, "price_dollars": kalshi_price(wire_price),
+               "delta_fp": kalshi_count(new - old), "side": wire_side,
                "ts_ms": self.now_ns // 1_000_000}
         return self._kalshi_envelope("orderbook_delta", msg)
 
@@ -293,8 +297,8 @@ class _Stream:
             "asset_id": pair.yes if yes else pair.no,
             "market": pair.condition,
             # As the venue sends them: bids ascending and asks descending, best of each last.
-            "bids": [{"price": _poly_price(p), "size": _poly_size(s)} for p, s in sorted(bids)],
-            "asks": [{"price": _poly_price(p), "size": _poly_size(s)} for p, s in sorted(asks, reverse=True)],
+            "bids": [{"price": poly_price(p), "size": poly_size(s)} for p, s in sorted(bids)],
+            "asks": [{"price": poly_price(p), "size": poly_size(s)} for p, s in sorted(asks, reverse=True)],
             "timestamp": str(recv_ns // 1_000_000 - 3),
             "hash": f"{self.rng.getrandbits(160):040x}",
             "tick_size": "0.01",
@@ -310,14 +314,14 @@ class _Stream:
         order_hash = f"{self.rng.getrandbits(160):040x}"
         # One order moves both tokens: BUY p on YES is SELL 1 - p on NO, same size.
         changes = [
-            {"asset_id": pair.yes, "price": _poly_price(price), "size": _poly_size(new),
+            {"asset_id": pair.yes, "price": poly_price(price), "size": poly_size(new),
              "side": "BUY" if side == BID else "SELL", "hash": order_hash,
-             "best_bid": _poly_price(best_bid) if best_bid is not None else "0",
-             "best_ask": _poly_price(best_ask) if best_ask is not None else "1"},
-            {"asset_id": pair.no, "price": _poly_price(ONE - price), "size": _poly_size(new),
+             "best_bid": poly_price(best_bid) if best_bid is not None else "0",
+             "best_ask": poly_price(best_ask) if best_ask is not None else "1"},
+            {"asset_id": pair.no, "price": poly_price(ONE - price), "size": poly_size(new),
              "side": "SELL" if side == BID else "BUY", "hash": order_hash,
-             "best_bid": _poly_price(ONE - best_ask) if best_ask is not None else "0",
-             "best_ask": _poly_price(ONE - best_bid) if best_bid is not None else "1"},
+             "best_bid": poly_price(ONE - best_ask) if best_ask is not None else "0",
+             "best_ask": poly_price(ONE - best_bid) if best_bid is not None else "1"},
         ]
         payload = {"event_type": "price_change", "market": pair.condition,
                    "price_changes": changes, "timestamp": str(recv_ns // 1_000_000 - 3)}
