@@ -94,9 +94,22 @@ class _BookStats:
 
     Samples go into a log histogram with four buckets per octave (~19% wide), so the
     percentiles are within that of the sampled values; the maximum is exact for the samples.
+
+    Between two updates of the book its samples are one arithmetic run (grid point minus the
+    same last update), so a run is added once, when the book's last update is seen to change
+    (`note`) or when the figures are read (`settle`), not grid point by grid point.
     """
 
-    __slots__ = ("gaps", "invalid_reasons", "samples", "count", "max_sample")
+    __slots__ = (
+        "gaps",
+        "invalid_reasons",
+        "samples",
+        "count",
+        "max_sample",
+        "book",
+        "seen_ns",
+        "pending_from",
+    )
 
     def __init__(self) -> None:
         self.gaps = 0
@@ -104,17 +117,50 @@ class _BookStats:
         self.samples = [0] * _BUCKETS
         self.count = 0
         self.max_sample = 0
+        # The book, once it exists (a BookManager never replaces a Book).
+        self.book: Book | None = None
+        # The book's last update as of the pending run (None: no update, no samples yet), and
+        # the first grid point of that run, which reaches every grid point sampled since.
+        self.seen_ns: int | None = None
+        self.pending_from = 0
+
+    def note(self, last_update_ns: int | None, first: int, step: int) -> None:
+        """Before sampling the grid points from `first`: start a new run if the book's last
+        update changed, adding the run it ends."""
+        if last_update_ns != self.seen_ns:
+            self.settle(first, step)
+            self.seen_ns = last_update_ns
+            self.pending_from = first
+
+    def settle(self, upto: int, step: int) -> None:
+        """Add the pending run's samples at the grid points before `upto`."""
+        seen = self.seen_ns
+        start = self.pending_from
+        if seen is not None and start < upto:
+            self.add_range(start - seen, step, (upto - start) // step)
+            self.pending_from = upto
 
     def add_range(self, first: int, step: int, count: int) -> None:
         """Add the samples first, first + step, ... (count of them) without a loop over them."""
         last = first + (count - 1) * step
-
-        def below(x: int) -> int:  # how many of the samples are < x
-            return min(count, max(0, -((first - x) // step)))
-
+        samples = self.samples
+        if count == 1 or count == 2:
+            # Books updated more often than the grid leave runs of a sample or two: add them as is.
+            samples[_bucket(first)] += 1
+            if count == 2:
+                samples[_bucket(last)] += 1
+            self.count += count
+            if last > self.max_sample:
+                self.max_sample = last
+            return
+        # How many of the samples lie below each bucket's upper end: none below the first's.
+        below = 0
         for bucket in range(_bucket(first), _bucket(last) + 1):
-            inside = below(_bucket_low(bucket + 1)) - below(_bucket_low(bucket))
-            self.samples[bucket] += inside
+            upto = -((first - _bucket_low(bucket + 1)) // step)
+            if upto > count:
+                upto = count
+            samples[bucket] += upto - below
+            below = upto
         self.count += count
         self.max_sample = max(self.max_sample, last)
 
@@ -197,6 +243,7 @@ class Engine:
         }
         for venue in VENUES:
             self._health.setdefault(venue, {})
+        self._tracked = _tracked(self._health)
         interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         for venue_pairs in self._pair_index.values():
             for market, indices in venue_pairs.items():
@@ -393,18 +440,17 @@ class Engine:
         every grid point since the last frame sees the books as they are now.
         """
         step = STALENESS_SAMPLE_NS
-        upto = now_ns // step
-        if self._next_sample != _NOT_SAMPLED:
-            first = self._next_sample
-            count = upto - first // step + 1
-            for venue, stats_by_market in self._health.items():
-                for market, stats in stats_by_market.items():
-                    book = self.books.get(venue, market)
-                    if book is None or book.last_update_ns is None:
+        first = self._next_sample
+        if first != _NOT_SAMPLED:
+            for venue, market, stats in self._tracked:
+                book = stats.book
+                if book is None:
+                    book = stats.book = self.books.get(venue, market)
+                    if book is None:
                         continue
-                    # Engine time never steps back, so a book's last update predates `first`.
-                    stats.add_range(first - book.last_update_ns, step, count)
-        self._next_sample = (upto + 1) * step
+                # Engine time never steps back, so a book's last update predates `first`.
+                stats.note(book.last_update_ns, first, step)
+        self._next_sample = (now_ns // step + 1) * step
 
     def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:
         positions, pnl = self.portfolio.snapshot(now_ns, self.books)
@@ -594,12 +640,16 @@ class Engine:
             for market in stats_by_market:
                 stats_by_market[market] = _BookStats()
                 self._health_base[(venue, market)] = _counters(self.books.get(venue, market))
+        self._tracked = _tracked(self._health)
 
     def book_health(self) -> list[dict[str, Any]]:
         """One row per book of the configured pairs: updates, gaps, invalidations and their
         reasons, staleness percentiles sampled every 100 ms of engine time, and whether the
         book was valid when the data ended (before the recorder's own stop disconnects)."""
         rows = []
+        if self._next_sample != _NOT_SAMPLED:
+            for _, _, stats in self._tracked:
+                stats.settle(self._next_sample, STALENESS_SAMPLE_NS)
         for venue in sorted(self._health):
             for market in sorted(self._health[venue]):
                 stats = self._health[venue][market]
@@ -634,6 +684,14 @@ class Engine:
         return rows
 
 
+
+
+def _tracked(health: dict[str, dict[str, _BookStats]]) -> list[tuple[str, str, _BookStats]]:
+    return [
+        (venue, market, stats)
+        for venue, stats_by_market in health.items()
+        for market, stats in stats_by_market.items()
+    ]
 
 
 def _counters(book: Book | None) -> tuple[int, int, int, int]:

@@ -26,6 +26,7 @@ import orjson
 
 from arbkit.core.book import BookManager
 from arbkit.core.events import ASK, BID, KALSHI, POLYMARKET
+from arbkit.sandbox.workloads import kalshi_count, kalshi_price, poly_price, poly_size
 from arbkit.venues.kalshi.decode import KalshiDecoder
 from arbkit.venues.polymarket.decode import PolymarketDecoder
 
@@ -96,25 +97,6 @@ class ModelBook:
         return side, price, old, new
 
 
-def _kalshi_price(ticks: int) -> str:
-    return f"0.{ticks:04d}"
-
-
-def _kalshi_count(hundredths: int) -> str:
-    sign = "-" if hundredths < 0 else ""
-    h = abs(hundredths)
-    return f"{sign}{h // 100}.{h % 100:02d}"
-
-
-def _poly_price(ticks: int) -> str:
-    return f"0.{ticks // CENT:02d}"
-
-
-def _poly_size(hundredths: int) -> str:
-    whole, frac = divmod(hundredths, 100)
-    return str(whole) if not frac else f"{whole}.{frac:02d}".rstrip("0")
-
-
 class KalshiMarket:
     """One Kalshi ticker on the stream's single orderbook sid."""
 
@@ -179,9 +161,9 @@ class StreamGenerator:
 
     def _kalshi_snapshot(self, market: KalshiMarket) -> Frame:
         book = market.book
-        yes = [[_kalshi_price(p), _kalshi_count(s)] for p, s in sorted(book.bids.items())]
+        yes = [[kalshi_price(p), kalshi_count(s)] for p, s in sorted(book.bids.items())]
         # NO bids at 1 - p are the YES asks; both ladders ascend, best last.
-        no = [[_kalshi_price(ONE - p), _kalshi_count(s)] for p, s in sorted(book.asks.items(), reverse=True)]
+        no = [[kalshi_price(ONE - p), kalshi_count(s)] for p, s in sorted(book.asks.items(), reverse=True)]
         msg = {"market_ticker": market.ticker, "market_id": market.market_id}
         if yes:
             msg["yes_dollars_fp"] = yes
@@ -196,8 +178,8 @@ class StreamGenerator:
         msg = {
             "market_ticker": market.ticker,
             "market_id": market.market_id,
-            "price_dollars": _kalshi_price(wire_price),
-            "delta_fp": _kalshi_count(new - old),
+            "price_dollars": kalshi_price(wire_price),
+            "delta_fp": kalshi_count(new - old),
             "side": wire_side,
             "ts": datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
             "ts_ms": ts_ms,
@@ -217,8 +199,8 @@ class StreamGenerator:
             "asset_id": market.yes if yes else market.no,
             "market": market.condition,
             # Quirk kept on purpose: bids ascending and asks descending, best of each last.
-            "bids": [{"price": _poly_price(p), "size": _poly_size(s)} for p, s in sorted(bids)],
-            "asks": [{"price": _poly_price(p), "size": _poly_size(s)} for p, s in sorted(asks, reverse=True)],
+            "bids": [{"price": poly_price(p), "size": poly_size(s)} for p, s in sorted(bids)],
+            "asks": [{"price": poly_price(p), "size": poly_size(s)} for p, s in sorted(asks, reverse=True)],
             "timestamp": str(ts_ms),
             "hash": f"{self.rng.getrandbits(160):040x}",
             "tick_size": "0.01",
@@ -235,22 +217,22 @@ class StreamGenerator:
             best_ask = min(book.asks) if book.asks else None
             yes_change = {
                 "asset_id": market.yes,
-                "price": _poly_price(price),
-                "size": _poly_size(new),
+                "price": poly_price(price),
+                "size": poly_size(new),
                 "side": "BUY" if side == BID else "SELL",
                 "hash": f"{self.rng.getrandbits(160):040x}",
-                "best_bid": _poly_price(best_bid) if best_bid is not None else "0",
-                "best_ask": _poly_price(best_ask) if best_ask is not None else "1",
+                "best_bid": poly_price(best_bid) if best_bid is not None else "0",
+                "best_ask": poly_price(best_ask) if best_ask is not None else "1",
             }
             # One order moves both tokens: BUY p on YES is SELL 1 - p on NO, same size.
             no_change = {
                 "asset_id": market.no,
-                "price": _poly_price(ONE - price),
-                "size": _poly_size(new),
+                "price": poly_price(ONE - price),
+                "size": poly_size(new),
                 "side": "SELL" if side == BID else "BUY",
                 "hash": f"{self.rng.getrandbits(160):040x}",
-                "best_bid": _poly_price(ONE - best_ask) if best_ask is not None else "0",
-                "best_ask": _poly_price(ONE - best_bid) if best_bid is not None else "1",
+                "best_bid": poly_price(ONE - best_ask) if best_ask is not None else "0",
+                "best_ask": poly_price(ONE - best_bid) if best_bid is not None else "1",
             }
             pair = [yes_change, no_change]
             if self.rng.random() < 0.5:

@@ -21,6 +21,7 @@ import pytest
 
 import arbkit
 from arbkit.sandbox.generate import generate_recording
+from arbkit.sandbox.workloads import generate_workload
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = Path(arbkit.__file__).resolve().parent
@@ -152,26 +153,38 @@ def test_no_module_the_compiled_code_depends_on_changed_after_the_build():
 # -- pure Python and compiled give the same results --------------------------------------------
 
 
+JITTER = "\n[latency]\nseed = 5\nkalshi_ms = 20\npolymarket_ms = 60\njitter_ms = 40\n"
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A sandbox recording with dislocations and a config whose latency draws seeded jitter."""
     root = tmp_path_factory.mktemp("build-recording")
     result = generate_recording(root, frames=40_000, pairs=5, seed=8, rate=150.0)
     config = root / "jitter.toml"
-    config.write_text(
-        result.config_path.read_text()
-        + "\n[latency]\nseed = 5\nkalshi_ms = 20\npolymarket_ms = 60\njitter_ms = 40\n"
-    )
+    config.write_text(result.config_path.read_text() + JITTER)
+    return root, config
+
+
+@pytest.fixture(scope="module")
+def near_parity_recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A near-parity recording (books within fees of $1, windows opening and closing all the
+    time: the detector's incremental sizing and fee bounds at work), with seeded jitter."""
+    root = tmp_path_factory.mktemp("build-near-parity")
+    config_path = generate_workload(root, "near-parity", frames=4_000, seed=3)
+    config = root / "jitter.toml"
+    config.write_text(config_path.read_text() + JITTER)
     return root, config
 
 
 @requires_compiled
 @pytest.mark.e2e
+@pytest.mark.parametrize("which", ["recording", "near_parity_recording"])
 def test_pure_python_and_compiled_replays_write_byte_identical_tables(
-    recording, pure_python_path, tmp_path
+    which, request, pure_python_path, tmp_path
 ):
     # Arrange
-    root, config = recording
+    root, config = request.getfixturevalue(which)
     runs = {"compiled": tmp_path / "run-compiled", "pure": tmp_path / "run-pure"}
     builds = {"compiled": (PACKAGE, True, os.environ.get("PYTHONPATH", "")),
               "pure": (pure_python_path / "arbkit", False, str(pure_python_path))}

@@ -27,9 +27,11 @@ frame, else `edge_gone`; `close_all` closes the rest with `end_of_data`. The pea
 with the highest best-trade profit.
 
 Evaluation. Only a frame that changes a pair's books can change its windows, apart from staleness
-and dated fee changes (`on_tick`). A direction without a window is first ruled out on top of book
-(its best asks summing to $1 or more), and sizing answers are reused while the ladder levels that
-decided them stay the same (`_Direction`), so most frames walk no ladder.
+and dated fee changes (`on_tick`). A direction without a window is first ruled out on top of book:
+its best asks summing to $1 or more, or, near parity where only the fees decide, its exact profit
+at `min_size` when both top levels hold that much (`_fees_rule_out`). Sizing answers are reused
+while the ladder levels that decided them stay the same (`_Direction`), so most frames walk no
+ladder.
 """
 
 from __future__ import annotations
@@ -191,11 +193,11 @@ def _best(
     p_den2 = 2 * p_den
     # Width of the band the rounded fees can move profit away from its linear trend.
     slack = (_CENT_FINE if k_num else 0) + (_POLY_UNIT_FINE if p_num else 0)
-    # Unrounded fee slopes per millionth in fine units are k_num*kq/kd and p_num*pq/pd.
-    kd = k_den // _CENT_FINE
-    pd = p_den // _POLY_UNIT_FINE
-    kdpd = kd * pd
-    slack_scaled = slack * kdpd
+    # Unrounded fee slopes per millionth, in fine units times `scale`: k_weight*kq, p_weight*pq.
+    scale = fees.scale
+    k_weight = fees.k_weight
+    p_weight = fees.p_weight
+    slack_scaled = slack * scale
     lo_n = max(1, -(-min_size // step))
     n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
     ki = pi = 0
@@ -235,8 +237,8 @@ def _best(
             kq = kp * (PRICE_ONE - kp)
             pq = pp * (PRICE_ONE - pp)
             if first < last:
-                # Net slope per millionth, scaled by kd * pd to stay integral.
-                slope = gross * kdpd - k_num * kq * pd - p_num * pq * kd
+                # Net slope per millionth, times `scale` to stay integral.
+                slope = gross * scale - k_weight * kq - p_weight * pq
                 if slope:
                     reach = slack_scaled // (abs(slope) * step)
                     if reach >= MAX_SCAN:
@@ -301,13 +303,13 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
     """
     if not kalshi_asks or not poly_asks:
         return 0
-    # Margins per millionth in fine units, scaled by kd * pd (as in `_best`) to stay integral.
-    kd = fees.k_den // _CENT_FINE
-    pd = fees.p_den // _POLY_UNIT_FINE
-    kdpd = kd * pd
-    k_weight = fees.k_num * pd
-    p_weight = fees.p_num * kd
-    total = 0  # scaled by kdpd
+    # Margins per millionth in fine units, times `scale` (as in `_best`) to stay integral.
+    scale = fees.scale
+    k_weight = fees.k_weight
+    p_weight = fees.p_weight
+    # When margins only fall along the walk, the first stretch without one ends it.
+    falling = fees.margins_fall
+    total = 0  # times scale
     ki = pi = 0
     n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
     kp, k_left = kalshi_asks[0]
@@ -316,10 +318,12 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
         gross = PRICE_ONE - kp - pp
         if gross <= 0:
             break
-        net = gross * kdpd - k_weight * kp * (PRICE_ONE - kp) - p_weight * pp * (PRICE_ONE - pp)
+        net = gross * scale - k_weight * kp * (PRICE_ONE - kp) - p_weight * pp * (PRICE_ONE - pp)
         length = k_left if k_left < p_left else p_left
         if net > 0:
             total += net * length
+        elif falling:
+            break
         k_left -= length
         p_left -= length
         if not k_left:
@@ -333,7 +337,7 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
                 break
             pp, p_left = poly_asks[pi]
     slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
-    return -(-total // kdpd) + slack
+    return -(-total // scale) + slack
 
 
 class DetectorEvent(NamedTuple):
@@ -415,7 +419,23 @@ class _Direction:
 
 def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
     """True when `ladder` has the same first `read` levels as `known` (see `_best`)."""
-    return ladder is known or (known is not None and ladder[:read] == known[:read])
+    if ladder is known:
+        return True
+    if known is None:
+        return False
+    # `ladder[:read] == known[:read]` without copying either: usually the first level differs.
+    n = len(ladder)
+    if n > read:
+        n = read
+    m = len(known)
+    if m > read:
+        m = read
+    if n != m:
+        return False
+    for i in range(n):
+        if ladder[i] != known[i]:
+            return False
+    return True
 
 
 class Detector:
@@ -540,16 +560,49 @@ class Detector:
             kalshi, no, yes = legs
             k_price = kalshi.best_ask
             p_price = no.best_ask
-            if k_price is not None and p_price is not None and k_price + p_price < PRICE_ONE:
+            if (
+                k_price is not None
+                and p_price is not None
+                and k_price + p_price < PRICE_ONE
+                and not self._fees_rule_out(
+                    i, k_price, kalshi.asks[k_price], p_price, no.asks[p_price], now_ns
+                )
+            ):
                 dirs = self._dirs
                 self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
             k_price = kalshi.best_bid
             p_price = yes.best_ask
             # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
-            if k_price is not None and p_price is not None and p_price < k_price:
+            if (
+                k_price is not None
+                and p_price is not None
+                and p_price < k_price
+                and not self._fees_rule_out(
+                    i, PRICE_ONE - k_price, kalshi.bids[k_price], p_price, yes.asks[p_price], now_ns
+                )
+            ):
                 dirs = self._dirs
                 self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
         return events
+
+    def _fees_rule_out(
+        self, i: int, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
+    ) -> bool:
+        """True when a direction whose best asks are (`k_price`, `p_price`) cannot open: both top
+        levels hold `min_size`, so its profit at that size, fees included, is read off them
+        exactly (as `_profit_at` would walk it) and falls short of `min_edge`."""
+        size = self.min_size
+        if k_size < size or p_size < size:
+            return False
+        fees = self.pairs[i].fees.for_time(now_ns)
+        kalshi = k_price * size + (
+            fees.k_num * size * k_price * (PRICE_ONE - k_price) // -fees.k_den
+        ) * -_CENT_FINE
+        p_den = fees.p_den
+        poly = p_price * size + (
+            2 * fees.p_num * size * p_price * (PRICE_ONE - p_price) + p_den
+        ) // (2 * p_den) * _POLY_UNIT_FINE
+        return (size * PRICE_ONE - kalshi - poly) * SIZE_SCALE < self._threshold
 
     def _pair_changed(
         self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]
@@ -584,17 +637,31 @@ class Detector:
             k_ask = kalshi.best_ask
             if no_side is no:
                 p_ask = no_side.best_ask
+                p_size = 0 if p_ask is None else no_side.asks[p_ask]
             else:
                 bid = no_side.best_bid
                 p_ask = None if bid is None else PRICE_ONE - bid
-            if k_ask is not None and p_ask is not None and k_ask + p_ask < PRICE_ONE:
+                p_size = 0 if bid is None else no_side.bids[bid]
+            if (
+                k_ask is not None
+                and p_ask is not None
+                and k_ask + p_ask < PRICE_ONE
+                and not self._fees_rule_out(i, k_ask, kalshi.asks[k_ask], p_ask, p_size, now_ns)
+            ):
                 self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
         if 2 * i + 1 in opened:
             self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
         elif kalshi is not None and yes is not None:
             k_bid = kalshi.best_bid
             y_ask = yes.best_ask
-            if k_bid is not None and y_ask is not None and y_ask < k_bid:
+            if (
+                k_bid is not None
+                and y_ask is not None
+                and y_ask < k_bid
+                and not self._fees_rule_out(
+                    i, PRICE_ONE - k_bid, kalshi.bids[k_bid], y_ask, yes.asks[y_ask], now_ns
+                )
+            ):
                 self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
@@ -79,6 +80,10 @@ class FeeParams:
         "k_den",
         "p_num",
         "p_den",
+        "scale",
+        "k_weight",
+        "p_weight",
+        "margins_fall",
     )
 
     def __init__(self, kalshi_multiplier: Decimal, polymarket_rate: Decimal) -> None:
@@ -92,6 +97,18 @@ class FeeParams:
         # fee in $1e-5 units = r × size × p × q / 1e14 × 1e5
         self.p_num = r_num
         self.p_den = r_den * (_SPP_PER_DOLLAR // 100_000)
+        # Unrounded, a fee per millionth of a contract at price p is, in fine units,
+        # k_num * p * (1 - p) / k_unit and p_num * p * (1 - p) / p_unit: over their least common
+        # denominator `scale` both are integers, k_weight * p * (1 - p) and p_weight * p * (1 - p),
+        # small enough to stay within a machine word where the detector multiplies them by sizes.
+        k_unit = self.k_den // (FINE_PER_MICRO * _CENT_MICROS)
+        p_unit = self.p_den // (FINE_PER_MICRO * _POLY_UNIT_MICROS)
+        self.scale = math.lcm(k_unit, p_unit)
+        self.k_weight = m_num * (self.scale // k_unit)
+        self.p_weight = r_num * (self.scale // p_unit)
+        # Whether a price plus its unrounded fee rises with the price on both venues (each rate
+        # under 1, the fee being rate x p x (1 - p)): then a margin only falls along a ladder.
+        self.margins_fall = k_unit >= m_num * PRICE_ONE and p_unit >= r_num * PRICE_ONE
 
     def kalshi(self, size: int, price: int) -> int:
         """Kalshi taker fee (micro-dollars) for one fill of `size` at `price`, rounded up to the cent."""

@@ -122,6 +122,9 @@ class Portfolio:
             self._resolves[(POLYMARKET, spec.polymarket_no_token)] = (spec.name, NO)
         self.hedged: dict[tuple[str, str, str], _Lot] = {}
         self.naked: dict[tuple[str, str, str], _Naked] = {}
+        # The costs of the lots above, kept as they change: risk reads them on every decision.
+        self._hedged_cost = 0
+        self._naked_cost = 0
         self.locked_in: dict[str, int] = {}
         self.fees: dict[str, int] = {KALSHI: 0, POLYMARKET: 0}
         self.realised = 0
@@ -148,12 +151,14 @@ class Portfolio:
                 lot = self.hedged.setdefault((t.pair, venue, outcome), _Lot())
                 lot.size += t.matched_size
                 lot.cost += cost
+                self._hedged_cost += cost
             self.locked_in[t.pair] = self.locked_in.get(t.pair, 0) + t.locked_in_pnl
         if t.held_size:
             key = (t.pair, t.remainder_venue, t.remainder_outcome)
             naked = self.naked.setdefault(key, _Naked())  # type: ignore[arg-type]
             naked.size += t.held_size
             naked.cost += t.held_cost
+            self._naked_cost += t.held_cost
         if t.legging_pnl is not None:
             self._realise(t.legging_pnl, t.ns)
 
@@ -177,6 +182,10 @@ class Portfolio:
                 lot = lots.pop(key)
                 payout = lot.size * MICROS_PER_DOLLAR // SIZE_SCALE if key[2] == winner else 0
                 pnl += payout - lot.cost
+                if lots is self.hedged:
+                    self._hedged_cost -= lot.cost
+                else:
+                    self._naked_cost -= lot.cost
         self.locked_in.pop(pair, None)
         if pnl:
             self._realise(pnl, event.recv_ns)
@@ -213,19 +222,22 @@ class Portfolio:
     def pair_position(self, pair: str) -> int:
         """Contracts (millionths) held on the pair's larger side (YES or NO, both venues)."""
         sides = {YES: 0, NO: 0}
+        # Lots are keyed (pair, venue, outcome): look up the pair's four, not every lot.
         for lots in (self.hedged, self.naked):
-            for (p, _venue, outcome), lot in lots.items():
-                if p == pair:
-                    sides[outcome] += lot.size
+            for venue in (KALSHI, POLYMARKET):
+                for outcome in (YES, NO):
+                    lot = lots.get((pair, venue, outcome))
+                    if lot is not None:
+                        sides[outcome] += lot.size
         return max(sides.values())
 
     def total_exposure(self) -> int:
         """Cost (micro-dollars) of every open position."""
-        return sum(lot.cost for lot in self.hedged.values()) + self.unhedged_exposure()
+        return self._hedged_cost + self._naked_cost
 
     def unhedged_exposure(self) -> int:
         """Cost (micro-dollars) of the naked positions."""
-        return sum(lot.cost for lot in self.naked.values())
+        return self._naked_cost
 
     # -- snapshots -------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +78,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-# Integer engine units -> decimal scale: micro-dollars and size millionths are 1e-6, ticks 1e-4.
-_SCALE = {MONEY: -6, SIZE: -6, PRICE: -4}
-
 _PRICE_FIELDS = frozenset({"price", "limit_price", "mark_price"})
 _SIZE_SUFFIXES = ("size", "_filled")
 _INT_FIELDS = frozenset({"decision_id", "ns"})
@@ -119,8 +115,12 @@ def register_rows(*row_types: type) -> None:
 
 def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
     if pa.types.is_decimal(kind):
-        scale = _SCALE[kind]
-        values = [None if v is None else Decimal(v).scaleb(scale) for v in values]
+        # Engine integers are the decimals' unscaled values (micro-dollars and size millionths
+        # at scale 6, ticks at 4): as whole decimals they have the same bits, read at the
+        # column's scale (exact, no Decimal per value). Arrow casts int64 to 19 digits only; the
+        # last cast narrows to the column's precision and fails, as a Decimal would, on overflow.
+        whole = pa.array(values, type=pa.int64()).cast(pa.decimal128(19, 0))
+        return whole.view(pa.decimal128(19, kind.scale)).cast(kind)
     return pa.array(values, type=kind)
 
 

@@ -81,6 +81,7 @@ _ASK: Final[Any] = ASK
 _LEVEL_SET: Final = LevelSet
 _PRICE_CHANGE: Final = PriceChangeMsg
 _FAST_DECODE: Final = FAST_DECODER.decode
+_PONG: Final = b"PONG"
 _TAKER_SIDES = {"BUY": "buy", "SELL": "sell", "buy": "buy", "sell": "sell"}
 _FRACTION_SCALE: Final = [SIZE_SCALE // 10**places for places in range(7)]
 
@@ -359,6 +360,9 @@ class PolymarketDecoder:
     def decode(self, payload: bytes | str, recv_ns: Any) -> list[Event]:
         """Turn one raw frame into events; never raise."""
         message: object = None
+        if payload == _PONG:
+            # The keep-alive reply, a text frame: quiet markets send little else.
+            return [Notice(_VENUE, recv_ns, "PONG")]
         try:
             message = _FAST_DECODE(payload)
             if type(message) is _PRICE_CHANGE:
