@@ -595,13 +595,8 @@ class Detector:
         if k_size < size or p_size < size:
             return False
         fees = self.pairs[i].fees.for_time(now_ns)
-        kalshi = k_price * size + (
-            fees.k_num * size * k_price * (PRICE_ONE - k_price) // -fees.k_den
-        ) * -_CENT_FINE
-        p_den = fees.p_den
-        poly = p_price * size + (
-            2 * fees.p_num * size * p_price * (PRICE_ONE - p_price) + p_den
-        ) // (2 * p_den) * _POLY_UNIT_FINE
+        kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+        poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
         return (size * PRICE_ONE - kalshi - poly) * SIZE_SCALE < self._threshold
 
     def _pair_changed(
