@@ -275,26 +275,33 @@ class Stage:
     rss_mb: float = 0.0
 
 
-def measure(stage: str, rec: Path, args: argparse.Namespace, build: str,
-            copies: dict[str, Path], repeat: int) -> dict[str, Stage]:
-    """Run a stage in `repeat` fresh worker processes per copy of arbkit, the copies taking turns
-    (so that they see the same machine); keep each copy's best times."""
-    best = {label: Stage() for label in copies}
+def measure(stages: tuple[str, ...], rec: Path, args: argparse.Namespace, build: str,
+            copies: dict[str, Path], repeat: int) -> dict[str, dict[str, Stage]]:
+    """Run each stage in `repeat` fresh worker processes per copy of arbkit and keep each copy's
+    best times per stage.
+
+    The rounds interleave: each round runs every stage once for every copy in turn, so a stage's
+    best of `repeat` comes from as many different moments as the others'. On a machine whose
+    speed drifts (a shared VM host), measuring one stage's repeats back to back would compare
+    stages taken in a fast minute with stages taken in a slow one.
+    """
+    best = {stage: {label: Stage() for label in copies} for stage in stages}
     for _ in range(repeat):
-        for label, copy in copies.items():
-            # -P keeps the script's directory off sys.path; PYTHONPATH puts the copy first.
-            env = {**os.environ, "PYTHONPATH": str(copy)}
-            command = [sys.executable, "-P", __file__, "--worker", stage, str(rec),
-                       str(args.workdir / f"run-{stage}")]
-            done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-            result = json.loads(done.stdout.splitlines()[-1])
-            if result["build"] != build:
-                raise SystemExit(f"{copy} ran the {result['build']} build, expected {build}")
-            figures = best[label]
-            figures.rows = result["rows"]
-            figures.cpu = min(figures.cpu, result["cpu"])
-            figures.wall = min(figures.wall, result["wall"])
-            figures.rss_mb = max(figures.rss_mb, result["rss_mb"])
+        for stage in stages:
+            for label, copy in copies.items():
+                # -P keeps the script's directory off sys.path; PYTHONPATH puts the copy first.
+                env = {**os.environ, "PYTHONPATH": str(copy)}
+                command = [sys.executable, "-P", __file__, "--worker", stage, str(rec),
+                           str(args.workdir / f"run-{stage}")]
+                done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+                result = json.loads(done.stdout.splitlines()[-1])
+                if result["build"] != build:
+                    raise SystemExit(f"{copy} ran the {result['build']} build, expected {build}")
+                figures = best[stage][label]
+                figures.rows = result["rows"]
+                figures.cpu = min(figures.cpu, result["cpu"])
+                figures.wall = min(figures.wall, result["wall"])
+                figures.rss_mb = max(figures.rss_mb, result["rss_mb"])
     return best
 
 
@@ -384,11 +391,11 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, Any]]] = {label: {} for label in copies}
     for shape in shapes:
         rec = recordings[shape]
-        stages = {stage: measure(stage, rec, args, build, copies, args.repeat) for stage in STAGES}
+        stages = measure(STAGES, rec, args, build, copies, args.repeat)
         small_rss = None
         if shape in small:
-            measured = measure("replay", small[shape], args, build, {"now": copies["now"]}, 1)
-            small_rss = (measured["now"].rows, measured["now"].rss_mb)
+            measured = measure(("replay",), small[shape], args, build, {"now": copies["now"]}, 1)
+            small_rss = (measured["replay"]["now"].rows, measured["replay"]["now"].rss_mb)
         for label in copies:
             print(f"\n[{label}: {copies[label]}]", end="")
             figures = {stage: stages[stage][label] for stage in STAGES}
