@@ -42,7 +42,7 @@ from arbkit.core.events import (
 from arbkit.core.fills import FillSimulator, TradeOutcome
 from arbkit.core.frame import KIND_CLOSE, KIND_IN, KIND_OPEN, KIND_OUT, STOP_CAUSE, Frame
 from arbkit.core.latency import LatencyModel, latency_model_from_config
-from arbkit.core.portfolio import Portfolio
+from arbkit.core.portfolio import PnlRow, Portfolio, PositionRow
 from arbkit.core.risk import RiskManager, RiskState
 from arbkit.venues import Decoder, make_decoder
 
@@ -56,6 +56,8 @@ _KIND_IN: Final = KIND_IN
 _KIND_OUT: Final = KIND_OUT
 _KIND_OPEN: Final = KIND_OPEN
 _KIND_CLOSE: Final = KIND_CLOSE
+_POSITIONS: Final = PositionRow.table
+_PNL: Final = PnlRow.table
 
 
 class _Connection:
@@ -453,10 +455,10 @@ class Engine:
         self._next_sample = (now_ns // step + 1) * step
 
     def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:
-        positions, pnl = self.portfolio.snapshot(now_ns, self.books)
+        positions, pnl = self.portfolio.snapshot_outputs(now_ns, self.books)
         for row in positions:
-            outputs.append((row.table, msgspec.structs.asdict(row)))
-        outputs.append((pnl.table, msgspec.structs.asdict(pnl)))
+            outputs.append((_POSITIONS, row))
+        outputs.append((_PNL, pnl))
 
     # -- connections -----------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ won. Other outcomes (void, unknown) settle nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
@@ -131,6 +131,11 @@ class Portfolio:
         self._realised_by_day: dict[int, int] = {}
         self._manager: BookManager | None = None
         self._views: dict[str, PairBooks] = {}
+        # Snapshots repeat every held position after each trade, and most are as they were: the
+        # output row of each (pair, venue, outcome) is kept, but for its `ns`, until its lots or
+        # its naked mark change; the held keys are kept sorted until one comes or goes.
+        self._rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._keys: list[tuple[str, str, str]] | None = None
 
     # -- bookings ----------------------------------------------------------------------------
 
@@ -148,14 +153,23 @@ class Portfolio:
                 (KALSHI, t.kalshi_outcome, t.kalshi_matched_cost),
                 (POLYMARKET, t.polymarket_outcome, t.polymarket_matched_cost),
             ):
-                lot = self.hedged.setdefault((t.pair, venue, outcome), _Lot())
+                key = (t.pair, venue, outcome)
+                lot = self.hedged.get(key)
+                if lot is None:
+                    lot = self.hedged[key] = _Lot()
+                    self._keys = None
+                self._rows.pop(key, None)
                 lot.size += t.matched_size
                 lot.cost += cost
                 self._hedged_cost += cost
             self.locked_in[t.pair] = self.locked_in.get(t.pair, 0) + t.locked_in_pnl
         if t.held_size:
-            key = (t.pair, t.remainder_venue, t.remainder_outcome)
-            naked = self.naked.setdefault(key, _Naked())  # type: ignore[arg-type]
+            key = (t.pair, t.remainder_venue, t.remainder_outcome)  # type: ignore[assignment]
+            naked = self.naked.get(key)
+            if naked is None:
+                naked = self.naked[key] = _Naked()
+                self._keys = None
+            self._rows.pop(key, None)
             naked.size += t.held_size
             naked.cost += t.held_cost
             self._naked_cost += t.held_cost
@@ -180,6 +194,8 @@ class Portfolio:
         for lots in (self.hedged, self.naked):
             for key in [k for k in lots if k[0] == pair]:
                 lot = lots.pop(key)
+                self._rows.pop(key, None)
+                self._keys = None
                 payout = lot.size * MICROS_PER_DOLLAR // SIZE_SCALE if key[2] == winner else 0
                 pnl += payout - lot.cost
                 if lots is self.hedged:
@@ -198,10 +214,11 @@ class Portfolio:
         if books is not self._manager:
             self._manager = books
             self._views = {name: PairBooks(spec, books) for name, spec in self.specs.items()}
-        for (pair, venue, outcome), lot in self.naked.items():
-            price = _best_bid(self._views[pair], venue, outcome)
-            if price is not _INVALID:
+        for key, lot in self.naked.items():
+            price = _best_bid(self._views[key[0]], key[1], key[2])
+            if price is not _INVALID and price != lot.mark:
                 lot.mark = price  # type: ignore[assignment]
+                self._rows.pop(key, None)
 
     def naked_mtm(self) -> int:
         """Mark-to-market P&L of the naked positions (value at mark − cost)."""
@@ -248,46 +265,65 @@ class Portfolio:
 
         With `books`, naked marks are refreshed first.
         """
+        positions, pnl = self.snapshot_outputs(now_ns, books)
+        return [PositionRow(**row) for row in positions], PnlRow(**pnl)
+
+    def snapshot_outputs(
+        self, now_ns: int, books: BookManager | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """`snapshot` as output rows: the dicts `msgspec.structs.asdict` makes of its rows."""
         if books is not None:
             self.mark(books)
-        rows = []
-        for key in sorted(set(self.hedged) | set(self.naked)):
-            hedged = self.hedged.get(key) or _Lot()
-            naked = self.naked.get(key) or _Naked()
-            rows.append(
-                PositionRow(
-                    ns=now_ns,
-                    pair=key[0],
-                    venue=key[1],
-                    outcome=key[2],
-                    size=hedged.size + naked.size,
-                    cost=hedged.cost + naked.cost,
-                    hedged_size=hedged.size,
-                    hedged_cost=hedged.cost,
-                    naked_size=naked.size,
-                    naked_cost=naked.cost,
-                    mark_price=naked.mark,
-                    naked_value=self._naked_value(naked),
-                )
-            )
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = sorted(self.hedged.keys() | self.naked.keys())
+        known = self._rows
+        positions = []
+        for key in keys:
+            row = known.get(key)
+            if row is None:
+                row = known[key] = self._position(key)
+            row = row.copy()
+            row["ns"] = now_ns
+            positions.append(row)
         locked_in = sum(self.locked_in.values())
         mtm = self.naked_mtm()
         unrealised = locked_in + mtm
-        pnl = PnlRow(
-            ns=now_ns,
-            realised=self.realised,
-            realised_today=self.realised_on_day(utc_day(now_ns)),
-            locked_in=locked_in,
-            naked_mtm=mtm,
-            unrealised=unrealised,
-            total=self.realised + unrealised,
-            fees=sum(self.fees.values()),
-            kalshi_fees=self.fees[KALSHI],
-            polymarket_fees=self.fees[POLYMARKET],
-            total_exposure=self.total_exposure(),
-            unhedged_exposure=self.unhedged_exposure(),
-        )
-        return rows, pnl
+        fees = self.fees
+        pnl = {
+            "ns": now_ns,
+            "realised": self.realised,
+            "realised_today": self.realised_on_day(utc_day(now_ns)),
+            "locked_in": locked_in,
+            "naked_mtm": mtm,
+            "unrealised": unrealised,
+            "total": self.realised + unrealised,
+            "fees": sum(fees.values()),
+            "kalshi_fees": fees[KALSHI],
+            "polymarket_fees": fees[POLYMARKET],
+            "total_exposure": self.total_exposure(),
+            "unhedged_exposure": self.unhedged_exposure(),
+        }
+        return positions, pnl
+
+    def _position(self, key: tuple[str, str, str]) -> dict[str, Any]:
+        """The positions row of `key` as it stands, but for `ns` (0), in PositionRow's field order."""
+        hedged = self.hedged.get(key) or _Lot()
+        naked = self.naked.get(key) or _Naked()
+        return {
+            "ns": 0,
+            "pair": key[0],
+            "venue": key[1],
+            "outcome": key[2],
+            "size": hedged.size + naked.size,
+            "cost": hedged.cost + naked.cost,
+            "hedged_size": hedged.size,
+            "hedged_cost": hedged.cost,
+            "naked_size": naked.size,
+            "naked_cost": naked.cost,
+            "mark_price": naked.mark,
+            "naked_value": self._naked_value(naked),
+        }
 
 
 _INVALID = object()

@@ -75,6 +75,7 @@ _TOO_DEEP: Final = "JSON nested too deeply"
 _VENUE: Final = KALSHI
 _LEVEL_DELTA: Final = LevelDelta
 _DELTA_FRAME: Final = DeltaFrame
+_FIELDS: Final = msgspec.structs.astuple
 
 _WireLevels = list[tuple[int | str, int | str]]
 
@@ -238,11 +239,15 @@ class KalshiDecoder:
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
                 # market already on that sid, at a price seen before on that side. Anything
                 # else takes `_delta`, which also learns the price, sid and market.
-                sid = frame.sid
+                # The frame (sid, seq, sending_ts_ms, id, msg) and its msg (market_ticker,
+                # price_dollars, delta_fp, side, ts_ms, price, delta) are read as tuples of
+                # their fields: compiled, a fraction of the cost of eight attribute loads.
+                envelope = _FIELDS(frame)
+                sid = envelope[0]
                 if sid is None:
                     return self._delta(frame, recv_ns)
-                msg = frame.msg
-                side = msg.side
+                msg = _FIELDS(envelope[4])
+                side = msg[3]
                 if side == "yes":
                     prices = self._yes_deltas
                 elif side == "no":
@@ -250,13 +255,13 @@ class KalshiDecoder:
                 else:
                     return self._delta(frame, recv_ns)
                 try:
-                    book_side, price = prices[msg.price_dollars]
+                    book_side, price = prices[msg[1]]
                     sub = self._subscriptions[sid]
                 except KeyError:
                     return self._delta(frame, recv_ns)
-                seq = frame.seq
-                market = msg.market_ticker
-                wire_delta = msg.delta_fp
+                seq = envelope[1]
+                market = msg[0]
+                wire_delta = msg[2]
                 if (
                     seq is None
                     or not sub.seen
@@ -269,9 +274,9 @@ class KalshiDecoder:
                 if delta is None:
                     delta = _learn_count(wire_delta)
                 sub.seq = seq
-                ts = msg.ts_ms
+                ts = msg[4]
                 if ts is None:
-                    ts = frame.sending_ts_ms
+                    ts = envelope[2]
                 return [_LEVEL_DELTA(_VENUE, recv_ns, market, book_side, price, delta, ts, sid)]
             return self._handlers[type(frame)](frame, recv_ns)
         except (_BadFrame, ValueError, TypeError, OverflowError) as exc:
