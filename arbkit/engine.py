@@ -450,8 +450,11 @@ class Engine:
                     book = stats.book = self.books.get(venue, market)
                     if book is None:
                         continue
-                # Engine time never steps back, so a book's last update predates `first`.
-                stats.note(book.last_update_ns, first, step)
+                # Engine time never steps back, so a book's last update predates `first`. The
+                # same object as when last noted means no update since (most books, most points).
+                last = book.last_update_ns
+                if last is not stats.seen_ns:
+                    stats.note(last, first, step)
         self._next_sample = (now_ns // step + 1) * step
 
     def _snapshot(self, now_ns: int, outputs: list[Output]) -> None:
