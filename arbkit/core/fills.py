@@ -40,19 +40,18 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from arbkit.core.events import ASK, BID, KALSHI, POLYMARKET, Level
 from arbkit.core.fees import FINE_PER_MICRO, MICROS_PER_DOLLAR
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, PairBooks, PairSpec
+from arbkit.core.rows import PaperFill, PaperOrder, TradeOutcome
 
 if TYPE_CHECKING:
     from arbkit.core.book import Book, BookManager
     from arbkit.core.latency import LatencyModel
-    from arbkit.core.risk import RiskDecision
+    from arbkit.core.rows import RiskDecision
 
 YES = "yes"
 NO = "no"
@@ -62,94 +61,6 @@ UNWIND = "unwind"
 HOLD = "hold"
 
 FILL_STEP = SIZE_SCALE // 100  # both venues take order sizes in hundredths of a contract
-
-
-class PaperOrder(msgspec.Struct, frozen=True, kw_only=True):
-    """One IOC limit order of a paper trade (a row of the `orders` table).
-
-    `market` is the book the order walks and `complemented` says it walks that book's other side
-    at 1 − p (a NO bought from a YES-terms book). `limit_price` is in the outcome's terms.
-    """
-
-    table: ClassVar[str] = "orders"
-
-    order_id: str
-    decision_id: int
-    opportunity_id: str
-    pair: str
-    direction: str
-    venue: str
-    market: str
-    outcome: str
-    complemented: bool
-    limit_price: int
-    size: int
-    submit_ns: int
-    arrival_ns: int
-
-
-class PaperFill(msgspec.Struct, frozen=True, kw_only=True):
-    """One price level an order filled at (a row of the `fills` table).
-
-    `notional` is price × size in micro-dollars; `fee` the taker fee of this level.
-    """
-
-    table: ClassVar[str] = "fills"
-
-    order_id: str
-    decision_id: int
-    pair: str
-    venue: str
-    market: str
-    outcome: str
-    action: str
-    price: int
-    size: int
-    notional: int
-    fee: int
-    ns: int
-
-
-class TradeOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    """How a paper trade ended once both legs executed (a row of the `trades` table).
-
-    Per leg: the size filled and its cost (notional + fees). `locked_in_pnl` is $1 × matched minus
-    the matched part's cost on both legs. The remainder fields describe the longer leg's unmatched
-    part: `action` is "none" (no remainder), "unwind" or "hold"; `unwound_size` was sold for
-    `unwind_proceeds` paying `unwind_fees`; `held_size` (cost `held_cost`) stays naked.
-    `legging_pnl` = proceeds − unwind fees − cost of the part sold; None when nothing was sold.
-    """
-
-    table: ClassVar[str] = "trades"
-
-    decision_id: int
-    opportunity_id: str
-    pair: str
-    direction: str
-    ns: int
-    kalshi_outcome: str
-    kalshi_filled: int
-    kalshi_cost: int
-    kalshi_fees: int
-    polymarket_outcome: str
-    polymarket_filled: int
-    polymarket_cost: int
-    polymarket_fees: int
-    matched_size: int
-    kalshi_matched_cost: int
-    polymarket_matched_cost: int
-    locked_in_pnl: int
-    remainder_venue: str | None
-    remainder_outcome: str | None
-    remainder_size: int
-    remainder_cost: int
-    action: str
-    unwound_size: int
-    unwind_proceeds: int
-    unwind_fees: int
-    held_size: int
-    held_cost: int
-    legging_pnl: int | None
 
 
 class _Leg:

@@ -27,15 +27,15 @@ won. Other outcomes (void, unknown) settle nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-import msgspec
 
 from arbkit.core.events import KALSHI, POLYMARKET, Resolution
 from arbkit.core.fees import MICROS_PER_DOLLAR
 from arbkit.core.fills import NO, YES, PaperFill, TradeOutcome
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE
 from arbkit.core.pairs import BUY_KALSHI_YES_POLY_NO, BUY_POLY_YES_KALSHI_NO, PairBooks, PairSpec
+from arbkit.core.rows import PnlRow, PositionRow
 
 if TYPE_CHECKING:
     from arbkit.core.book import Book, BookManager
@@ -51,47 +51,6 @@ def utc_day(ns: int) -> int:
 def value_micros(size: int, price: int) -> int:
     """Value in micro-dollars of `size` millionths at `price` ticks, rounded down."""
     return size * price * MICROS_PER_DOLLAR // (SIZE_SCALE * PRICE_ONE)
-
-
-class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One (pair, venue, outcome) holding at a snapshot (a row of the `positions` table)."""
-
-    table: ClassVar[str] = "positions"
-
-    ns: int
-    pair: str
-    venue: str
-    outcome: str
-    size: int
-    cost: int
-    hedged_size: int
-    hedged_cost: int
-    naked_size: int
-    naked_cost: int
-    mark_price: int | None
-    naked_value: int
-
-
-class PnlRow(msgspec.Struct, frozen=True, kw_only=True):
-    """The portfolio's P&L at a snapshot (a row of the `pnl` table); cumulative, net of fees.
-
-    `unrealised` = `locked_in` + naked mark-to-market P&L; `total` = realised + unrealised.
-    """
-
-    table: ClassVar[str] = "pnl"
-
-    ns: int
-    realised: int
-    realised_today: int
-    locked_in: int
-    naked_mtm: int
-    unrealised: int
-    total: int
-    fees: int
-    kalshi_fees: int
-    polymarket_fees: int
-    total_exposure: int
-    unhedged_exposure: int
 
 
 class _Lot:

@@ -32,9 +32,8 @@ best trade did: the tightest limit of step 7, or `min_edge` for the cut of step 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import msgspec
 
 from arbkit.core.detector import best_trade, edge_at, profit_fine_at
 from arbkit.core.events import KALSHI, POLYMARKET
@@ -42,6 +41,7 @@ from arbkit.core.fees import FINE_PER_MICRO, decimal_to_micros
 from arbkit.core.fills import limit_for
 from arbkit.core.fixedpoint import SIZE_SCALE, decimal_to_size
 from arbkit.core.portfolio import utc_day
+from arbkit.core.rows import RiskDecision
 from arbkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -92,29 +92,6 @@ class RiskState(NamedTuple):
     portfolio: Portfolio
     fills: FillSimulator
     up_since_ns: Mapping[str, int | None]
-
-
-class RiskDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """One risk decision (a row of the `risk_decisions` table).
-
-    `requested_size` is the opportunity's best trade; `approved_size` 0 when denied. `edge` and
-    `expected_profit` are those of the approved size (0 when denied).
-    """
-
-    table: ClassVar[str] = "risk_decisions"
-
-    decision_id: int
-    opportunity_id: str
-    pair: str
-    direction: str
-    ns: int
-    approved: bool
-    reason: str
-    requested_size: int
-    approved_size: int
-    limited_by: str | None
-    edge: int
-    expected_profit: int
 
 
 def _to_size(value, name: str) -> int:
@@ -244,7 +221,10 @@ class RiskManager:
             self.max_unhedged - portfolio.unhedged_exposure() - fills.open_unhedged_exposure()
         )
         # Both ladders hold min_size (the edge check passed), so both legs have a limit price.
-        worst = max(limit_for(k_asks, cap), limit_for(p_asks, cap))  # type: ignore[type-var]
+        k_limit = limit_for(k_asks, cap)
+        p_limit = limit_for(p_asks, cap)
+        assert k_limit is not None and p_limit is not None
+        worst = max(k_limit, p_limit)
         # size × price (fine units) of the dearer leg must fit the room (none when it is negative)
         room = unhedged_room * FINE_PER_MICRO // worst
         room -= room % step
