@@ -8,6 +8,7 @@ byte-identical files in any process.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -32,10 +33,10 @@ MONEY = pa.decimal128(18, 6)
 PRICE = pa.decimal128(10, 4)
 SIZE = pa.decimal128(18, 6)
 
-# Rows per row group of a run table. A table holds at most this many rows in memory (compressed)
-# before they are written, so a run's memory does not grow with its length; tables below it
-# are one row group, as a single `pq.write_table` writes them (a sandbox run's tables have
-# tens to thousands of rows; a 5M-frame replay of 200 pairs, ~50,000 in its largest).
+# Rows per row group of a run table: the most a table holds (on disk) before writing them, and
+# so the most it reads back into memory at once (~20 MB of opportunities). Tables below it are
+# one row group, as a single `pq.write_table` writes them: a sandbox run's tables have tens to
+# thousands of rows, a 5M-frame replay of 200 pairs ~50,000 in its largest.
 ROW_GROUP_ROWS = 65_536
 # Rows kept as dicts before they become one Arrow batch (a dict row takes ~1 KB, ~5x its
 # columns).
@@ -140,24 +141,28 @@ def _batch(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
 
 
 class _TableStream:
-    """One run table on its way to `path`, memory bounded by one row group whatever the run's
-    length: rows become Arrow batches every `_BATCH_ROWS`, held zstd-compressed until a row
-    group's worth is there, which then goes to `<path>.tmp`; `close` writes the rest and renames
-    the file into place, so a table that looks complete is complete.
+    """One run table on its way to `path`, its memory bounded whatever the run's length.
 
-    A table below `row_group_rows` rows is one row group, written in `close`: the layout, and
-    the bytes, of one `pq.write_table` of its rows.
+    Rows become an Arrow batch every `_BATCH_ROWS`, held in a hidden file beside the table
+    (zstd-compressed Arrow IPC) until a row group's worth is there, which then goes to
+    `<path>.tmp`; `close` writes the rest and renames the file into place, so a table that looks
+    complete is complete. A table below `row_group_rows` rows is one row group, written in
+    `close`: the layout, and the bytes, of one `pq.write_table` of its rows.
+
+    Held on disk rather than in memory: growing in-memory buffers, even compressed, cost ~4x
+    their size in peak RSS (the allocator keeps what each reallocation frees).
     """
 
     def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int) -> None:
         self.path = path
         self.tmp = path.with_suffix(".parquet.tmp")
+        self.held = path.with_name(f".{path.stem}.rows.tmp")
         self.schema = schema
         self.group_rows = row_group_rows
         self.batch_rows = min(_BATCH_ROWS, row_group_rows)
         self.rows: list[dict[str, Any]] = []
         self.count = 0
-        self._held: pa.BufferOutputStream | None = None
+        self._held_file: pa.NativeFile | None = None
         self._held_writer: pa.ipc.RecordBatchStreamWriter | None = None
         self._held_rows = 0
         self._writer: pq.ParquetWriter | None = None
@@ -184,39 +189,51 @@ class _TableStream:
     def discard(self) -> None:
         """Drop the rows and the partial file."""
         self.rows = []
-        self._held = self._held_writer = None
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._close_held()
+        self.held.unlink(missing_ok=True)
         if self._writer is not None:
-            try:
+            with contextlib.suppress(OSError, pa.ArrowException):
                 self._writer.close()
-            except (OSError, pa.ArrowException):
-                pass
             self._writer = None
             self.tmp.unlink(missing_ok=True)
 
     def _hold(self, batch: pa.RecordBatch) -> None:
         if self._held_writer is None:
-            self._held = pa.BufferOutputStream()
-            self._held_writer = pa.ipc.new_stream(self._held, self.schema, options=_HELD_OPTIONS)
+            self.held.parent.mkdir(parents=True, exist_ok=True)
+            self._held_file = pa.OSFile(str(self.held), "wb")
+            self._held_writer = pa.ipc.new_stream(self._held_file, self.schema, options=_HELD_OPTIONS)
         self._held_writer.write_batch(batch)
         self._held_rows += batch.num_rows
 
+    def _close_held(self) -> None:
+        try:
+            if self._held_writer is not None:
+                self._held_writer.close()
+        finally:
+            if self._held_file is not None:
+                self._held_file.close()
+            self._held_writer = self._held_file = None
+            self._held_rows = 0
+
     def _take_held(self) -> pa.Table:
         """The held rows as one table; nothing is held afterwards."""
-        if self._held_writer is None or self._held is None:
+        if self._held_writer is None:
             return self.schema.empty_table()
-        self._held_writer.close()
-        table = pa.ipc.open_stream(self._held.getvalue()).read_all()
-        self._held = self._held_writer = None
-        self._held_rows = 0
+        self._close_held()
+        with pa.OSFile(str(self.held)) as source:
+            table = pa.ipc.open_stream(source).read_all()
+        self.held.unlink()
         return table
 
     def _write_groups(self, final: bool) -> None:
         """Write the full row groups held, and with `final` the rest as the last one (an empty
         table gets one empty row group, as `pq.write_table` writes it)."""
-        if self.rows:
-            self._hold(_batch(self.rows, self.schema))
-            self.rows = []
         table = self._take_held()
+        if self.rows:  # the last rows, fewer than a batch
+            batches = [*table.to_batches(), _batch(self.rows, self.schema)]
+            table = pa.Table.from_batches(batches, schema=self.schema)
+            self.rows = []
         size = self.group_rows
         cut = table.num_rows if final else table.num_rows // size * size
         if self._writer is None:

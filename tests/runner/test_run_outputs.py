@@ -106,13 +106,16 @@ def test_rows_held_across_batches_and_row_groups_keep_their_order(tmp_path):
 def test_a_run_that_fails_leaves_no_table_and_no_partial_file(tmp_path):
     # Arrange
     run_dir = tmp_path / "run"
-    rows = [("pnl", {"ns": i, "total": i}) for i in range(10)]
+    rows = [("pnl", {"ns": i, "total": i}) for i in range(2_100)]
 
     # Act
-    with pytest.raises(RuntimeError), RunOutputs(run_dir, row_group_rows=4) as outputs:
-        outputs.add(rows)
-        # Two full row groups are on disk, under a name no reader takes for a table.
-        assert [p.name for p in run_dir.iterdir()] == ["pnl.parquet.tmp"]
+    with pytest.raises(RuntimeError), RunOutputs(run_dir, row_group_rows=2_000) as outputs:
+        outputs.add(rows[:1_500])
+        # A batch of rows is held on disk, under a name no reader takes for a table...
+        assert [p.name for p in run_dir.iterdir()] == [".pnl.rows.tmp"]
+        outputs.add(rows[1_500:])
+        # ...and a full row group is written, to a file not yet named as the table.
+        assert sorted(p.name for p in run_dir.iterdir()) == [".pnl.rows.tmp", "pnl.parquet.tmp"]
         raise RuntimeError("the replay failed")
 
     # Assert
