@@ -3,7 +3,8 @@
 Money, prices and sizes are exact Parquet decimals: dollars as decimal(18, 6) (the engine's
 micro-dollars), prices as decimal(10, 4) (ticks of $0.0001), sizes as decimal(18, 6) (millionths
 of a contract). Files are written with fixed settings and no timestamps, so the same rows give
-byte-identical files in any process.
+byte-identical files in any process. Tables are streamed in row groups of ROW_GROUP_ROWS rows
+while the run goes, so a run's memory does not grow with its length.
 """
 
 from __future__ import annotations
@@ -149,8 +150,9 @@ class _TableStream:
     complete is complete. A table below `row_group_rows` rows is one row group, written in
     `close`: the layout, and the bytes, of one `pq.write_table` of its rows.
 
-    Held on disk rather than in memory: growing in-memory buffers, even compressed, cost ~4x
-    their size in peak RSS (the allocator keeps what each reallocation frees).
+    Held on disk rather than in memory, so that a long run's rows cost it no memory: held in
+    compressed in-memory buffers, a 5M-frame replay's (3.4 MB) still raised its peak RSS by
+    ~10 MB.
     """
 
     def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int) -> None:
@@ -291,7 +293,8 @@ def code_version() -> dict[str, Any]:
 
 class RunOutputs:
     """Streams a run's output rows into the tables of its run directory as they arrive, and
-    tallies the figures of its summary: no more than a row group per table is held in memory.
+    tallies the figures of its summary: memory holds at most `_BATCH_ROWS` rows per table, and
+    a row group's worth while it is written.
 
     Nothing counts as written before `write` renames the tables into place and writes
     run.json; used as a context manager, an exception discards the partial files.
