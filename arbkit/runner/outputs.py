@@ -42,7 +42,6 @@ ROW_GROUP_ROWS = 65_536
 # Rows kept as dicts before they become one Arrow batch (a dict row takes ~1 KB, ~5x its
 # columns).
 _BATCH_ROWS = 1_024
-_HELD_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
 def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
@@ -145,14 +144,15 @@ class _TableStream:
     """One run table on its way to `path`, its memory bounded whatever the run's length.
 
     Rows become an Arrow batch every `_BATCH_ROWS`, held in a hidden file beside the table
-    (zstd-compressed Arrow IPC) until a row group's worth is there, which then goes to
+    (Arrow IPC) until a row group's worth is there, which then goes to
     `<path>.tmp`; `close` writes the rest and renames the file into place, so a table that looks
     complete is complete. A table below `row_group_rows` rows is one row group, written in
     `close`: the layout, and the bytes, of one `pq.write_table` of its rows.
 
     Held on disk rather than in memory, so that a long run's rows cost it no memory: held in
     compressed in-memory buffers, a 5M-frame replay's (3.4 MB) still raised its peak RSS by
-    ~10 MB.
+    ~10 MB. Not compressed: zstd takes and frees a workspace for every buffer it compresses,
+    and on a 5M-frame replay that alone kept peak RSS ~10 MB above the 1M-frame figure.
     """
 
     def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int) -> None:
@@ -204,7 +204,7 @@ class _TableStream:
         if self._held_writer is None:
             self.held.parent.mkdir(parents=True, exist_ok=True)
             self._held_file = pa.OSFile(str(self.held), "wb")
-            self._held_writer = pa.ipc.new_stream(self._held_file, self.schema, options=_HELD_OPTIONS)
+            self._held_writer = pa.ipc.new_stream(self._held_file, self.schema)
         self._held_writer.write_batch(batch)
         self._held_rows += batch.num_rows
 
