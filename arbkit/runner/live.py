@@ -30,7 +30,7 @@ from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
 from arbkit.runner.record import Recorder, RecordSummary, run_recorder
 from arbkit.runner.status import short_error
-from arbkit.runner.summary import RunSummary, summarise
+from arbkit.runner.summary import RunSummary
 
 RECORDING_DIR = "recording"
 _REFRESH_S = 0.25
@@ -62,7 +62,7 @@ class PaperSession:
         self.config = config
         self.run_dir = Path(run_dir)
         self.engine = Engine(config, latency=latency_model(config, None))
-        self.outputs = RunOutputs()
+        self.outputs = RunOutputs(self.run_dir)
         self.counts: dict[str, int] = {}
         self.frames_by_venue: dict[str, int] = {}
         self.console = console
@@ -95,30 +95,31 @@ class PaperSession:
     def run(self) -> LiveResult:
         """Record and trade on paper until stopped; write the run tables and run.json."""
         self._started = time.monotonic()
-        if self.console is not None:
-            with Live(self.render(), console=self.console, auto_refresh=False, transient=False) as live:
-                self._live = live
-                try:
-                    summary = asyncio.run(run_recorder(self.recorder))
-                finally:
-                    self._live = None
-        else:
-            summary = asyncio.run(run_recorder(self.recorder))
-        self.outputs.add(self.engine.finish())
-        self.outputs.rows["book_health"] = self.engine.book_health()
-        meta = {
-            "recording": f"{RECORDING_DIR}/{summary.session_id}",
-            "sessions": [summary.session_id],
-            "window": {"start_ns": None, "end_ns": None},
-            "config": config_to_dict(self.config),
-            "frames": self.engine.frames,
-            "decode_errors": self.engine.decode_errors,
-            "rows": {t: len(rows) for t, rows in sorted(self.outputs.rows.items())},
-            "mode": "live_paper",
-        }
-        self.outputs.write(self.run_dir, meta)
-        run_summary = summarise(
-            self.outputs.rows, dict(sorted(self.frames_by_venue.items())), self.engine.decode_error_kinds
+        with self.outputs:
+            if self.console is not None:
+                with Live(self.render(), console=self.console, auto_refresh=False, transient=False) as live:
+                    self._live = live
+                    try:
+                        summary = asyncio.run(run_recorder(self.recorder))
+                    finally:
+                        self._live = None
+            else:
+                summary = asyncio.run(run_recorder(self.recorder))
+            self.outputs.add(self.engine.finish())
+            self.outputs.add(("book_health", row) for row in self.engine.book_health())
+            meta = {
+                "recording": f"{RECORDING_DIR}/{summary.session_id}",
+                "sessions": [summary.session_id],
+                "window": {"start_ns": None, "end_ns": None},
+                "config": config_to_dict(self.config),
+                "frames": self.engine.frames,
+                "decode_errors": self.engine.decode_errors,
+                "rows": self.outputs.counts,
+                "mode": "live_paper",
+            }
+            self.outputs.write(meta)
+        run_summary = self.outputs.tally.summary(
+            dict(sorted(self.frames_by_venue.items())), self.engine.decode_error_kinds
         )
         return LiveResult(self.run_dir, summary, self.engine.frames, meta["rows"], run_summary)
 
@@ -234,8 +235,7 @@ class PaperSession:
         table = _table("paper trading")
         for column in ("windows", "approved", "orders", "fills", "realised", "locked in", "fees"):
             table.add_column(column, justify="right", no_wrap=True)
-        pnl = self.outputs.rows.get("pnl") or [{}]
-        last = pnl[-1]
+        last = self.outputs.tally.last_pnl or {}
         table.add_row(
             str(self.counts.get("opportunities", 0) + len(self.engine.detector.open_windows())),
             str(self.counts.get("approved", 0)),

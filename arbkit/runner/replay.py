@@ -22,7 +22,7 @@ from arbkit.engine import Engine, Output
 from arbkit.errors import ConfigError, RecordingError, UserError
 from arbkit.runner.latency import latency_model
 from arbkit.runner.outputs import RunOutputs
-from arbkit.runner.summary import RunSummary, summarise
+from arbkit.runner.summary import RunSummary
 from arbkit.store import reader, remote
 
 log = logging.getLogger(__name__)
@@ -96,37 +96,37 @@ def replay(
         raise UserError("--start must be before --end")
     session_ids, _ = count_frames(source)
     engine = Engine(config, latency=latency_model(config, source))
-    outputs = RunOutputs()
-    batches = reader.iter_frame_lists(source, end_ns=end_ns, columns=ROW_COLUMNS)
-    window: _Window | None = None
-    if start_ns is None and end_ns is None:
-        done = _replay_all(engine, batches, outputs.add, progress)
-        warmup = 0
-        add_final = outputs.add
-    else:
-        window = _Window(engine, start_ns, outputs.add)  # an --end alone: a window from the start
-        done = window.run(batches, progress)
-        warmup = window.warmup
-        add_final = window.add
-    if not engine.frames and (start_ns is not None or end_ns is not None):
-        window_text = _window_text(start_ns, end_ns)
-        raise UserError(f"no frames in the window {window_text} of {source}{_span(warmup, done)}")
-    add_final(engine.finish())
-    outputs.rows["book_health"] = engine.book_health()
-    if progress is not None:
-        progress(done)
-    meta = {
-        # Absolute, so `--verify` finds the recording from any working directory.
-        "recording": source if remote.is_remote(str(source)) else os.path.abspath(source),
-        "sessions": session_ids,
-        "window": {"start_ns": start_ns, "end_ns": end_ns},
-        "config": config_to_dict(config),
-        "frames": engine.frames,
-        "warmup_frames": warmup,
-        "decode_errors": engine.decode_errors,
-        "rows": {t: len(rows) for t, rows in sorted(outputs.rows.items())},
-    }
-    hashes = outputs.write(run_dir, meta)
+    with RunOutputs(run_dir) as outputs:
+        batches = reader.iter_frame_lists(source, end_ns=end_ns, columns=ROW_COLUMNS)
+        window: _Window | None = None
+        if start_ns is None and end_ns is None:
+            done = _replay_all(engine, batches, outputs.add, progress)
+            warmup = 0
+            add_final = outputs.add
+        else:
+            window = _Window(engine, start_ns, outputs.add)  # an --end alone: a window from the start
+            done = window.run(batches, progress)
+            warmup = window.warmup
+            add_final = window.add
+        if not engine.frames and (start_ns is not None or end_ns is not None):
+            window_text = _window_text(start_ns, end_ns)
+            raise UserError(f"no frames in the window {window_text} of {source}{_span(warmup, done)}")
+        add_final(engine.finish())
+        outputs.add(("book_health", row) for row in engine.book_health())
+        if progress is not None:
+            progress(done)
+        meta = {
+            # Absolute, so `--verify` finds the recording from any working directory.
+            "recording": source if remote.is_remote(str(source)) else os.path.abspath(source),
+            "sessions": session_ids,
+            "window": {"start_ns": start_ns, "end_ns": end_ns},
+            "config": config_to_dict(config),
+            "frames": engine.frames,
+            "warmup_frames": warmup,
+            "decode_errors": engine.decode_errors,
+            "rows": outputs.counts,
+        }
+        hashes = outputs.write(meta)
     return ReplayResult(
         run_dir,
         engine.frames,
@@ -134,8 +134,7 @@ def replay(
         session_ids,
         meta["rows"],
         hashes,
-        summarise(
-            outputs.rows,
+        outputs.tally.summary(
             _frames_by_venue(source) if window is None else window.venues,
             engine.decode_error_kinds,
             None if window is None else window.pnl_before,

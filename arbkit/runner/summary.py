@@ -29,27 +29,53 @@ class RunSummary:
     pnl: Decimal
 
 
-def summarise(
-    rows: dict[str, list[dict[str, Any]]],
-    frames_by_venue: dict[str, int],
-    decode_errors: dict[tuple[str, str], int],
-    pnl_before: dict[str, Any] | None = None,
-) -> RunSummary:
-    """Summarise a run's output rows; `pnl_before` is the last P&L snapshot before its window."""
-    trades = rows.get("trades", [])
-    pnl = rows.get("pnl", [])
-    last = pnl[-1] if pnl else {}
-    base = pnl_before or {}
-    return RunSummary(
-        frames_by_venue=dict(frames_by_venue),
-        decode_errors=dict(sorted(decode_errors.items())),
-        windows=len(rows.get("opportunities", [])),
-        approved=sum(1 for d in rows.get("risk_decisions", []) if d["approved"]),
-        filled=sum(1 for t in trades if t["matched_size"] > 0),
-        matched_size=size_to_decimal(sum(t["matched_size"] for t in trades)).normalize(),
-        fees=micros_to_decimal(last.get("fees", 0) - base.get("fees", 0)),
-        pnl=micros_to_decimal(last.get("total", 0) - base.get("total", 0)),
-    )
+class RunTally:
+    """The running figures of a run's output rows that its summary reads, so that no row
+    needs keeping for it."""
+
+    __slots__ = ("windows", "approved", "filled", "matched_size", "last_pnl")
+
+    def __init__(self) -> None:
+        self.windows = 0
+        self.approved = 0
+        self.filled = 0
+        self.matched_size = 0  # millionths of a contract
+        self.last_pnl: dict[str, Any] | None = None
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """Count one output row of `table`."""
+        if table == "opportunities":
+            self.windows += 1
+        elif table == "risk_decisions":
+            if row["approved"]:
+                self.approved += 1
+        elif table == "trades":
+            matched = row["matched_size"]
+            if matched > 0:
+                self.filled += 1
+                self.matched_size += matched
+        elif table == "pnl":
+            self.last_pnl = row
+
+    def summary(
+        self,
+        frames_by_venue: dict[str, int],
+        decode_errors: dict[tuple[str, str], int],
+        pnl_before: dict[str, Any] | None = None,
+    ) -> RunSummary:
+        """Summarise the run; `pnl_before` is the last P&L snapshot before its window."""
+        last = self.last_pnl or {}
+        base = pnl_before or {}
+        return RunSummary(
+            frames_by_venue=dict(frames_by_venue),
+            decode_errors=dict(sorted(decode_errors.items())),
+            windows=self.windows,
+            approved=self.approved,
+            filled=self.filled,
+            matched_size=size_to_decimal(self.matched_size).normalize(),
+            fees=micros_to_decimal(last.get("fees", 0) - base.get("fees", 0)),
+            pnl=micros_to_decimal(last.get("total", 0) - base.get("total", 0)),
+        )
 
 
 def describe_errors(decode_errors: dict[tuple[str, str], int]) -> str:

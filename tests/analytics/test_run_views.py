@@ -43,7 +43,7 @@ def _trade(decision, oid, **fields):
 
 
 def write_run(run_dir, final_pnl=63 * M // 100):
-    out = RunOutputs()
+    out = RunOutputs(run_dir)
     out.add([
         ("opportunities", _opportunity("o1", D1, 100, 2 * M, 10 * M, M // 5)),
         ("opportunities", _opportunity("o2", D1, 300, 1 * M, 10 * M, M // 10)),
@@ -75,7 +75,7 @@ def write_run(run_dir, final_pnl=63 * M // 100):
         ("pnl", {"ns": 1, "total": 126 * M // 100}),
         ("pnl", {"ns": 2, "total": final_pnl}),
     ])
-    out.write(run_dir, {"mode": "replay", "frames": 24, "decode_errors": 1, "sessions": ["s"]})
+    out.write({"mode": "replay", "frames": 24, "decode_errors": 1, "sessions": ["s"]})
     return run_dir
 
 
