@@ -40,7 +40,7 @@ import hashlib
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from arbkit.core.book import Book, BookManager
+from arbkit.core.book import NO_ASK_CHANGE, NO_BID_CHANGE, Book, BookManager
 from arbkit.core.events import Level
 from arbkit.core.fees import FINE_PER_MICRO, FeeParams, decimal_to_micros
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, decimal_to_size
@@ -67,6 +67,9 @@ _NEVER: Final = 2**63 - 1
 
 _CENT_FINE: Final = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
 _POLY_UNIT_FINE: Final = 10 * FINE_PER_MICRO  # $0.00001 in fine units
+
+# Per pair and venue, at most this many top-of-book prices keep their cost at min_size.
+_TOP_COSTS: Final = 256
 
 
 class Sizing(NamedTuple):
@@ -121,8 +124,9 @@ def _kalshi_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, in
     for price, avail in asks:
         read += 1
         take = avail if avail < left else left
-        # The fee rounded up to the cent: ceil(raw / den) cents.
-        cost += price * take + (num * take * price * (PRICE_ONE - price) // -den) * -_CENT_FINE
+        # The fee rounded up to the cent: ceil(raw / den) cents. Small factors first: compiled,
+        # a product stays in a machine word only while both its factors are small.
+        cost += price * take + (take * (num * price * (PRICE_ONE - price)) // -den) * -_CENT_FINE
         left -= take
         if not left:
             return cost, read
@@ -142,7 +146,8 @@ def _poly_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]
     for price, avail in asks:
         read += 1
         take = avail if avail < left else left
-        cost += price * take + (2 * num * take * price * (PRICE_ONE - price) + den) // den2 * _POLY_UNIT_FINE
+        raw2 = take * (2 * num * price * (PRICE_ONE - price))
+        cost += price * take + (raw2 + den) // den2 * _POLY_UNIT_FINE
         left -= take
         if not left:
             return cost, read
@@ -236,6 +241,9 @@ def _best(
         if first <= last:
             kq = kp * (PRICE_ONE - kp)
             pq = pp * (PRICE_ONE - pp)
+            # The fees' raw amounts per millionth (small factors first, as in `_kalshi_cost`).
+            k_raw = k_num * kq
+            p_raw2 = 2 * p_num * pq
             if first < last:
                 # Net slope per millionth, times `scale` to stay integral.
                 slope = gross * scale - k_weight * kq - p_weight * pq
@@ -258,10 +266,10 @@ def _best(
                     s * PRICE_ONE
                     - k_base
                     - kp * ck
-                    + (k_num * ck * kq // -k_den) * _CENT_FINE
+                    + (ck * k_raw // -k_den) * _CENT_FINE
                     - p_base
                     - pp * cp
-                    - (2 * p_num * cp * pq + p_den) // p_den2 * _POLY_UNIT_FINE
+                    - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
                 )
                 if f > best_f:
                     best_f = f
@@ -301,8 +309,14 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
     stay on one level adds its size times its net margin per contract when that is positive;
     past the first stretch whose asks sum to $1 or more no margin is positive.
     """
+    return _bound(kalshi_asks, poly_asks, fees)[0]
+
+
+def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) -> tuple[int, int, int]:
+    """`profit_bound_fine`, and how many levels of each ladder it read (as `_best` counts
+    them); it also depends on the Polymarket ladder's length."""
     if not kalshi_asks or not poly_asks:
-        return 0
+        return 0, 1, 1
     # Margins per millionth in fine units, times `scale` (as in `_best`) to stay integral.
     scale = fees.scale
     k_weight = fees.k_weight
@@ -337,7 +351,7 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
                 break
             pp, p_left = poly_asks[pi]
     slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
-    return -(-total // scale) + slack
+    return -(-total // scale) + slack, ki + 1, pi + 1
 
 
 class DetectorEvent(NamedTuple):
@@ -388,7 +402,14 @@ class _Direction:
         "sizing",
         "bound_k",
         "bound_p",
+        "bound_k_read",
+        "bound_p_read",
         "bound",
+        "k_src",
+        "p_src",
+        "k_front",
+        "p_front",
+        "p_len",
     )
 
     def __init__(self, pair: int, d: int) -> None:
@@ -414,7 +435,18 @@ class _Direction:
         # Upper bound on the best trade's profit in micro-dollars.
         self.bound_k: list[Level] | None = None
         self.bound_p: list[Level] | None = None
+        self.bound_k_read = 0
+        self.bound_p_read = 0
         self.bound = 0
+        # The last evaluation's outcome (no event) holds while the books' sides it read are
+        # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
+        # beyond the front prices, and, when `p_len` >= 0, the Polymarket side has that many
+        # levels (see `Detector._settle`).
+        self.k_src: list[Level] | None = None
+        self.p_src: list[Level] | None = None
+        self.k_front = 0
+        self.p_front = 0
+        self.p_len = -1
 
 
 def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
@@ -469,7 +501,18 @@ class Detector:
         if config.max_staleness_ms < 0:
             raise ConfigError("detector.max_staleness_ms must not be negative")
         self.max_staleness_ns: int = config.max_staleness_ms * 1_000_000
-        self._threshold = self.min_edge * FINE_PER_MICRO * self.min_size
+        threshold = self.min_edge * FINE_PER_MICRO * self.min_size
+        # A profit at min_size p (fine) reaches min_edge when p * SIZE_SCALE >= threshold, that
+        # is p >= _at_threshold; near parity p is small or negative, and compiled, multiplying
+        # it would leave machine integers. Top of book rules out when its two costs exceed
+        # `_top_limit`.
+        self._at_threshold = -(-threshold // SIZE_SCALE)
+        self._top_limit = self.min_size * PRICE_ONE - self._at_threshold
+        # Per pair: the fees of the costs below, and the cost (fine) of min_size at one level of
+        # Kalshi and of Polymarket by price.
+        self._top_fees: list[FeeParams | None] = [None] * len(self.pairs)
+        self._k_top: list[dict[int, int]] = [{} for _ in self.pairs]
+        self._p_top: list[dict[int, int]] = [{} for _ in self.pairs]
         # With a positive min_edge a direction whose best asks sum to $1 or more cannot qualify.
         self._quick_reject = self.min_edge > 0
         self._by_market: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -595,9 +638,24 @@ class Detector:
         if k_size < size or p_size < size:
             return False
         fees = self.pairs[i].fees.for_time(now_ns)
-        kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
-        poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
-        return (size * PRICE_ONE - kalshi - poly) * SIZE_SCALE < self._threshold
+        if fees is not self._top_fees[i]:
+            self._top_fees[i] = fees
+            self._k_top[i] = {}
+            self._p_top[i] = {}
+        # Top of book moves over few prices, so each one's cost is worked out once.
+        costs = self._k_top[i]
+        kalshi = costs.get(k_price)
+        if kalshi is None:
+            if len(costs) >= _TOP_COSTS:
+                costs.clear()
+            kalshi = costs[k_price] = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+        costs = self._p_top[i]
+        poly = costs.get(p_price)
+        if poly is None:
+            if len(costs) >= _TOP_COSTS:
+                costs.clear()
+            poly = costs[p_price] = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+        return kalshi + poly > self._top_limit
 
     def _pair_changed(
         self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]
@@ -727,6 +785,8 @@ class Detector:
         opened = self._open
         del opened[state.slot]
         state.kalshi = state.poly = None
+        # The outcome noted for the window no longer holds without it.
+        state.k_src = state.p_src = None
         i = state.pair
         if 2 * i not in opened and 2 * i + 1 not in opened:
             self._quiet[i] = self._settled[i]
@@ -771,11 +831,13 @@ class Detector:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_STALE))
             return
         d = state.d
+        # Polymarket's ladder is its book's asks unless it is the YES book's bids at 1 − p.
+        p_asks_side = d == 1 or poly is view.poly_no
         if self._quick_reject:
             # Top of book only: no depth sorted unless the best asks sum to under $1.
             if d == 0:
                 k_ask = kalshi.best_ask
-                if poly is view.poly_no:
+                if p_asks_side:
                     p_ask = poly.best_ask
                 else:
                     bid = poly.best_bid
@@ -791,6 +853,30 @@ class Detector:
         i = state.pair
         spec = self.pairs[i]
         fees = spec.fees.for_time(now_ns)
+        k_src = state.k_src
+        if k_src is not None and fees is state.fees:
+            # The last outcome holds if every level it read is still the same (`_settle`).
+            if d == 0:
+                same = kalshi.ask_built is k_src and kalshi.ask_lo > state.k_front
+            else:
+                same = kalshi.bid_built is k_src and kalshi.bid_hi < state.k_front
+            if same:
+                if p_asks_side:
+                    same = (
+                        poly.ask_built is state.p_src
+                        and poly.ask_lo > state.p_front
+                        and (state.p_len < 0 or len(poly.asks) == state.p_len)
+                    )
+                else:
+                    same = (
+                        poly.bid_built is state.p_src
+                        and poly.bid_hi < state.p_front
+                        and (state.p_len < 0 or len(poly.bids) == state.p_len)
+                    )
+            if same:
+                if window is not None:
+                    self._watch(k_seen, p_seen)
+                return
         k_asks, p_asks = view.legs_ladders(d, kalshi, poly)
         if fees is not state.fees:
             state.fees = fees
@@ -807,9 +893,11 @@ class Detector:
             state.at_k = k_asks
             state.at_p = p_asks
         at_min = state.at_min
-        if at_min is None or at_min * SIZE_SCALE < self._threshold:
+        if at_min is None or at_min < self._at_threshold:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+            else:
+                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1)
             return
         known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
             p_asks, state.best_p, state.best_p_read
@@ -821,25 +909,45 @@ class Detector:
             # recv_ns is the wall clock: stepped back, it leaves a book's last update older than
             # the one watched, and the window stale sooner.
             self._watch(k_seen, p_seen)
-            if known:
-                # A best trade already held against this window's peak when it was sized (or
-                # the one it opened with): it cannot be a new peak.
-                return
-            # Only a new peak needs the best trade; a bound at or under the peak rules it out.
-            if k_asks is not state.bound_k or p_asks is not state.bound_p:
-                state.bound = profit_bound_fine(k_asks, p_asks, fees) // FINE_PER_MICRO
-                state.bound_k = k_asks
-                state.bound_p = p_asks
-            if state.bound <= window.peak_profit:
-                return
-            sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
-            if sizing.profit > window.peak_profit:
-                window.peak_ns = now_ns
-                window.peak_ingest_seq = ingest_seq
-                window.peak_size = sizing.size
-                window.peak_profit = sizing.profit
-                window.peak_edge = sizing.edge
-                events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+            if not known:
+                # Only a new peak needs the best trade; a bound at or under the peak rules it out.
+                if k_asks is not state.bound_k or p_asks is not state.bound_p:
+                    bound, k_read, p_read = _bound(k_asks, p_asks, fees)
+                    state.bound = bound // FINE_PER_MICRO
+                    state.bound_k_read = k_read
+                    state.bound_p_read = p_read
+                    state.bound_k = k_asks
+                    state.bound_p = p_asks
+                if state.bound <= window.peak_profit:
+                    self._settle(
+                        state,
+                        kalshi,
+                        poly,
+                        p_asks_side,
+                        max(state.at_k_read, state.bound_k_read),
+                        max(state.at_p_read, state.bound_p_read),
+                        len(p_asks),
+                    )
+                    return
+                sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
+                if sizing.profit > window.peak_profit:
+                    window.peak_ns = now_ns
+                    window.peak_ingest_seq = ingest_seq
+                    window.peak_size = sizing.size
+                    window.peak_profit = sizing.profit
+                    window.peak_edge = sizing.edge
+                    events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+            # The best trade is known for these ladders and held against the peak (it is the
+            # peak, or it was sized against it): it cannot be a new peak.
+            self._settle(
+                state,
+                kalshi,
+                poly,
+                p_asks_side,
+                max(state.at_k_read, state.best_k_read),
+                max(state.at_p_read, state.best_p_read),
+                -1,
+            )
             return
         sizing = state.sizing if known else self._size(state, k_asks, p_asks, fees, spec.size_step)
         direction = DIRECTIONS[d]
@@ -867,7 +975,64 @@ class Detector:
         state.poly = poly
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
+        self._settle(
+            state,
+            kalshi,
+            poly,
+            p_asks_side,
+            max(state.at_k_read, state.best_k_read),
+            max(state.at_p_read, state.best_p_read),
+            -1,
+        )
         events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+
+    def _settle(
+        self,
+        state: _Direction,
+        kalshi: Book,
+        poly: Book,
+        p_asks_side: bool,
+        k_keep: int,
+        p_keep: int,
+        p_len: int,
+    ) -> None:
+        """Note that the evaluation just made, which built both ladders, reached an outcome
+        without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
+        (and, when `p_len` >= 0, the Polymarket ladder's length): until a level that good
+        changes, evaluating again would reach it again (read counts as in `_best`)."""
+        if state.d == 0:
+            src = kalshi.ask_built
+            state.k_front = _ask_front(src, k_keep)
+        else:
+            src = kalshi.bid_built
+            state.k_front = _bid_front(src, k_keep)
+        state.k_src = src
+        if p_asks_side:
+            src = poly.ask_built
+            state.p_front = _ask_front(src, p_keep)
+        else:
+            src = poly.bid_built
+            state.p_front = _bid_front(src, p_keep)
+        state.p_src = src
+        state.p_len = p_len
+
+
+def _ask_front(levels: list[Level] | None, keep: int) -> int:
+    """The ask price past which changes leave the first `keep` levels of `levels` as they are."""
+    if not keep:
+        return NO_BID_CHANGE  # below every price: any change is past it
+    if levels is None or keep > len(levels):
+        return NO_ASK_CHANGE - 1  # the whole side counts: only no change at all is past it
+    return levels[keep - 1][0]
+
+
+def _bid_front(levels: list[Level] | None, keep: int) -> int:
+    """`_ask_front` for bids, best (highest) first: changes below the front leave them."""
+    if not keep:
+        return NO_ASK_CHANGE
+    if levels is None or keep > len(levels):
+        return NO_BID_CHANGE + 1
+    return levels[keep - 1][0]
 
 
 __all__ = [
