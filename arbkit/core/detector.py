@@ -510,6 +510,10 @@ class Detector:
         self._top_limit = self.min_size * PRICE_ONE - self._at_threshold
         # Per pair: the fees of the costs below, and the cost (fine) of min_size at one level of
         # Kalshi and of Polymarket by price.
+        # The fees of a pair without dated overrides, which never change (else None).
+        self._fixed_fees: list[FeeParams | None] = [
+            None if spec.fees.change_times else spec.fees.base for spec in self.pairs
+        ]
         self._top_fees: list[FeeParams | None] = [None] * len(self.pairs)
         self._k_top: list[dict[int, int]] = [{} for _ in self.pairs]
         self._p_top: list[dict[int, int]] = [{} for _ in self.pairs]
@@ -637,7 +641,9 @@ class Detector:
         size = self.min_size
         if k_size < size or p_size < size:
             return False
-        fees = self.pairs[i].fees.for_time(now_ns)
+        fees = self._fixed_fees[i]
+        if fees is None:
+            fees = self.pairs[i].fees.for_time(now_ns)
         if fees is not self._top_fees[i]:
             self._top_fees[i] = fees
             self._k_top[i] = {}
@@ -833,29 +839,14 @@ class Detector:
         d = state.d
         # Polymarket's ladder is its book's asks unless it is the YES book's bids at 1 − p.
         p_asks_side = d == 1 or poly is view.poly_no
-        if self._quick_reject:
-            # Top of book only: no depth sorted unless the best asks sum to under $1.
-            if d == 0:
-                k_ask = kalshi.best_ask
-                if p_asks_side:
-                    p_ask = poly.best_ask
-                else:
-                    bid = poly.best_bid
-                    p_ask = None if bid is None else PRICE_ONE - bid
-            else:
-                bid = kalshi.best_bid
-                k_ask = None if bid is None else PRICE_ONE - bid
-                p_ask = poly.best_ask
-            if k_ask is None or p_ask is None or k_ask + p_ask >= PRICE_ONE:
-                if window is not None:
-                    events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
-                return
         i = state.pair
-        spec = self.pairs[i]
-        fees = spec.fees.for_time(now_ns)
+        fees = self._fixed_fees[i]
+        if fees is None:
+            fees = self.pairs[i].fees.for_time(now_ns)
         k_src = state.k_src
         if k_src is not None and fees is state.fees:
-            # The last outcome holds if every level it read is still the same (`_settle`).
+            # The last outcome holds if every level it read is still the same (`_settle`); those
+            # include both tops whenever the top-of-book check below mattered to it.
             if d == 0:
                 same = kalshi.ask_built is k_src and kalshi.ask_lo > state.k_front
             else:
@@ -877,6 +868,24 @@ class Detector:
                 if window is not None:
                     self._watch(k_seen, p_seen)
                 return
+        if self._quick_reject:
+            # Top of book only: no depth sorted unless the best asks sum to under $1.
+            if d == 0:
+                k_ask = kalshi.best_ask
+                if p_asks_side:
+                    p_ask = poly.best_ask
+                else:
+                    bid = poly.best_bid
+                    p_ask = None if bid is None else PRICE_ONE - bid
+            else:
+                bid = kalshi.best_bid
+                k_ask = None if bid is None else PRICE_ONE - bid
+                p_ask = poly.best_ask
+            if k_ask is None or p_ask is None or k_ask + p_ask >= PRICE_ONE:
+                if window is not None:
+                    events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+                return
+        spec = self.pairs[i]
         k_asks, p_asks = view.legs_ladders(d, kalshi, poly)
         if fees is not state.fees:
             state.fees = fees
