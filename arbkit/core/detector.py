@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from arbkit.core.book import NO_ASK_CHANGE, NO_BID_CHANGE, Book, BookManager
 from arbkit.core.events import Level
@@ -258,22 +258,25 @@ def _best(
                         first = last - reach
                 elif first + reach < last:
                     last = first + reach
+            # Profit at size s = n * step: payout less both costs before rounding (`gross` more
+            # per millionth) and the two rounded fees, whose raw amounts grow by a fixed step.
+            s = first * step
+            ck = s - k_start
+            cp = s - p_start
+            linear = s * PRICE_ONE - k_base - kp * ck - p_base - pp * cp
+            k_acc = ck * k_raw
+            p_acc = cp * p_raw2 + p_den
+            linear_step = gross * step
+            k_step = k_raw * step
+            p_step = p_raw2 * step
             for n in range(first, last + 1):
-                s = n * step
-                ck = s - k_start
-                cp = s - p_start
-                f = (
-                    s * PRICE_ONE
-                    - k_base
-                    - kp * ck
-                    + (ck * k_raw // -k_den) * _CENT_FINE
-                    - p_base
-                    - pp * cp
-                    - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
-                )
+                f = linear + (k_acc // -k_den) * _CENT_FINE - p_acc // p_den2 * _POLY_UNIT_FINE
                 if f > best_f:
                     best_f = f
                     best_n = n
+                linear += linear_step
+                k_acc += k_step
+                p_acc += p_step
         if capped:
             break
         if k_end == seg_end:
@@ -444,8 +447,9 @@ class _Direction:
         # levels (see `Detector._settle`).
         self.k_src: list[Level] | None = None
         self.p_src: list[Level] | None = None
-        self.k_front = 0
-        self.p_front = 0
+        # Any, as the book's `ask_lo`/`bid_hi`: compiled, comparing two objects boxes neither.
+        self.k_front: Any = 0
+        self.p_front: Any = 0
         self.p_len = -1
 
 
