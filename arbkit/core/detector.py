@@ -258,25 +258,22 @@ def _best(
                         first = last - reach
                 elif first + reach < last:
                     last = first + reach
-            # Profit at size s = n * step: payout less both costs before rounding (`gross` more
-            # per millionth) and the two rounded fees, whose raw amounts grow by a fixed step.
-            s = first * step
-            ck = s - k_start
-            cp = s - p_start
-            linear = s * PRICE_ONE - k_base - kp * ck - p_base - pp * cp
-            k_acc = ck * k_raw
-            p_acc = cp * p_raw2 + p_den
-            linear_step = gross * step
-            k_step = k_raw * step
-            p_step = p_raw2 * step
             for n in range(first, last + 1):
-                f = linear + (k_acc // -k_den) * _CENT_FINE - p_acc // p_den2 * _POLY_UNIT_FINE
+                s = n * step
+                ck = s - k_start
+                cp = s - p_start
+                f = (
+                    s * PRICE_ONE
+                    - k_base
+                    - kp * ck
+                    + (ck * k_raw // -k_den) * _CENT_FINE
+                    - p_base
+                    - pp * cp
+                    - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
+                )
                 if f > best_f:
                     best_f = f
                     best_n = n
-                linear += linear_step
-                k_acc += k_step
-                p_acc += p_step
         if capped:
             break
         if k_end == seg_end:
