@@ -1,7 +1,10 @@
 """Exact L2 order books and the manager that keeps one per (venue, market).
 
 A book holds bids and asks as {price ticks: size millionths} with the best price of each side
-kept incrementally, so top-of-book is an attribute read. It is *valid* only between a snapshot
+kept incrementally, so top-of-book is an attribute read. Each side's depth list (best first) is
+sorted when asked for after the side changed; the last one built stays readable as `ask_built` /
+`bid_built` with the best price changed since (`ask_lo` / `bid_hi`), so a reader holding that
+list knows which of its levels are still the book's without sorting again. It is *valid* only between a snapshot
 and the next invalidating event (sequence gap, crossed book, negative size, disconnect,
 tick-size change); an invalid book refuses to quote and ignores level updates until a snapshot
 re-seeds it (STYLE §5: integrity is data, not an exception).

@@ -29,9 +29,13 @@ with the highest best-trade profit.
 Evaluation. Only a frame that changes a pair's books can change its windows, apart from staleness
 and dated fee changes (`on_tick`). A direction without a window is first ruled out on top of book:
 its best asks summing to $1 or more, or, near parity where only the fees decide, its exact profit
-at `min_size` when both top levels hold that much (`_fees_rule_out`). Sizing answers are reused
-while the ladder levels that decided them stay the same (`_Direction`), so most frames walk no
-ladder.
+at `min_size` when both top levels hold that much (`_fees_rule_out`, its costs kept per price).
+Sizing answers are reused while the ladder levels that decided them stay the same (`_Direction`),
+so most frames walk no ladder. Beyond that, an evaluation that ends without an event notes how
+many levels of each ladder decided it (`_settle`); while each book side still holds the depth list
+that ladder came from and has changed only at worse prices than the last of those levels (the
+book's `ask_lo`/`bid_hi`), evaluating again would end the same way, so it stops there, before any
+ladder is sorted or compared.
 """
 
 from __future__ import annotations
