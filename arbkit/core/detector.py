@@ -1047,22 +1047,25 @@ class Detector:
         state.p_len = p_len
 
 
-def _ask_front(levels: list[Level] | None, keep: int) -> int:
-    """The ask price past which changes leave the first `keep` levels of `levels` as they are."""
+def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int) -> int:
+    """The price past which a change leaves the first `keep` levels of `levels` (a book side's
+    depth list, best first) as they are: `any_change` (past every price) when `keep` is 0,
+    `no_change` (only the side's no-change mark is past it) when they are the whole side."""
     if not keep:
-        return NO_BID_CHANGE  # below every price: any change is past it
+        return any_change
     if levels is None or keep > len(levels):
-        return NO_ASK_CHANGE - 1  # the whole side counts: only no change at all is past it
+        return no_change
     return levels[keep - 1][0]
+
+
+def _ask_front(levels: list[Level] | None, keep: int) -> int:
+    """`_front` for asks: changes at higher prices are past it."""
+    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1)
 
 
 def _bid_front(levels: list[Level] | None, keep: int) -> int:
-    """`_ask_front` for bids, best (highest) first: changes below the front leave them."""
-    if not keep:
-        return NO_ASK_CHANGE
-    if levels is None or keep > len(levels):
-        return NO_BID_CHANGE + 1
-    return levels[keep - 1][0]
+    """`_front` for bids: changes at lower prices are past it."""
+    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1)
 
 
 __all__ = [

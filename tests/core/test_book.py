@@ -573,23 +573,29 @@ def draw_valid_level_op(data, ref: ReferenceBook) -> tuple | None:
     return ("set", side, price, data.draw(st.integers(0, 4)) * UNIT)
 
 
+def draw_valid_frame(data, ref):
+    """A frame's ops (a snapshot, or level updates that keep the book valid), applied to `ref`."""
+    if not ref.valid or data.draw(st.integers(0, 9)) == 0:
+        ops = [draw_valid_snapshot(data)]
+        ref.apply(ops[0])
+    else:
+        ops = []
+        for _ in range(data.draw(st.integers(1, 4))):
+            op = draw_valid_level_op(data, ref)
+            if op is not None:
+                ops.append(op)
+                ref.apply(op)
+    ref.end_frame()
+    return ops
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_book_equals_the_reference_book_after_any_valid_sequence(data):
     manager = BookManager()
     ref = ReferenceBook()
     for t in range(data.draw(st.integers(1, 15), label="frames")):
-        if not ref.valid or data.draw(st.integers(0, 9)) == 0:
-            ops = [draw_valid_snapshot(data)]
-            ref.apply(ops[0])
-        else:
-            ops = []
-            for _ in range(data.draw(st.integers(1, 4))):
-                op = draw_valid_level_op(data, ref)
-                if op is not None:
-                    ops.append(op)
-                    ref.apply(op)
-        ref.end_frame()
+        ops = draw_valid_frame(data, ref)
 
         invalid = manager.apply([to_event(op, t) for op in ops])
 
@@ -688,17 +694,7 @@ def test_a_held_depth_list_is_the_book_up_to_the_best_price_changed_since_it_was
     ref = ReferenceBook()
     held_asks = held_bids = None
     for t in range(data.draw(st.integers(1, 15), label="frames")):
-        if not ref.valid or data.draw(st.integers(0, 9)) == 0:
-            ops = [draw_valid_snapshot(data)]
-            ref.apply(ops[0])
-        else:
-            ops = []
-            for _ in range(data.draw(st.integers(1, 4))):
-                op = draw_valid_level_op(data, ref)
-                if op is not None:
-                    ops.append(op)
-                    ref.apply(op)
-        ref.end_frame()
+        ops = draw_valid_frame(data, ref)
         manager.apply([to_event(op, t) for op in ops])
         book = manager.get(KALSHI, MARKET)
 
