@@ -3,9 +3,8 @@
 A book holds bids and asks as {price ticks: size millionths} with the best price of each side
 kept incrementally, so top-of-book is an attribute read. Each side's depth list (best first) is
 sorted when asked for after the side changed; the last one built stays readable as `ask_built` /
-`bid_built` with the best price changed since (`ask_lo` / `bid_hi`) and the best price whose size
-grew since (`ask_grew_lo` / `bid_grew_hi`), so a reader holding that list knows which of its levels
-are still the book's, and where the side may have got better, without sorting again. It is *valid* only between a snapshot
+`bid_built` with the best price changed since (`ask_lo` / `bid_hi`), so a reader holding that
+list knows which of its levels are still the book's without sorting again. It is *valid* only between a snapshot
 and the next invalidating event (sequence gap, crossed book, negative size, disconnect,
 tick-size change); an invalid book refuses to quote and ignores level updates until a snapshot
 re-seeds it (STYLE §5: integrity is data, not an exception).
@@ -53,8 +52,7 @@ _LEVEL_DELTA: Final = LevelDelta
 _LEVEL_SET: Final = LevelSet
 _NO_SIZE: Final[Any] = 0  # an untyped 0 keeps `levels.get(price, 0) + delta` on Python ints
 
-# `ask_lo` / `bid_hi` (and the `_grew_` ones) while no level of the side changed (grew) since its
-# depth list was built.
+# `ask_lo` / `bid_hi` while no level of the side changed since its depth list was built.
 NO_ASK_CHANGE: Final = 2**60
 NO_BID_CHANGE: Final = -(2**60)
 
@@ -88,8 +86,6 @@ class Book:
         "ask_built",
         "bid_hi",
         "ask_lo",
-        "bid_grew_hi",
-        "ask_grew_lo",
     )
 
     def __init__(self, venue: str, market: str) -> None:
@@ -118,8 +114,6 @@ class Book:
         self.ask_built: list[Level] | None = None
         self.bid_hi: Any = NO_BID_CHANGE
         self.ask_lo: Any = NO_ASK_CHANGE
-        self.bid_grew_hi: Any = NO_BID_CHANGE
-        self.ask_grew_lo: Any = NO_ASK_CHANGE
 
     def apply_snapshot(
         self, bids: Iterable[Level], asks: Iterable[Level], recv_ns: int, tick: int | None = None
@@ -204,8 +198,6 @@ class Book:
                 self.bid_hi = price
             levels = self.bids
             if size:
-                if price > self.bid_grew_hi and size > levels.get(price, 0):
-                    self.bid_grew_hi = price
                 levels[price] = size
                 if self.best_bid is None or price > self.best_bid:
                     self.best_bid = price
@@ -217,8 +209,6 @@ class Book:
                 self.ask_lo = price
             levels = self.asks
             if size:
-                if price < self.ask_grew_lo and size > levels.get(price, 0):
-                    self.ask_grew_lo = price
                 levels[price] = size
                 if self.best_ask is None or price < self.best_ask:
                     self.best_ask = price
@@ -267,7 +257,7 @@ class Book:
         depth = self._bid_depth
         if depth is None:
             depth = self._bid_depth = self.bid_built = sorted(self.bids.items(), reverse=True)
-            self.bid_hi = self.bid_grew_hi = NO_BID_CHANGE
+            self.bid_hi = NO_BID_CHANGE
         return depth
 
     def ask_depth(self) -> list[Level]:
@@ -275,7 +265,7 @@ class Book:
         depth = self._ask_depth
         if depth is None:
             depth = self._ask_depth = self.ask_built = sorted(self.asks.items())
-            self.ask_lo = self.ask_grew_lo = NO_ASK_CHANGE
+            self.ask_lo = NO_ASK_CHANGE
         return depth
 
     def staleness_ns(self, now_ns: int) -> int | None:
@@ -436,10 +426,6 @@ class BookManager:
                 levels = book.bids
                 size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
-                    if price > book.bid_grew_hi and (
-                        amount > 0 if cls is _LEVEL_DELTA else size > levels.get(price, _NO_SIZE)
-                    ):
-                        book.bid_grew_hi = price
                     levels[price] = size
                     best = book.best_bid
                     if best is None or price > best:
@@ -464,10 +450,6 @@ class BookManager:
                 levels = book.asks
                 size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
                 if size > 0:
-                    if price < book.ask_grew_lo and (
-                        amount > 0 if cls is _LEVEL_DELTA else size > levels.get(price, _NO_SIZE)
-                    ):
-                        book.ask_grew_lo = price
                     levels[price] = size
                     best = book.best_ask
                     if best is None or price < best:

@@ -413,8 +413,6 @@ class _Direction:
         "p_src",
         "k_front",
         "p_front",
-        "k_grow",
-        "p_grow",
         "p_len",
     )
 
@@ -446,15 +444,13 @@ class _Direction:
         self.bound = 0
         # The last evaluation's outcome (no event) holds while the books' sides it read are
         # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
-        # beyond the front prices, grown only beyond the grow prices, and, when `p_len` >= 0,
-        # the Polymarket side has at most that many levels (see `Detector._settle`).
+        # beyond the front prices, and, when `p_len` >= 0, the Polymarket side has that many
+        # levels (see `Detector._settle`).
         self.k_src: list[Level] | None = None
         self.p_src: list[Level] | None = None
         # Any, as the book's `ask_lo`/`bid_hi`: compiled, comparing two objects boxes neither.
         self.k_front: Any = 0
         self.p_front: Any = 0
-        self.k_grow: Any = 0
-        self.p_grow: Any = 0
         self.p_len = -1
 
 
@@ -857,31 +853,21 @@ class Detector:
             # The last outcome holds if every level it read is still the same (`_settle`); those
             # include both tops whenever the top-of-book check below mattered to it.
             if d == 0:
-                same = (
-                    kalshi.ask_built is k_src
-                    and kalshi.ask_lo > state.k_front
-                    and kalshi.ask_grew_lo > state.k_grow
-                )
+                same = kalshi.ask_built is k_src and kalshi.ask_lo > state.k_front
             else:
-                same = (
-                    kalshi.bid_built is k_src
-                    and kalshi.bid_hi < state.k_front
-                    and kalshi.bid_grew_hi < state.k_grow
-                )
+                same = kalshi.bid_built is k_src and kalshi.bid_hi < state.k_front
             if same:
                 if p_asks_side:
                     same = (
                         poly.ask_built is state.p_src
                         and poly.ask_lo > state.p_front
-                        and poly.ask_grew_lo > state.p_grow
-                        and (state.p_len < 0 or len(poly.asks) <= state.p_len)
+                        and (state.p_len < 0 or len(poly.asks) == state.p_len)
                     )
                 else:
                     same = (
                         poly.bid_built is state.p_src
                         and poly.bid_hi < state.p_front
-                        and poly.bid_grew_hi < state.p_grow
-                        and (state.p_len < 0 or len(poly.bids) <= state.p_len)
+                        and (state.p_len < 0 or len(poly.bids) == state.p_len)
                     )
             if same:
                 if window is not None:
@@ -925,9 +911,7 @@ class Detector:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             else:
-                k_keep = state.at_k_read
-                p_keep = state.at_p_read
-                self._settle(state, kalshi, poly, p_asks_side, k_keep, p_keep, k_keep, p_keep, -1)
+                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1)
             return
         known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
             p_asks, state.best_p, state.best_p_read
@@ -949,20 +933,15 @@ class Detector:
                     state.bound_k = k_asks
                     state.bound_p = p_asks
                 if state.bound <= window.peak_profit:
-                    k_keep = max(state.at_k_read, state.bound_k_read)
-                    p_keep = max(state.at_p_read, state.bound_p_read)
-                    if fees.margins_fall:
-                        # Less size, at any level, or fewer levels never raise the bound
-                        # (`_bound`): past the levels deciding the profit at min_size, a side
-                        # may shrink anywhere and grow only where the bound did not read.
-                        self._settle(
-                            state, kalshi, poly, p_asks_side,
-                            state.at_k_read, state.at_p_read, k_keep, p_keep, len(p_asks),
-                        )
-                    else:
-                        self._settle(
-                            state, kalshi, poly, p_asks_side, k_keep, p_keep, k_keep, p_keep, len(p_asks)
-                        )
+                    self._settle(
+                        state,
+                        kalshi,
+                        poly,
+                        p_asks_side,
+                        max(state.at_k_read, state.bound_k_read),
+                        max(state.at_p_read, state.bound_p_read),
+                        len(p_asks),
+                    )
                     return
                 sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
                 if sizing.profit > window.peak_profit:
@@ -974,9 +953,15 @@ class Detector:
                     events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
             # The best trade is known for these ladders and held against the peak (it is the
             # peak, or it was sized against it): it cannot be a new peak.
-            k_keep = max(state.at_k_read, state.best_k_read)
-            p_keep = max(state.at_p_read, state.best_p_read)
-            self._settle(state, kalshi, poly, p_asks_side, k_keep, p_keep, k_keep, p_keep, -1)
+            self._settle(
+                state,
+                kalshi,
+                poly,
+                p_asks_side,
+                max(state.at_k_read, state.best_k_read),
+                max(state.at_p_read, state.best_p_read),
+                -1,
+            )
             return
         sizing = state.sizing if known else self._size(state, k_asks, p_asks, fees, spec.size_step)
         direction = DIRECTIONS[d]
@@ -1004,9 +989,15 @@ class Detector:
         state.poly = poly
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
-        k_keep = max(state.at_k_read, state.best_k_read)
-        p_keep = max(state.at_p_read, state.best_p_read)
-        self._settle(state, kalshi, poly, p_asks_side, k_keep, p_keep, k_keep, p_keep, -1)
+        self._settle(
+            state,
+            kalshi,
+            poly,
+            p_asks_side,
+            max(state.at_k_read, state.best_k_read),
+            max(state.at_p_read, state.best_p_read),
+            -1,
+        )
         events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
 
     def _settle(
@@ -1017,32 +1008,25 @@ class Detector:
         p_asks_side: bool,
         k_keep: int,
         p_keep: int,
-        k_grow_keep: int,
-        p_grow_keep: int,
         p_len: int,
     ) -> None:
         """Note that the evaluation just made, which built both ladders, reached an outcome
-        without an event that holds while the first `k_keep` and `p_keep` levels of the ladders
-        stay as they are, no level among the first `k_grow_keep` and `p_grow_keep` grows (the
-        first `*_keep` at least) and, when `p_len` >= 0, the Polymarket ladder has at most that
-        many levels: evaluating again would reach it again (read counts as in `_best`)."""
+        without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
+        (and, when `p_len` >= 0, the Polymarket ladder's length): until a level that good
+        changes, evaluating again would reach it again (read counts as in `_best`)."""
         if state.d == 0:
             src = kalshi.ask_built
             state.k_front = _ask_front(src, k_keep)
-            state.k_grow = _ask_front(src, k_grow_keep)
         else:
             src = kalshi.bid_built
             state.k_front = _bid_front(src, k_keep)
-            state.k_grow = _bid_front(src, k_grow_keep)
         state.k_src = src
         if p_asks_side:
             src = poly.ask_built
             state.p_front = _ask_front(src, p_keep)
-            state.p_grow = _ask_front(src, p_grow_keep)
         else:
             src = poly.bid_built
             state.p_front = _bid_front(src, p_keep)
-            state.p_grow = _bid_front(src, p_grow_keep)
         state.p_src = src
         state.p_len = p_len
 

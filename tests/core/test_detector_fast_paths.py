@@ -425,39 +425,6 @@ def test_an_open_window_reads_no_ladder_again_while_its_books_change_only_past_w
     assert no.ask_built is not held[1]
 
 
-def test_an_open_window_under_its_peak_reads_no_ladder_while_its_books_only_shrink_past_the_top():
-    # A window's peak is its best trade on the first frame; then Kalshi's second ask level
-    # shrinks, so the best trade falls under the peak. More shrinking there cannot raise it again
-    # (margins fall along a ladder), so no ladder is read again, even when the level goes; that
-    # level coming back larger than it was gives a new peak.
-    config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=10_000)
-    detector, books = Detector(pairs(), config), BookManager()
-    start = T0 + 1000 * MS
-    frames = [
-        [BookSnapshot(POLYMARKET, start, "Y0", [(4900, 10 * C)], [(5100, 10 * C)])],
-        [BookSnapshot(POLYMARKET, start, "N0", [(4800, 10 * C)], [(5000, 30 * C), (9500, C)])],
-        [BookSnapshot(KALSHI, start, "K0", [(4400, 10 * C)], [(4500, 10 * C), (4600, 10 * C), (9000, C)])],
-        [LevelDelta(KALSHI, start + MS, "K0", ASK, 4600, -8 * C)],
-    ]
-    out = []
-    for seq, events in enumerate(frames):
-        books.apply(events)
-        out += detector.on_books_changed(["pair-0"], start + MS * (seq // 3), seq, books)
-    kalshi = books.get(KALSHI, "K0")
-    held = kalshi.ask_built
-
-    for seq, change in enumerate((-C, -C), start=len(frames)):
-        books.apply([LevelDelta(KALSHI, start + 2 * MS, "K0", ASK, 4600, change)])
-        out += detector.on_books_changed(["pair-0"], start + 2 * MS, seq, books)
-    assert [e.kind for e in out] == ["opened"] and kalshi.ask_built is held
-
-    books.apply([LevelDelta(KALSHI, start + 3 * MS, "K0", ASK, 4600, 15 * C)])
-    out += detector.on_books_changed(["pair-0"], start + 3 * MS, 9, books)
-
-    assert [(e.kind, e.ingest_seq) for e in out] == [("opened", 2), ("peak", 9)]
-    assert out[1].sizing.size > out[0].sizing.size
-
-
 @st.composite
 def ladder_pairs(draw):
     def levels(best, sizes):
