@@ -444,8 +444,8 @@ class _Direction:
         self.bound = 0
         # The last evaluation's outcome (no event) holds while the books' sides it read are
         # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
-        # beyond the front prices, and, when `p_len` >= 0, the Polymarket side has that many
-        # levels (see `Detector._settle`).
+        # beyond the front prices, and, when `p_len` >= 0, the Polymarket side has at most that
+        # many levels (see `Detector._settle`).
         self.k_src: list[Level] | None = None
         self.p_src: list[Level] | None = None
         # Any, as the book's `ask_lo`/`bid_hi`: compiled, comparing two objects boxes neither.
@@ -654,18 +654,14 @@ class Detector:
             self._k_top[i] = {}
             self._p_top[i] = {}
         # Top of book moves over few prices, so each one's cost is worked out once.
-        costs = self._k_top[i]
-        kalshi = costs.get(k_price)
+        kalshi = self._k_top[i].get(k_price)
         if kalshi is None:
-            if len(costs) >= _TOP_COSTS:
-                costs.clear()
-            kalshi = costs[k_price] = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
-        costs = self._p_top[i]
-        poly = costs.get(p_price)
+            kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+            _remember(self._k_top[i], k_price, kalshi)
+        poly = self._p_top[i].get(p_price)
         if poly is None:
-            if len(costs) >= _TOP_COSTS:
-                costs.clear()
-            poly = costs[p_price] = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+            poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+            _remember(self._p_top[i], p_price, poly)
         return kalshi + poly > self._top_limit
 
     def _pair_changed(
@@ -861,13 +857,13 @@ class Detector:
                     same = (
                         poly.ask_built is state.p_src
                         and poly.ask_lo > state.p_front
-                        and (state.p_len < 0 or len(poly.asks) == state.p_len)
+                        and (state.p_len < 0 or len(poly.asks) <= state.p_len)
                     )
                 else:
                     same = (
                         poly.bid_built is state.p_src
                         and poly.bid_hi < state.p_front
-                        and (state.p_len < 0 or len(poly.bids) == state.p_len)
+                        and (state.p_len < 0 or len(poly.bids) <= state.p_len)
                     )
             if same:
                 if window is not None:
@@ -953,15 +949,7 @@ class Detector:
                     events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
             # The best trade is known for these ladders and held against the peak (it is the
             # peak, or it was sized against it): it cannot be a new peak.
-            self._settle(
-                state,
-                kalshi,
-                poly,
-                p_asks_side,
-                max(state.at_k_read, state.best_k_read),
-                max(state.at_p_read, state.best_p_read),
-                -1,
-            )
+            self._settle_sized(state, kalshi, poly, p_asks_side)
             return
         sizing = state.sizing if known else self._size(state, k_asks, p_asks, fees, spec.size_step)
         direction = DIRECTIONS[d]
@@ -989,6 +977,11 @@ class Detector:
         state.poly = poly
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
+        self._settle_sized(state, kalshi, poly, p_asks_side)
+        events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+
+    def _settle_sized(self, state: _Direction, kalshi: Book, poly: Book, p_asks_side: bool) -> None:
+        """`_settle` an open window whose best trade is known for these ladders."""
         self._settle(
             state,
             kalshi,
@@ -998,7 +991,6 @@ class Detector:
             max(state.at_p_read, state.best_p_read),
             -1,
         )
-        events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
 
     def _settle(
         self,
@@ -1012,8 +1004,9 @@ class Detector:
     ) -> None:
         """Note that the evaluation just made, which built both ladders, reached an outcome
         without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
-        (and, when `p_len` >= 0, the Polymarket ladder's length): until a level that good
-        changes, evaluating again would reach it again (read counts as in `_best`)."""
+        (and, when `p_len` >= 0, the Polymarket ladder having at most that many levels, as the
+        profit bound's slack grows with it): until a level that good changes, evaluating again
+        would reach it again (read counts as in `_best`)."""
         if state.d == 0:
             src = kalshi.ask_built
             state.k_front = _ask_front(src, k_keep)
@@ -1029,6 +1022,13 @@ class Detector:
             state.p_front = _bid_front(src, p_keep)
         state.p_src = src
         state.p_len = p_len
+
+
+def _remember(costs: dict[int, int], price: int, cost: int) -> None:
+    """Keep the cost of min_size at `price`, forgetting the others once there are too many."""
+    if len(costs) >= _TOP_COSTS:
+        costs.clear()
+    costs[price] = cost
 
 
 def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int) -> int:
