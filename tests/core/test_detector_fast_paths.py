@@ -476,7 +476,8 @@ def test_the_profit_bound_is_never_below_the_profit_of_any_size(ladders, multipl
 def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, multiplier, rate, sizing, data):
     # The detector reuses an answer for new ladders that agree on the levels it read: any change
     # past them, including adding or removing levels, must leave the answer as it was. The profit
-    # bound also depends on the Polymarket ladder's length: changes past it that keep the length.
+    # bound also grows with the Polymarket ladder's length: changes past it that keep the length
+    # leave it as it was, fewer levels never raise it.
     kalshi, poly = ladders
     fees = FeeParams(Decimal(multiplier), Decimal(rate))
     min_size, step, max_size = sizing
@@ -501,4 +502,7 @@ def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, m
     bound, k_read, p_read = detector_module._bound(kalshi, poly, fees)
 
     assert detector_module._bound(changed_past(kalshi, k_read), changed_past(poly, p_read, same_length=True), fees)[0] == bound
+    # With Polymarket levels gone past those it read, the bound cannot rise.
+    shorter = poly[: max(p_read, len(poly) - data.draw(st.integers(0, 3)))]
+    assert detector_module._bound(changed_past(kalshi, k_read), shorter, fees)[0] <= bound
     assert bound == profit_bound_fine(kalshi, poly, fees)
