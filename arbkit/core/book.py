@@ -4,10 +4,11 @@ A book holds bids and asks as {price ticks: size millionths} with the best price
 kept incrementally, so top-of-book is an attribute read. Each side's depth list (best first) is
 sorted when asked for after the side changed; the last one built stays readable as `ask_built` /
 `bid_built` with the best price changed since (`ask_lo` / `bid_hi`), so a reader holding that
-list knows which of its levels are still the book's without sorting again. It is *valid* only between a snapshot
-and the next invalidating event (sequence gap, crossed book, negative size, disconnect,
-tick-size change); an invalid book refuses to quote and ignores level updates until a snapshot
-re-seeds it (STYLE §5: integrity is data, not an exception).
+list knows which of its levels are still the book's without sorting again.
+
+A book is *valid* only between a snapshot and the next invalidating event (sequence gap, crossed
+book, negative size, disconnect, tick-size change); an invalid book refuses to quote and ignores
+level updates until a snapshot re-seeds it (STYLE §5: integrity is data, not an exception).
 
 Transient cross (the venue's top of book wins). Around a Polymarket trade, the `price_change`
 for the taker's order arrives before the removals of the maker levels it took: several messages

@@ -513,12 +513,12 @@ class Detector:
         # `_top_limit`.
         self._at_threshold = -(-threshold // SIZE_SCALE)
         self._top_limit = self.min_size * PRICE_ONE - self._at_threshold
-        # Per pair: the fees of the costs below, and the cost (fine) of min_size at one level of
-        # Kalshi and of Polymarket by price.
         # The fees of a pair without dated overrides, which never change (else None).
         self._fixed_fees: list[FeeParams | None] = [
             None if spec.fees.change_times else spec.fees.base for spec in self.pairs
         ]
+        # Per pair: the fees of the costs below, and the cost (fine) of min_size at one level of
+        # Kalshi and of Polymarket by price.
         self._top_fees: list[FeeParams | None] = [None] * len(self.pairs)
         self._k_top: list[dict[int, int]] = [{} for _ in self.pairs]
         self._p_top: list[dict[int, int]] = [{} for _ in self.pairs]
