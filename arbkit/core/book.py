@@ -1,10 +1,14 @@
 """Exact L2 order books and the manager that keeps one per (venue, market).
 
 A book holds bids and asks as {price ticks: size millionths} with the best price of each side
-kept incrementally, so top-of-book is an attribute read. It is *valid* only between a snapshot
-and the next invalidating event (sequence gap, crossed book, negative size, disconnect,
-tick-size change); an invalid book refuses to quote and ignores level updates until a snapshot
-re-seeds it (STYLE §5: integrity is data, not an exception).
+kept incrementally, so top-of-book is an attribute read. Each side's depth list (best first) is
+sorted when asked for after the side changed; the last one built stays readable as `ask_built` /
+`bid_built` with the best price changed since (`ask_lo` / `bid_hi`), so a reader holding that
+list knows which of its levels are still the book's without sorting again.
+
+A book is *valid* only between a snapshot and the next invalidating event (sequence gap, crossed
+book, negative size, disconnect, tick-size change); an invalid book refuses to quote and ignores
+level updates until a snapshot re-seeds it (STYLE §5: integrity is data, not an exception).
 
 Transient cross (the venue's top of book wins). Around a Polymarket trade, the `price_change`
 for the taker's order arrives before the removals of the maker levels it took: several messages
@@ -52,6 +56,10 @@ _LEVEL_SET: Final = LevelSet
 _FIELDS: Final = msgspec.structs.astuple
 _NO_SIZE: Final[Any] = 0  # an untyped 0 keeps `levels.get(price, 0) + delta` on Python ints
 
+# `ask_lo` / `bid_hi` while no level of the side changed since its depth list was built.
+NO_ASK_CHANGE: Final = 2**60
+NO_BID_CHANGE: Final = -(2**60)
+
 
 class Book:
     """One market's L2 book on one venue.
@@ -78,6 +86,10 @@ class Book:
         "ignored",
         "_bid_depth",
         "_ask_depth",
+        "bid_built",
+        "ask_built",
+        "bid_hi",
+        "ask_lo",
     )
 
     def __init__(self, venue: str, market: str) -> None:
@@ -98,6 +110,14 @@ class Book:
         self.ignored = 0
         self._bid_depth: list[Level] | None = None
         self._ask_depth: list[Level] | None = None
+        # The last depth list each side built (kept after the side changes, until a snapshot or
+        # a drop replaces the side wholesale), and the best price changed since it was built:
+        # a reader holding that list knows its levels better than that price are still the
+        # book's (the detector reuses answers that read no further).
+        self.bid_built: list[Level] | None = None
+        self.ask_built: list[Level] | None = None
+        self.bid_hi: Any = NO_BID_CHANGE
+        self.ask_lo: Any = NO_ASK_CHANGE
 
     def apply_snapshot(
         self, bids: Iterable[Level], asks: Iterable[Level], recv_ns: int, tick: int | None = None
@@ -137,7 +157,7 @@ class Book:
         self.last_update_ns = self.snapshot_ns = recv_ns
         self.snapshots += 1
         self.updates += 1
-        self._bid_depth = self._ask_depth = None
+        self._bid_depth = self._ask_depth = self.bid_built = self.ask_built = None
         best_bid = max(new_bids) if new_bids else None
         best_ask = min(new_asks) if new_asks else None
         if reason is None and best_bid is not None and best_ask is not None and best_bid >= best_ask:
@@ -178,6 +198,8 @@ class Book:
         self.updates += 1
         if side == BID:
             self._bid_depth = None
+            if price > self.bid_hi:
+                self.bid_hi = price
             levels = self.bids
             if size:
                 levels[price] = size
@@ -187,6 +209,8 @@ class Book:
                 self.best_bid = max(levels) if levels else None
         else:
             self._ask_depth = None
+            if price < self.ask_lo:
+                self.ask_lo = price
             levels = self.asks
             if size:
                 levels[price] = size
@@ -202,7 +226,7 @@ class Book:
         self.asks = {p: s for p, s in self.asks.items() if p >= ask}
         self.best_bid = max(self.bids) if self.bids else None
         self.best_ask = min(self.asks) if self.asks else None
-        self._bid_depth = self._ask_depth = None
+        self._bid_depth = self._ask_depth = self.bid_built = self.ask_built = None
 
     def invalidate(self, reason: str) -> bool:
         """Stop quoting until the next snapshot; return False if it was already invalid.
@@ -234,15 +258,19 @@ class Book:
 
     def bid_depth(self) -> list[Level]:
         """Return bid levels best (highest) first; cached until the bid side changes."""
-        if self._bid_depth is None:
-            self._bid_depth = sorted(self.bids.items(), reverse=True)
-        return self._bid_depth
+        depth = self._bid_depth
+        if depth is None:
+            depth = self._bid_depth = self.bid_built = sorted(self.bids.items(), reverse=True)
+            self.bid_hi = NO_BID_CHANGE
+        return depth
 
     def ask_depth(self) -> list[Level]:
         """Return ask levels best (lowest) first; cached until the ask side changes."""
-        if self._ask_depth is None:
-            self._ask_depth = sorted(self.asks.items())
-        return self._ask_depth
+        depth = self._ask_depth
+        if depth is None:
+            depth = self._ask_depth = self.ask_built = sorted(self.asks.items())
+            self.ask_lo = NO_ASK_CHANGE
+        return depth
 
     def staleness_ns(self, now_ns: int) -> int | None:
         """Return the time since the last update, or None if the book never had one."""
@@ -417,6 +445,8 @@ class BookManager:
                     invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                     continue
                 book._bid_depth = None
+                if price > book.bid_hi:
+                    book.bid_hi = price
             else:
                 levels = book.asks
                 size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
@@ -438,6 +468,8 @@ class BookManager:
                     invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                     continue
                 book._ask_depth = None
+                if price < book.ask_lo:
+                    book.ask_lo = price
             book.updates += 1
 
     def invalidate_markets(

@@ -29,18 +29,22 @@ with the highest best-trade profit.
 Evaluation. Only a frame that changes a pair's books can change its windows, apart from staleness
 and dated fee changes (`on_tick`). A direction without a window is first ruled out on top of book:
 its best asks summing to $1 or more, or, near parity where only the fees decide, its exact profit
-at `min_size` when both top levels hold that much (`_fees_rule_out`). Sizing answers are reused
-while the ladder levels that decided them stay the same (`_Direction`), so most frames walk no
-ladder.
+at `min_size` when both top levels hold that much (`_fees_rule_out`, its costs kept per price).
+Sizing answers are reused while the ladder levels that decided them stay the same (`_Direction`),
+so most frames walk no ladder. Beyond that, an evaluation that ends without an event notes how
+many levels of each ladder decided it (`_settle`); while each book side still holds the depth list
+that ladder came from and has changed only at worse prices than the last of those levels (the
+book's `ask_lo`/`bid_hi`), evaluating again would end the same way, so it stops there, before any
+ladder is sorted or compared.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from arbkit.core.book import Book, BookManager
+from arbkit.core.book import NO_ASK_CHANGE, NO_BID_CHANGE, Book, BookManager
 from arbkit.core.events import Level
 from arbkit.core.fees import FINE_PER_MICRO, FeeParams, decimal_to_micros
 from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, decimal_to_size
@@ -67,6 +71,9 @@ _NEVER: Final = 2**63 - 1
 
 _CENT_FINE: Final = 100 * FINE_PER_MICRO * 100  # $0.01 in fine units
 _POLY_UNIT_FINE: Final = 10 * FINE_PER_MICRO  # $0.00001 in fine units
+
+# Per pair and venue, at most this many top-of-book prices keep their cost at min_size.
+_TOP_COSTS: Final = 256
 
 
 class Sizing(NamedTuple):
@@ -121,8 +128,9 @@ def _kalshi_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, in
     for price, avail in asks:
         read += 1
         take = avail if avail < left else left
-        # The fee rounded up to the cent: ceil(raw / den) cents.
-        cost += price * take + (num * take * price * (PRICE_ONE - price) // -den) * -_CENT_FINE
+        # The fee rounded up to the cent: ceil(raw / den) cents. Small factors first: compiled,
+        # a product stays in a machine word only while both its factors are small.
+        cost += price * take + (take * (num * price * (PRICE_ONE - price)) // -den) * -_CENT_FINE
         left -= take
         if not left:
             return cost, read
@@ -142,7 +150,8 @@ def _poly_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]
     for price, avail in asks:
         read += 1
         take = avail if avail < left else left
-        cost += price * take + (2 * num * take * price * (PRICE_ONE - price) + den) // den2 * _POLY_UNIT_FINE
+        raw2 = take * (2 * num * price * (PRICE_ONE - price))
+        cost += price * take + (raw2 + den) // den2 * _POLY_UNIT_FINE
         left -= take
         if not left:
             return cost, read
@@ -236,6 +245,9 @@ def _best(
         if first <= last:
             kq = kp * (PRICE_ONE - kp)
             pq = pp * (PRICE_ONE - pp)
+            # The fees' raw amounts per millionth (small factors first, as in `_kalshi_cost`).
+            k_raw = k_num * kq
+            p_raw2 = 2 * p_num * pq
             if first < last:
                 # Net slope per millionth, times `scale` to stay integral.
                 slope = gross * scale - k_weight * kq - p_weight * pq
@@ -258,10 +270,10 @@ def _best(
                     s * PRICE_ONE
                     - k_base
                     - kp * ck
-                    + (k_num * ck * kq // -k_den) * _CENT_FINE
+                    + (ck * k_raw // -k_den) * _CENT_FINE
                     - p_base
                     - pp * cp
-                    - (2 * p_num * cp * pq + p_den) // p_den2 * _POLY_UNIT_FINE
+                    - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
                 )
                 if f > best_f:
                     best_f = f
@@ -301,8 +313,14 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
     stay on one level adds its size times its net margin per contract when that is positive;
     past the first stretch whose asks sum to $1 or more no margin is positive.
     """
+    return _bound(kalshi_asks, poly_asks, fees)[0]
+
+
+def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) -> tuple[int, int, int]:
+    """`profit_bound_fine`, and how many levels of each ladder it read (as `_best` counts
+    them); it also depends on the Polymarket ladder's length."""
     if not kalshi_asks or not poly_asks:
-        return 0
+        return 0, 1, 1
     # Margins per millionth in fine units, times `scale` (as in `_best`) to stay integral.
     scale = fees.scale
     k_weight = fees.k_weight
@@ -337,7 +355,7 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
                 break
             pp, p_left = poly_asks[pi]
     slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
-    return -(-total // scale) + slack
+    return -(-total // scale) + slack, ki + 1, pi + 1
 
 
 class DetectorEvent(NamedTuple):
@@ -388,7 +406,14 @@ class _Direction:
         "sizing",
         "bound_k",
         "bound_p",
+        "bound_k_read",
+        "bound_p_read",
         "bound",
+        "k_src",
+        "p_src",
+        "k_front",
+        "p_front",
+        "p_len",
     )
 
     def __init__(self, pair: int, d: int) -> None:
@@ -414,7 +439,19 @@ class _Direction:
         # Upper bound on the best trade's profit in micro-dollars.
         self.bound_k: list[Level] | None = None
         self.bound_p: list[Level] | None = None
+        self.bound_k_read = 0
+        self.bound_p_read = 0
         self.bound = 0
+        # The last evaluation's outcome (no event) holds while the books' sides it read are
+        # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
+        # beyond the front prices, and, when `p_len` >= 0, the Polymarket side has at most that
+        # many levels (see `Detector._settle`).
+        self.k_src: list[Level] | None = None
+        self.p_src: list[Level] | None = None
+        # Any, as the book's `ask_lo`/`bid_hi`: compiled, comparing two objects boxes neither.
+        self.k_front: Any = 0
+        self.p_front: Any = 0
+        self.p_len = -1
 
 
 def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
@@ -469,7 +506,22 @@ class Detector:
         if config.max_staleness_ms < 0:
             raise ConfigError("detector.max_staleness_ms must not be negative")
         self.max_staleness_ns: int = config.max_staleness_ms * 1_000_000
-        self._threshold = self.min_edge * FINE_PER_MICRO * self.min_size
+        threshold = self.min_edge * FINE_PER_MICRO * self.min_size
+        # A profit at min_size p (fine) reaches min_edge when p * SIZE_SCALE >= threshold, that
+        # is p >= _at_threshold; near parity p is small or negative, and compiled, multiplying
+        # it would leave machine integers. Top of book rules out when its two costs exceed
+        # `_top_limit`.
+        self._at_threshold = -(-threshold // SIZE_SCALE)
+        self._top_limit = self.min_size * PRICE_ONE - self._at_threshold
+        # The fees of a pair without dated overrides, which never change (else None).
+        self._fixed_fees: list[FeeParams | None] = [
+            None if spec.fees.change_times else spec.fees.base for spec in self.pairs
+        ]
+        # Per pair: the fees of the costs below, and the cost (fine) of min_size at one level of
+        # Kalshi and of Polymarket by price.
+        self._top_fees: list[FeeParams | None] = [None] * len(self.pairs)
+        self._k_top: list[dict[int, int]] = [{} for _ in self.pairs]
+        self._p_top: list[dict[int, int]] = [{} for _ in self.pairs]
         # With a positive min_edge a direction whose best asks sum to $1 or more cannot qualify.
         self._quick_reject = self.min_edge > 0
         self._by_market: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -594,10 +646,23 @@ class Detector:
         size = self.min_size
         if k_size < size or p_size < size:
             return False
-        fees = self.pairs[i].fees.for_time(now_ns)
-        kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
-        poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
-        return (size * PRICE_ONE - kalshi - poly) * SIZE_SCALE < self._threshold
+        fees = self._fixed_fees[i]
+        if fees is None:
+            fees = self.pairs[i].fees.for_time(now_ns)
+        if fees is not self._top_fees[i]:
+            self._top_fees[i] = fees
+            self._k_top[i] = {}
+            self._p_top[i] = {}
+        # Top of book moves over few prices, so each one's cost is worked out once.
+        kalshi = self._k_top[i].get(k_price)
+        if kalshi is None:
+            kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+            _remember(self._k_top[i], k_price, kalshi)
+        poly = self._p_top[i].get(p_price)
+        if poly is None:
+            poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+            _remember(self._p_top[i], p_price, poly)
+        return kalshi + poly > self._top_limit
 
     def _pair_changed(
         self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]
@@ -727,6 +792,8 @@ class Detector:
         opened = self._open
         del opened[state.slot]
         state.kalshi = state.poly = None
+        # The outcome noted for the window no longer holds without it.
+        state.k_src = state.p_src = None
         i = state.pair
         if 2 * i not in opened and 2 * i + 1 not in opened:
             self._quiet[i] = self._settled[i]
@@ -771,11 +838,42 @@ class Detector:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_STALE))
             return
         d = state.d
+        # Polymarket's ladder is its book's asks unless it is the YES book's bids at 1 − p.
+        p_asks_side = d == 1 or poly is view.poly_no
+        i = state.pair
+        fees = self._fixed_fees[i]
+        if fees is None:
+            fees = self.pairs[i].fees.for_time(now_ns)
+        k_src = state.k_src
+        if k_src is not None and fees is state.fees:
+            # The last outcome holds if every level it read is still the same (`_settle`); those
+            # include both tops whenever the top-of-book check below mattered to it.
+            if d == 0:
+                same = kalshi.ask_built is k_src and kalshi.ask_lo > state.k_front
+            else:
+                same = kalshi.bid_built is k_src and kalshi.bid_hi < state.k_front
+            if same:
+                if p_asks_side:
+                    same = (
+                        poly.ask_built is state.p_src
+                        and poly.ask_lo > state.p_front
+                        and (state.p_len < 0 or len(poly.asks) <= state.p_len)
+                    )
+                else:
+                    same = (
+                        poly.bid_built is state.p_src
+                        and poly.bid_hi < state.p_front
+                        and (state.p_len < 0 or len(poly.bids) <= state.p_len)
+                    )
+            if same:
+                if window is not None:
+                    self._watch(k_seen, p_seen)
+                return
         if self._quick_reject:
             # Top of book only: no depth sorted unless the best asks sum to under $1.
             if d == 0:
                 k_ask = kalshi.best_ask
-                if poly is view.poly_no:
+                if p_asks_side:
                     p_ask = poly.best_ask
                 else:
                     bid = poly.best_bid
@@ -788,9 +886,7 @@ class Detector:
                 if window is not None:
                     events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
                 return
-        i = state.pair
         spec = self.pairs[i]
-        fees = spec.fees.for_time(now_ns)
         k_asks, p_asks = view.legs_ladders(d, kalshi, poly)
         if fees is not state.fees:
             state.fees = fees
@@ -807,9 +903,11 @@ class Detector:
             state.at_k = k_asks
             state.at_p = p_asks
         at_min = state.at_min
-        if at_min is None or at_min * SIZE_SCALE < self._threshold:
+        if at_min is None or at_min < self._at_threshold:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
+            else:
+                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1)
             return
         known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
             p_asks, state.best_p, state.best_p_read
@@ -821,25 +919,37 @@ class Detector:
             # recv_ns is the wall clock: stepped back, it leaves a book's last update older than
             # the one watched, and the window stale sooner.
             self._watch(k_seen, p_seen)
-            if known:
-                # A best trade already held against this window's peak when it was sized (or
-                # the one it opened with): it cannot be a new peak.
-                return
-            # Only a new peak needs the best trade; a bound at or under the peak rules it out.
-            if k_asks is not state.bound_k or p_asks is not state.bound_p:
-                state.bound = profit_bound_fine(k_asks, p_asks, fees) // FINE_PER_MICRO
-                state.bound_k = k_asks
-                state.bound_p = p_asks
-            if state.bound <= window.peak_profit:
-                return
-            sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
-            if sizing.profit > window.peak_profit:
-                window.peak_ns = now_ns
-                window.peak_ingest_seq = ingest_seq
-                window.peak_size = sizing.size
-                window.peak_profit = sizing.profit
-                window.peak_edge = sizing.edge
-                events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+            if not known:
+                # Only a new peak needs the best trade; a bound at or under the peak rules it out.
+                if k_asks is not state.bound_k or p_asks is not state.bound_p:
+                    bound, k_read, p_read = _bound(k_asks, p_asks, fees)
+                    state.bound = bound // FINE_PER_MICRO
+                    state.bound_k_read = k_read
+                    state.bound_p_read = p_read
+                    state.bound_k = k_asks
+                    state.bound_p = p_asks
+                if state.bound <= window.peak_profit:
+                    self._settle(
+                        state,
+                        kalshi,
+                        poly,
+                        p_asks_side,
+                        max(state.at_k_read, state.bound_k_read),
+                        max(state.at_p_read, state.bound_p_read),
+                        len(p_asks),
+                    )
+                    return
+                sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
+                if sizing.profit > window.peak_profit:
+                    window.peak_ns = now_ns
+                    window.peak_ingest_seq = ingest_seq
+                    window.peak_size = sizing.size
+                    window.peak_profit = sizing.profit
+                    window.peak_edge = sizing.edge
+                    events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+            # The best trade is known for these ladders and held against the peak (it is the
+            # peak, or it was sized against it): it cannot be a new peak.
+            self._settle_sized(state, kalshi, poly, p_asks_side)
             return
         sizing = state.sizing if known else self._size(state, k_asks, p_asks, fees, spec.size_step)
         direction = DIRECTIONS[d]
@@ -867,7 +977,79 @@ class Detector:
         state.poly = poly
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
+        self._settle_sized(state, kalshi, poly, p_asks_side)
         events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+
+    def _settle_sized(self, state: _Direction, kalshi: Book, poly: Book, p_asks_side: bool) -> None:
+        """`_settle` an open window whose best trade is known for these ladders."""
+        self._settle(
+            state,
+            kalshi,
+            poly,
+            p_asks_side,
+            max(state.at_k_read, state.best_k_read),
+            max(state.at_p_read, state.best_p_read),
+            -1,
+        )
+
+    def _settle(
+        self,
+        state: _Direction,
+        kalshi: Book,
+        poly: Book,
+        p_asks_side: bool,
+        k_keep: int,
+        p_keep: int,
+        p_len: int,
+    ) -> None:
+        """Note that the evaluation just made, which built both ladders, reached an outcome
+        without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
+        (and, when `p_len` >= 0, the Polymarket ladder having at most that many levels, as the
+        profit bound's slack grows with it): until a level that good changes, evaluating again
+        would reach it again (read counts as in `_best`)."""
+        if state.d == 0:
+            src = kalshi.ask_built
+            state.k_front = _ask_front(src, k_keep)
+        else:
+            src = kalshi.bid_built
+            state.k_front = _bid_front(src, k_keep)
+        state.k_src = src
+        if p_asks_side:
+            src = poly.ask_built
+            state.p_front = _ask_front(src, p_keep)
+        else:
+            src = poly.bid_built
+            state.p_front = _bid_front(src, p_keep)
+        state.p_src = src
+        state.p_len = p_len
+
+
+def _remember(costs: dict[int, int], price: int, cost: int) -> None:
+    """Keep the cost of min_size at `price`, forgetting the others once there are too many."""
+    if len(costs) >= _TOP_COSTS:
+        costs.clear()
+    costs[price] = cost
+
+
+def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int) -> int:
+    """The price past which a change leaves the first `keep` levels of `levels` (a book side's
+    depth list, best first) as they are: `any_change` (past every price) when `keep` is 0,
+    `no_change` (only the side's no-change mark is past it) when they are the whole side."""
+    if not keep:
+        return any_change
+    if levels is None or keep > len(levels):
+        return no_change
+    return levels[keep - 1][0]
+
+
+def _ask_front(levels: list[Level] | None, keep: int) -> int:
+    """`_front` for asks: changes at higher prices are past it."""
+    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1)
+
+
+def _bid_front(levels: list[Level] | None, keep: int) -> int:
+    """`_front` for bids: changes at lower prices are past it."""
+    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1)
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbkit.core.book import NO_SNAPSHOT, Book, BookManager
+from arbkit.core.book import NO_ASK_CHANGE, NO_BID_CHANGE, NO_SNAPSHOT, Book, BookManager
 from arbkit.core.events import (
     ASK,
     BID,
@@ -573,23 +573,29 @@ def draw_valid_level_op(data, ref: ReferenceBook) -> tuple | None:
     return ("set", side, price, data.draw(st.integers(0, 4)) * UNIT)
 
 
+def draw_valid_frame(data, ref):
+    """A frame's ops (a snapshot, or level updates that keep the book valid), applied to `ref`."""
+    if not ref.valid or data.draw(st.integers(0, 9)) == 0:
+        ops = [draw_valid_snapshot(data)]
+        ref.apply(ops[0])
+    else:
+        ops = []
+        for _ in range(data.draw(st.integers(1, 4))):
+            op = draw_valid_level_op(data, ref)
+            if op is not None:
+                ops.append(op)
+                ref.apply(op)
+    ref.end_frame()
+    return ops
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_book_equals_the_reference_book_after_any_valid_sequence(data):
     manager = BookManager()
     ref = ReferenceBook()
     for t in range(data.draw(st.integers(1, 15), label="frames")):
-        if not ref.valid or data.draw(st.integers(0, 9)) == 0:
-            ops = [draw_valid_snapshot(data)]
-            ref.apply(ops[0])
-        else:
-            ops = []
-            for _ in range(data.draw(st.integers(1, 4))):
-                op = draw_valid_level_op(data, ref)
-                if op is not None:
-                    ops.append(op)
-                    ref.apply(op)
-        ref.end_frame()
+        ops = draw_valid_frame(data, ref)
 
         invalid = manager.apply([to_event(op, t) for op in ops])
 
@@ -669,3 +675,47 @@ def test_book_methods_and_the_manager_hot_path_agree(updates):
     assert (direct.bids, direct.asks) == (book.bids, book.asks)
     assert (direct.best_bid, direct.best_ask) == (book.best_bid, book.best_ask)
     assert (direct.last_update_ns, direct.updates, direct.ignored) == (book.last_update_ns, book.updates, book.ignored)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_held_depth_list_is_the_book_up_to_the_best_price_changed_since_it_was_built(data):
+    # The detector reuses an answer read off a book's depth list while the book still holds
+    # that list as `ask_built`/`bid_built`: every level better than `ask_lo`/`bid_hi` must then
+    # be the book's own, whatever changed behind it.
+    manager = BookManager()
+    ref = ReferenceBook()
+    held_asks = held_bids = None
+    for t in range(data.draw(st.integers(1, 15), label="frames")):
+        ops = draw_valid_frame(data, ref)
+        manager.apply([to_event(op, t) for op in ops])
+        book = manager.get(KALSHI, MARKET)
+
+        # Read the levels without building a depth list, which would replace the held one.
+        if held_asks is not None and book.ask_built is held_asks:
+            now = [level for level in sorted(book.asks.items()) if level[0] < book.ask_lo]
+            assert now == [level for level in held_asks if level[0] < book.ask_lo]
+        if held_bids is not None and book.bid_built is held_bids:
+            now = [level for level in sorted(book.bids.items(), reverse=True) if level[0] > book.bid_hi]
+            assert now == [level for level in held_bids if level[0] > book.bid_hi]
+        if data.draw(st.booleans(), label="read asks"):
+            held_asks = book.ask_depth()
+            assert book.ask_built is held_asks and book.ask_lo == NO_ASK_CHANGE
+        if data.draw(st.booleans(), label="read bids"):
+            held_bids = book.bid_depth()
+            assert book.bid_built is held_bids and book.bid_hi == NO_BID_CHANGE
+
+
+def test_a_snapshot_or_a_drop_lets_no_held_depth_list_stand_for_the_book():
+    manager = BookManager()
+    book = seeded_kalshi_book(manager)
+    book.ask_depth()
+    book.bid_depth()
+
+    manager.apply([snapshot([(100, C)], [(200, C)])])
+
+    assert (book.ask_built, book.bid_built) == (None, None)
+    book.ask_depth()
+    book.bid_depth()
+    book.drop_beyond(100, 200)
+    assert (book.ask_built, book.bid_built) == (None, None)

@@ -159,9 +159,10 @@ class ReferenceDetector:
             events.append(DetectorEvent(OPENED, window, now, seq, sizing))
 
 
-def pairs() -> list[Pair]:
+def pairs(fixed_fees: bool = False) -> list[Pair]:
     # Fee overrides: Kalshi's multiplier halves, then Polymarket's rate rises, then Kalshi's
-    # multiplier goes back to its base value (new parameters equal to old ones).
+    # multiplier goes back to its base value (new parameters equal to old ones). With
+    # `fixed_fees` the second pair has none (its fees never change).
     overrides = [
         FeeOverride(since=FEE_SWITCH, kalshi_fee_multiplier=Decimal("0.5")),
         FeeOverride(since=FEE_SWITCH + dt.timedelta(seconds=4), polymarket_fee_rate=Decimal("0.05")),
@@ -175,7 +176,7 @@ def pairs() -> list[Pair]:
             polymarket_no_token=f"N{k}",
             kalshi_fee_multiplier=Decimal(1),
             polymarket_fee_rate=Decimal("0.02"),
-            fee_overrides=overrides,
+            fee_overrides=[] if fixed_fees and k else overrides,
         )
         for k in range(2)
     ]
@@ -316,11 +317,12 @@ SIZINGS = [(Decimal(1), C), (Decimal(3), C), (Decimal("0.5"), C // 100)]
     sizing=st.sampled_from(SIZINGS),
     unit=st.sampled_from([C // 2, C, 7 * C // 100]),
     back_steps=st.booleans(),
+    fixed_fees=st.booleans(),
 )
-def test_shortcuts_give_the_same_events_as_the_definition(seed, min_edge, no_from, sizing, unit, back_steps):
+def test_shortcuts_give_the_same_events_as_the_definition(seed, min_edge, no_from, sizing, unit, back_steps, fixed_fees):
     min_size, step = sizing
     config = DetectorConfig(min_edge=Decimal(min_edge), min_size=min_size, max_staleness_ms=STALE_MS)
-    specs = [PairSpec.from_config(p, step) for p in pairs()]
+    specs = [PairSpec.from_config(p, step) for p in pairs(fixed_fees)]
     fast, full = Detector(specs, config), ReferenceDetector(specs, config)
     fast_books, full_books = BookManager(), BookManager()
     stream = Stream(seed, unit, no_from, back_steps)
@@ -385,6 +387,44 @@ def test_a_fee_change_re_sizes_an_open_window_whose_ladders_did_not_change():
     assert out[1].sizing.profit > out[0].sizing.profit
 
 
+def test_an_open_window_reads_no_ladder_again_while_its_books_change_only_past_what_decided_it():
+    # Kalshi YES asks 10 @ 0.45 + Polymarket NO asks 10 @ 0.50 open a window sized on the first
+    # levels; asks far above them arrive and go on both venues without a ladder being sorted
+    # again or an event, and the window still takes a new peak when a better ask arrives.
+    config = DetectorConfig(min_edge=Decimal("0.01"), min_size=Decimal(1), max_staleness_ms=10_000)
+    detector, books = Detector(pairs(), config), BookManager()
+    start = T0 + 1000 * MS
+    frames = [
+        [BookSnapshot(KALSHI, start, "K0", [(4400, 10 * C)], [(4500, 10 * C), (9000, C)])],
+        [BookSnapshot(POLYMARKET, start, "N0", [(4800, 10 * C)], [(5000, 10 * C), (9500, C)])],
+        [BookSnapshot(POLYMARKET, start, "Y0", [(4900, 10 * C)], [(5100, 10 * C)])],
+    ]
+    out = []
+    for seq, events in enumerate(frames):
+        books.apply(events)
+        out += detector.on_books_changed(["pair-0"], start, seq, books)
+    kalshi, no = books.get(KALSHI, "K0"), books.get(POLYMARKET, "N0")
+    held = kalshi.ask_built, no.ask_built
+    far = [
+        [LevelDelta(KALSHI, start + MS, "K0", ASK, 9200, 3 * C)],
+        [LevelSet(POLYMARKET, start + MS, "N0", ASK, 9600, 2 * C)],
+        [LevelDelta(KALSHI, start + MS, "K0", ASK, 9200, -3 * C)],
+    ]
+    for seq, events in enumerate(far, start=len(frames)):
+        books.apply(events)
+        out += detector.on_books_changed(["pair-0"], start + MS, seq, books)
+
+    assert [e.kind for e in out] == ["opened"]
+    assert (kalshi.ask_built, no.ask_built) == held and held[0] is kalshi.ask_built
+
+    books.apply([LevelSet(POLYMARKET, start + 2 * MS, "N0", ASK, 4900, 10 * C)])
+    out += detector.on_books_changed(["pair-0"], start + 2 * MS, 9, books)
+
+    assert [(e.kind, e.ingest_seq) for e in out] == [("opened", 1), ("peak", 9)]
+    assert out[1].sizing.profit > out[0].sizing.profit
+    assert no.ask_built is not held[1]
+
+
 @st.composite
 def ladder_pairs(draw):
     def levels(best, sizes):
@@ -435,18 +475,21 @@ def test_the_profit_bound_is_never_below_the_profit_of_any_size(ladders, multipl
 )
 def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, multiplier, rate, sizing, data):
     # The detector reuses an answer for new ladders that agree on the levels it read: any change
-    # past them, including adding or removing levels, must leave the answer as it was.
+    # past them, including adding or removing levels, must leave the answer as it was. The profit
+    # bound also grows with the Polymarket ladder's length: changes past it that keep the length
+    # leave it as it was, fewer levels never raise it.
     kalshi, poly = ladders
     fees = FeeParams(Decimal(multiplier), Decimal(rate))
     min_size, step, max_size = sizing
 
-    def changed_past(ladder, read):
+    def changed_past(ladder, read, same_length=False):
         if read > len(ladder):  # read to the end: it depends on the whole ladder
             return ladder
         kept = ladder[:read]
         floor = kept[-1][0] if kept else 1
         prices = st.integers(floor, max(floor, 9_999))
-        tail = data.draw(st.lists(st.tuples(prices, st.integers(1, 12 * C)), max_size=4))
+        n = len(ladder) - read if same_length else None
+        tail = data.draw(st.lists(st.tuples(prices, st.integers(1, 12 * C)), min_size=n or 0, max_size=4 if n is None else n))
         return kept + sorted(tail)
 
     best, k_read, p_read = detector_module._best(kalshi, poly, fees, min_size, step, max_size)
@@ -455,3 +498,11 @@ def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, m
     assert detector_module._best(changed_past(kalshi, k_read), changed_past(poly, p_read), fees, min_size, step, max_size)[0] == best
     assert detector_module._profit_at(min_size, changed_past(kalshi, k_at), changed_past(poly, p_at), fees)[0] == at
     assert best == best_trade(kalshi, poly, fees, min_size, step, max_size)
+
+    bound, k_read, p_read = detector_module._bound(kalshi, poly, fees)
+
+    assert detector_module._bound(changed_past(kalshi, k_read), changed_past(poly, p_read, same_length=True), fees)[0] == bound
+    # With Polymarket levels gone past those it read, the bound cannot rise.
+    shorter = poly[: max(p_read, len(poly) - data.draw(st.integers(0, 3)))]
+    assert detector_module._bound(changed_past(kalshi, k_read), shorter, fees)[0] <= bound
+    assert bound == profit_bound_fine(kalshi, poly, fees)
