@@ -123,7 +123,10 @@ class Portfolio:
                 self._hedged_cost += cost
             self.locked_in[t.pair] = self.locked_in.get(t.pair, 0) + t.locked_in_pnl
         if t.held_size:
-            key = (t.pair, t.remainder_venue, t.remainder_outcome)  # type: ignore[assignment]
+            held_venue, held_outcome = t.remainder_venue, t.remainder_outcome
+            # A held remainder always names its leg (`fills` sets both with held_size).
+            assert held_venue is not None and held_outcome is not None
+            key = (t.pair, held_venue, held_outcome)
             naked = self.naked.get(key)
             if naked is None:
                 naked = self.naked[key] = _Naked()
