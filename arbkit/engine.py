@@ -61,14 +61,14 @@ _PNL: Final = PnlRow.table
 
 
 class _Connection:
-    __slots__ = ("venue", "decoder", "decode", "markets", "books", "open_ns", "pairs")
+    __slots__ = ("venue", "decoder", "decode_levels", "markets", "books", "open_ns", "pairs")
 
     def __init__(
         self, venue: str, decoder: Decoder, open_ns: int, pairs: dict[str, tuple[int, ...]]
     ) -> None:
         self.venue = venue
         self.decoder = decoder
-        self.decode = decoder.decode
+        self.decode_levels = decoder.decode_levels
         # Markets this connection delivered book events for (invalidated when it closes).
         self.markets: set[str] = set()
         # The same books as objects -> `pairs` of their market: one lookup per frame.
@@ -81,7 +81,7 @@ class _Connection:
     def set_decoder(self, decoder: Decoder) -> None:
         """Decode what the connection receives from now on with `decoder`."""
         self.decoder = decoder
-        self.decode = decoder.decode
+        self.decode_levels = decoder.decode_levels
 
     def add_book(self, book: Book) -> tuple[int, ...]:
         """Note that the connection delivered events for `book`; return its pairs' indices."""
@@ -358,14 +358,19 @@ class Engine:
                     # No `open` row (before --start, or none recorded): up from now.
                     conn = self._open(session_id, venue, conn_id, now_ns)
                 # A received frame, inlined (the hot path): decode, books, then the detector on
-                # the pairs whose books changed. Frames of more than level updates (snapshots,
-                # gaps, resolutions, ...) take the general path, `_received_any`.
-                events = conn.decode(payload, now)
+                # the pairs whose books changed. The decoders apply the level updates of most
+                # frames as they read them; other level updates are applied from their events,
+                # and frames of more (snapshots, gaps, resolutions, ...) take the general path,
+                # `_received_any`.
                 touched: list[Book] = []
-                invalid = books.apply_levels(conn.venue, now, events, touched)
-                if invalid is None:
-                    self._received_any(conn, events, now_ns, ingest_seq, outputs)
-                else:
+                applied: list[BookInvalid] = []
+                events = conn.decode_levels(payload, now, books, touched, applied)
+                invalid: list[BookInvalid] | None = applied
+                if events is not None:
+                    invalid = books.apply_levels(conn.venue, now, events, touched)
+                    if invalid is None:
+                        self._received_any(conn, events, now_ns, ingest_seq, outputs)
+                if invalid is not None:
                     if invalid:
                         self._book_events(invalid, now_ns, ingest_seq, outputs)
                     # Usually one tuple of pair indices (a level update, or a Polymarket frame

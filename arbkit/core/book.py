@@ -190,7 +190,7 @@ class Book:
         return self._set(side, price, levels.get(price, 0) + delta, recv_ns)
 
     def _set(self, side: int, price: int, size: int, recv_ns: int) -> str | None:
-        # Keep in step with the inlined copy in BookManager._apply_run (the hot path).
+        # Keep in step with the inlined copy in BookManager.update_level (the hot path).
         self.last_update_ns = recv_ns
         if size < 0:
             self.invalidate(INVALID_NEGATIVE_SIZE)
@@ -385,92 +385,122 @@ class BookManager:
         invalid: list[BookInvalid],
         maybe_crossed: list[Book],
     ) -> None:
-        """Apply level updates of `venue` received at `recv_ns`; note books that may be crossed.
-
-        Book._set inlined (level updates are ~90% of traffic; the method calls cost ~15% of book
-        time). `recv_ns` is Any: compiled, an int would be boxed anew for every book storing it.
-        """
-        by_market = self._by_venue.get(venue)
-        last: Book | None = None
-        # Prices and sizes stay Python ints (Any): compiled, an `int` would be unboxed and then
-        # boxed again, a new object, for every dict operation.
+        """Apply level updates of `venue` received at `recv_ns`; note books that may be crossed."""
         event: Any
-        side: int
-        price: Any
-        amount: Any
-        size: Any
-        best: Any
-        levels: dict[Any, Any]
         fields: tuple[Any, ...]
         for event in events:
-            cls = type(event)
             # Both level classes lead with (venue, recv_ns, market, side, price, size or delta).
             # One tuple of the fields costs less than four attribute loads on a msgspec Struct
             # (compiled, each is a generic lookup; interpreted, about the same).
             fields = _FIELDS(event)
-            market = fields[2]
-            side = fields[3]
-            price = fields[4]
-            amount = fields[5]
-            book = by_market.get(market) if by_market is not None else None
-            if book is None:
-                book = self.book(venue, market)
-                by_market = self._by_venue[venue]
-            if book is not last:
-                touched.append(book)
-                last = book
-            if not book.valid:
-                book.ignored += 1
-                continue
-            book.last_update_ns = recv_ns
-            if side == _BID:
-                levels = book.bids
-                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
-                if size > 0:
-                    levels[price] = size
-                    best = book.best_bid
-                    if best is None or price > best:
-                        book.best_bid = price
-                        # Only a new best price can cross the book.
-                        best = book.best_ask
-                        if best is not None and price >= best:
-                            maybe_crossed.append(book)
-                elif size == 0:
-                    if price in levels:
-                        del levels[price]
-                        if price == book.best_bid:
-                            book.best_bid = max(levels) if levels else None
-                else:
-                    book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
-                    continue
-                book._bid_depth = None
-                if price > book.bid_hi:
-                    book.bid_hi = price
-            else:
-                levels = book.asks
-                size = levels.get(price, _NO_SIZE) + amount if cls is _LEVEL_DELTA else amount
-                if size > 0:
-                    levels[price] = size
+            crossed = self.update_level(
+                venue,
+                recv_ns,
+                fields[2],
+                fields[3],
+                fields[4],
+                fields[5],
+                type(event) is _LEVEL_DELTA,
+                touched,
+                invalid,
+            )
+            if crossed is not None:
+                maybe_crossed.append(crossed)
+
+    def update_level(
+        self,
+        venue: str,
+        recv_ns: Any,
+        market: str,
+        side: int,
+        price: Any,
+        amount: Any,
+        delta: bool,
+        touched: list[Book],
+        invalid: list[BookInvalid],
+    ) -> Book | None:
+        """Apply one level update of a frame: the new size at `price`, or a signed change of it
+        when `delta`; append the book to `touched` unless it is its last entry and its
+        invalidation, if any, to `invalid`. Return the book when a new best price reached the
+        other side, so that it may be crossed: judge such books with `judge_crossed` once the
+        frame's updates are all applied.
+
+        `apply_levels` for decoders that apply a frame's level updates as they read them (no
+        event built). Book._set inlined (level updates are ~90% of traffic). `recv_ns`, prices
+        and sizes are Any: compiled, an int would be unboxed and boxed anew, a new object, for
+        every dict operation and every book storing it.
+        """
+        by_market = self._by_venue.get(venue)
+        book = by_market.get(market) if by_market is not None else None
+        if book is None:
+            book = self.book(venue, market)
+        if not touched or touched[-1] is not book:
+            touched.append(book)
+        if not book.valid:
+            book.ignored += 1
+            return None
+        book.last_update_ns = recv_ns
+        crossed: Book | None = None
+        size: Any
+        best: Any
+        levels: dict[Any, Any]
+        if side == _BID:
+            levels = book.bids
+            size = levels.get(price, _NO_SIZE) + amount if delta else amount
+            if size > 0:
+                levels[price] = size
+                best = book.best_bid
+                if best is None or price > best:
+                    book.best_bid = price
+                    # Only a new best price can cross the book.
                     best = book.best_ask
-                    if best is None or price < best:
-                        book.best_ask = price
-                        best = book.best_bid
-                        if best is not None and price <= best:
-                            maybe_crossed.append(book)
-                elif size == 0:
-                    if price in levels:
-                        del levels[price]
-                        if price == book.best_ask:
-                            book.best_ask = min(levels) if levels else None
-                else:
-                    book.invalidate(INVALID_NEGATIVE_SIZE)
-                    invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
-                    continue
-                book._ask_depth = None
-                if price < book.ask_lo:
-                    book.ask_lo = price
-            book.updates += 1
+                    if best is not None and price >= best:
+                        crossed = book
+            elif size == 0:
+                if price in levels:
+                    del levels[price]
+                    if price == book.best_bid:
+                        book.best_bid = max(levels) if levels else None
+            else:
+                book.invalidate(INVALID_NEGATIVE_SIZE)
+                invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
+                return None
+            book._bid_depth = None
+            if price > book.bid_hi:
+                book.bid_hi = price
+        else:
+            levels = book.asks
+            size = levels.get(price, _NO_SIZE) + amount if delta else amount
+            if size > 0:
+                levels[price] = size
+                best = book.best_ask
+                if best is None or price < best:
+                    book.best_ask = price
+                    best = book.best_bid
+                    if best is not None and price <= best:
+                        crossed = book
+            elif size == 0:
+                if price in levels:
+                    del levels[price]
+                    if price == book.best_ask:
+                        book.best_ask = min(levels) if levels else None
+            else:
+                book.invalidate(INVALID_NEGATIVE_SIZE)
+                invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
+                return None
+            book._ask_depth = None
+            if price < book.ask_lo:
+                book.ask_lo = price
+        book.updates += 1
+        return crossed
+
+    def judge_crossed(
+        self, books: list[Book], invalid: list[BookInvalid], events: list[Event]
+    ) -> None:
+        """Judge the books `update_level` returned, once the frame is applied: a cross the
+        frame's own top of book explains is transient (module docstring), any other invalidates
+        the book. `events` are the frame's level updates (only `LevelSet` states a top)."""
+        _judge_crossed(books, invalid, events)
 
     def invalidate_markets(
         self, venue: str, markets: Iterable[str] | None, reason: str, recv_ns: int

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from arbkit.core.events import KALSHI, POLYMARKET, Event
+from arbkit.core.book import Book, BookManager
+from arbkit.core.events import KALSHI, POLYMARKET, BookInvalid, Event
 
 
 class Decoder(Protocol):
@@ -14,6 +15,19 @@ class Decoder(Protocol):
 
     def decode(self, payload: bytes, recv_ns: int) -> list[Event]:
         """Decode one frame received at `recv_ns` into events; never raise."""
+        ...
+
+    def decode_levels(
+        self,
+        payload: bytes,
+        recv_ns: int,
+        books: BookManager,
+        touched: list[Book],
+        invalid: list[BookInvalid],
+    ) -> list[Event] | None:
+        """`decode`, or, for a frame of level updates on the decoder's hot path, apply them to
+        `books` as `BookManager.apply_levels` would (appending to `touched` and `invalid`) and
+        return None."""
         ...
 
 

@@ -31,7 +31,7 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
-from arbkit.core.fixedpoint import SIZE_SCALE
+from arbkit.core.fixedpoint import SIZE_SCALE, parse_size
 from arbkit.venues import make_decoder
 from arbkit.venues.kalshi import KalshiDecoder
 from arbkit.venues.kalshi import decode as kalshi_decode
@@ -258,6 +258,36 @@ def test_delta_counts_in_any_decimal_form_read_exactly(millionths, places):
     (event,) = KalshiDecoder().decode(delta_frame("A", 1, 1, "0.5000", text, "yes"), T)
 
     assert event.delta == expected
+
+
+# Counts as the wire sends them, signed, and text that is nearly one.
+_plain_counts = st.builds(
+    lambda sign, whole, frac: sign + whole + frac,
+    st.sampled_from(["", "-"]),
+    st.text(alphabet="0123456789", min_size=1, max_size=11),
+    st.one_of(st.just(""), st.text(alphabet="0123456789", max_size=7).map(lambda f: "." + f)),
+)
+_any_count_text = st.one_of(
+    _plain_counts,
+    st.text(alphabet="0123456789.+-e _\u0663\u00b2", max_size=20),
+    st.text(max_size=10),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_any_count_text)
+def test_count_reads_exactly_what_fixedpoint_reads(text: str):
+    # Compiled, counts take a digit loop rather than the parser: same value, same refusals.
+    try:
+        expected: int | None = parse_size(text)
+    except ValueError:
+        expected = None
+    try:
+        value: int | None = kalshi_decode._count(text)
+    except ValueError:
+        value = None
+
+    assert value == expected
 
 
 def test_replies_fixture_decodes_to_acks_and_errors():

@@ -27,7 +27,7 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
-from arbkit.core.fixedpoint import PRICE_ONE, parse_price, parse_size
+from arbkit.core.fixedpoint import PRICE_ONE, parse_price, parse_size, plain_millionths
 from arbkit.venues.polymarket import PolymarketDecoder
 from arbkit.venues.polymarket import decode as decode_module
 
@@ -641,7 +641,7 @@ def strict_size(text: str) -> int | None:
 @settings(max_examples=400, deadline=None)
 @given(any_size_text)
 def test_plain_size_parser_agrees_with_fixedpoint_wherever_it_answers(text: str):
-    value = decode_module._plain_size(text)
+    value = plain_millionths(text)
 
     assert value == -1 or value == strict_size(text)
 
@@ -649,7 +649,7 @@ def test_plain_size_parser_agrees_with_fixedpoint_wherever_it_answers(text: str)
 @settings(max_examples=200, deadline=None)
 @given(plain_sizes)
 def test_plain_size_parser_answers_every_plain_size(text: str):
-    assert decode_module._plain_size(text) == parse_size(text)
+    assert plain_millionths(text) == parse_size(text)
 
 
 @settings(max_examples=400, deadline=None)

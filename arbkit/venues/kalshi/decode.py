@@ -18,6 +18,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
+from arbkit.core.book import Book, BookManager
 from arbkit.core.events import (
     ASK,
     BID,
@@ -39,7 +40,13 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
-from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
+from arbkit.core.fixedpoint import (
+    PRICE_ONE,
+    SIZE_SCALE,
+    parse_price,
+    parse_size,
+    plain_millionths,
+)
 from arbkit.venues.kalshi.wire import (
     FRAME_DECODER,
     GENERIC_DECODER,
@@ -71,6 +78,8 @@ _COUNT_CACHE_LIMIT: Final = 100_000
 _COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160
 _TOO_DEEP: Final = "JSON nested too deeply"
+# Compiled, counts are parsed by a native digit loop; interpreted, through `_COUNTS`.
+_COMPILED: Final = not __file__.endswith(".py")
 # Compiled, a Final module name is a C static rather than a lookup in the module's dict.
 _VENUE: Final = KALSHI
 _LEVEL_DELTA: Final = LevelDelta
@@ -87,6 +96,17 @@ class _BadFrame(Exception):
 def _count(wire: int | str) -> int:
     if isinstance(wire, int):
         return wire * SIZE_SCALE
+    if _COMPILED:
+        # A native digit loop, cheaper than looking the fresh string up in `_COUNTS`.
+        if wire.startswith("-"):
+            value = plain_millionths(wire, 1)
+            if value >= 0:
+                return -value
+        else:
+            value = plain_millionths(wire)
+            if value >= 0:
+                return value
+        return parse_size(wire)
     # Counts are fixed two-decimal strings ("31.54", "-25.00"): skip the general parser for those.
     if wire[-3:-2] == ".":
         digits = wire[:-3] + wire[-2:]
@@ -226,6 +246,30 @@ class KalshiDecoder:
     # `recv_ns` is an int; typed Any so that, compiled, it reaches the events as it came.
     def decode(self, payload: bytes | str, recv_ns: Any) -> list[Event]:
         """Decode one frame received at `recv_ns`; never raises."""
+        events = self._decode_frame(payload, recv_ns, None, None, None)
+        return [] if events is None else events
+
+    def decode_levels(
+        self,
+        payload: bytes | str,
+        recv_ns: Any,
+        books: BookManager,
+        touched: list[Book],
+        invalid: list[BookInvalid],
+    ) -> list[Event] | None:
+        """`decode`, or apply the frame straight to `books` (as `BookManager.apply_levels` would
+        apply its event) and return None when it is a delta on the hot path below: no event is
+        built. Never raises."""
+        return self._decode_frame(payload, recv_ns, books, touched, invalid)
+
+    def _decode_frame(
+        self,
+        payload: bytes | str,
+        recv_ns: Any,
+        books: BookManager | None,
+        touched: list[Book] | None,
+        invalid: list[BookInvalid] | None,
+    ) -> list[Event] | None:
         try:
             frame = self._decode(payload)
         # Invalid UTF-8 inside a JSON string escapes msgspec as UnicodeDecodeError (a ValueError).
@@ -270,10 +314,22 @@ class KalshiDecoder:
                     or wire_delta is None
                 ):
                     return self._delta(frame, recv_ns)
-                delta = _COUNTS.get(wire_delta)
-                if delta is None:
-                    delta = _learn_count(wire_delta)
+                delta: Any
+                if _COMPILED:
+                    delta = _count(wire_delta)
+                else:
+                    delta = _COUNTS.get(wire_delta)
+                    if delta is None:
+                        delta = _learn_count(wire_delta)
                 sub.seq = seq
+                if books is not None and touched is not None and invalid is not None:
+                    crossed = books.update_level(
+                        _VENUE, recv_ns, market, book_side, price, delta, True, touched, invalid
+                    )
+                    if crossed is not None:
+                        # A Kalshi frame states no top of book: the cross invalidates the book.
+                        books.judge_crossed([crossed], invalid, [])
+                    return None
                 ts = msg[4]
                 if ts is None:
                     ts = envelope[2]

@@ -23,10 +23,12 @@ from typing import Any, Final
 
 import msgspec
 
+from arbkit.core.book import Book, BookManager
 from arbkit.core.events import (
     ASK,
     BID,
     POLYMARKET,
+    BookInvalid,
     BookSnapshot,
     DecodeError,
     Event,
@@ -39,7 +41,14 @@ from arbkit.core.events import (
     TopOfBook,
     Trade,
 )
-from arbkit.core.fixedpoint import PRICE_ONE, SIZE_SCALE, parse_price, parse_size
+from arbkit.core.fixedpoint import (
+    PRICE_ONE,
+    SIZE_SCALE,
+    parse_price,
+    parse_size,
+    plain_millionths,
+    plain_ticks,
+)
 from arbkit.venues.polymarket.wire import (
     BY_TAG,
     FAST_DECODER,
@@ -64,8 +73,6 @@ _COMPILED: Final = not __file__.endswith(".py")
 _CACHE_LIMIT: Final = 100_000
 _REASON_LIMIT: Final = 300
 _TOO_DEEP: Final = "JSON nested too deeply"
-# Longer digit strings go to the strict parser (so the loop's arithmetic stays native).
-_PLAIN_SIZE_CHARS: Final = 18
 
 # Validated wire string -> integer. `_TOPS` also maps None and "" (no best price) to None, so
 # the hot loop can index it without a branch. (`Final`, like the aliases below: compiled, a Final
@@ -104,27 +111,6 @@ def _price(text: str) -> Any:
     return value
 
 
-def _plain_size(text: str) -> int:
-    """Return the millionths in a plain "123" / "123." / "123.45" (<= 6 places), else -1."""
-    n = len(text)
-    if n == 0 or n > _PLAIN_SIZE_CHARS:
-        return -1
-    value = 0
-    point = -1
-    for i in range(n):
-        c = ord(text[i])
-        if 48 <= c <= 57:
-            value = value * 10 + (c - 48)
-        elif c == 46 and point < 0:
-            point = i
-        else:
-            return -1
-    places = 0 if point < 0 else n - 1 - point
-    if point == 0 or places > 6:
-        return -1
-    return value * _FRACTION_SCALE[places]
-
-
 def _strict_size(text: str) -> int:
     value = parse_size(text)
     if value < 0:
@@ -134,7 +120,7 @@ def _strict_size(text: str) -> int:
 
 def _size(text: str) -> Any:
     if _COMPILED:
-        value = _plain_size(text)
+        value = plain_millionths(text)
         return value if value >= 0 else _strict_size(text)
     cached = _SIZES.get(text)
     if cached is None:
@@ -215,6 +201,71 @@ def _cached_price_changes(
     return out
 
 
+def _apply_changes(
+    changes: list[AssetChange],
+    recv_ns: Any,
+    ts: int | None,
+    books: BookManager,
+    touched: list[Book],
+    invalid: list[BookInvalid],
+) -> bool:
+    """Apply era-3 changes of plain prices and tops straight to `books` (cached ones, when
+    interpreted); False, having applied nothing, when one is not (then decode them into
+    events, which reads every form)."""
+    # Every change is read before any is applied: a miss, or a bad size (which raises, as
+    # `_cached_price_changes` would), leaves the books as they were. Four values per change.
+    values: list[Any] = [None] * (4 * len(changes))
+    last_text: str | None = None
+    size: Any = None
+    fields: tuple[Any, ...]
+    i = 0
+    for c in changes:
+        # (asset_id, price, size, side, best_bid, best_ask), as in `_cached_price_changes`.
+        fields = _FIELDS(c)
+        price = _fast_price(fields[1])
+        if price is None or not _fast_top(fields[4]) or not _fast_top(fields[5]):
+            return False
+        text = fields[2]
+        if text != last_text:
+            size = _size(text)
+            last_text = text
+        values[i] = fields[0]
+        values[i + 1] = _SIDES[fields[3]]
+        values[i + 2] = price
+        values[i + 3] = size
+        i += 4
+    crossed: list[Book] | None = None
+    for i in range(0, len(values), 4):
+        book = books.update_level(
+            _VENUE, recv_ns, values[i], values[i + 1], values[i + 2], values[i + 3], False,
+            touched, invalid,
+        )
+        if book is not None:
+            if crossed is None:
+                crossed = []
+            crossed.append(book)
+    if crossed is not None:
+        # Rare: the venue's tops judge the cross, so build the events that state them.
+        books.judge_crossed(crossed, invalid, _careful_price_changes(changes, recv_ns, ts))
+    return True
+
+
+def _fast_price(text: str) -> Any:
+    """The ticks of a plain price in [0, 1] (compiled) or of a cached one (interpreted: there a
+    dict lookup is cheaper than a digit loop), else None."""
+    if _COMPILED:
+        value = plain_ticks(text)
+        return value if 0 <= value <= PRICE_ONE else None
+    return _PRICES.get(text)
+
+
+def _fast_top(text: str | None) -> bool:
+    """True when `_top` reads `text` without the strict parser (see `_fast_price`)."""
+    if _COMPILED:
+        return not text or 0 <= plain_ticks(text) <= PRICE_ONE
+    return text in _TOPS
+
+
 def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
     # Quirk: bids come ascending and asks descending (best LAST); the book ignores order.
     return [
@@ -230,6 +281,26 @@ def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
     ]
 
 
+def _careful_price_changes(
+    changes: list[AssetChange], recv_ns: Any, ts: int | None
+) -> list[Event]:
+    """Era-3 changes read with the strict parsers (learning their prices and tops)."""
+    return [
+        LevelSet(
+            POLYMARKET,
+            recv_ns,
+            c.asset_id,
+            _SIDES[c.side],
+            _price(c.price),
+            _size(c.size),
+            ts,
+            _top(c.best_bid),
+            _top(c.best_ask),
+        )
+        for c in changes
+    ]
+
+
 def _price_change_events(message: PriceChangeMsg, recv_ns: Any) -> list[Event]:
     # `size` is the new absolute size at the price ("0" removes it), not a delta.
     ts = message.timestamp
@@ -240,20 +311,7 @@ def _price_change_events(message: PriceChangeMsg, recv_ns: Any) -> list[Event]:
         if cached is not None:
             return cached
         # A price or top not cached yet: parse (and learn) them all the careful way.
-        return [
-            LevelSet(
-                POLYMARKET,
-                recv_ns,
-                c.asset_id,
-                _SIDES[c.side],
-                _price(c.price),
-                _size(c.size),
-                ts,
-                _top(c.best_bid),
-                _top(c.best_ask),
-            )
-            for c in changes
-        ]
+        return _careful_price_changes(changes, recv_ns, ts)
     asset = message.asset_id
     if asset is None:
         raise ValueError("price_change has neither price_changes nor asset_id")
@@ -364,6 +422,30 @@ class PolymarketDecoder:
     # `recv_ns` is an int; typed Any so that, compiled, it reaches the events as it came.
     def decode(self, payload: bytes | str, recv_ns: Any) -> list[Event]:
         """Turn one raw frame into events; never raise."""
+        events = self._decode(payload, recv_ns, None, None, None)
+        return [] if events is None else events
+
+    def decode_levels(
+        self,
+        payload: bytes | str,
+        recv_ns: Any,
+        books: BookManager,
+        touched: list[Book],
+        invalid: list[BookInvalid],
+    ) -> list[Event] | None:
+        """`decode`, or apply the frame straight to `books` (as `BookManager.apply_levels` would
+        apply its events) and return None when it is an era-3 price_change of known prices and
+        tops: the hot path builds no event. Never raise."""
+        return self._decode(payload, recv_ns, books, touched, invalid)
+
+    def _decode(
+        self,
+        payload: bytes | str,
+        recv_ns: Any,
+        books: BookManager | None,
+        touched: list[Book] | None,
+        invalid: list[BookInvalid] | None,
+    ) -> list[Event] | None:
         message: object = None
         if payload == _PONG:
             # The keep-alive reply, a text frame: quiet markets send little else.
@@ -375,7 +457,15 @@ class PolymarketDecoder:
                 if changes is not None:
                     # The hot path: an era-3 price_change whose prices and tops are all cached;
                     # anything else is handled (and learnt) by `_price_change_events`.
-                    cached = _cached_price_changes(changes, recv_ns, message.timestamp)
+                    ts = message.timestamp
+                    if (
+                        books is not None
+                        and touched is not None
+                        and invalid is not None
+                        and _apply_changes(changes, recv_ns, ts, books, touched, invalid)
+                    ):
+                        return None
+                    cached = _cached_price_changes(changes, recv_ns, ts)
                     return _price_change_events(message, recv_ns) if cached is None else cached
             if type(message) is not list:
                 return _EVENTS[type(message)](message, recv_ns)
