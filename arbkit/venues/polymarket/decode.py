@@ -47,7 +47,6 @@ from arbkit.core.fixedpoint import (
     parse_price,
     parse_size,
     plain_millionths,
-    plain_ticks,
 )
 from arbkit.venues.polymarket.wire import (
     BY_TAG,
@@ -209,9 +208,11 @@ def _apply_changes(
     touched: list[Book],
     invalid: list[BookInvalid],
 ) -> bool:
-    """Apply era-3 changes of plain prices and tops straight to `books` (cached ones, when
-    interpreted); False, having applied nothing, when one is not (then decode them into
-    events, which reads every form)."""
+    """Apply era-3 changes whose prices and tops are all cached straight to `books`; False,
+    having applied nothing, when one is not (then decode them into events, which learns them)."""
+    # Cached prices and tops beat a digit loop: few distinct, so the caches stay small and hot.
+    prices = _PRICES
+    tops = _TOPS
     # Every change is read before any is applied: a miss, or a bad size (which raises, as
     # `_cached_price_changes` would), leaves the books as they were. Four values per change.
     values: list[Any] = [None] * (4 * len(changes))
@@ -222,8 +223,8 @@ def _apply_changes(
     for c in changes:
         # (asset_id, price, size, side, best_bid, best_ask), as in `_cached_price_changes`.
         fields = _FIELDS(c)
-        price = _fast_price(fields[1])
-        if price is None or not _fast_top(fields[4]) or not _fast_top(fields[5]):
+        price = prices.get(fields[1])
+        if price is None or fields[4] not in tops or fields[5] not in tops:
             return False
         text = fields[2]
         if text != last_text:
@@ -248,22 +249,6 @@ def _apply_changes(
         # Rare: the venue's tops judge the cross, so build the events that state them.
         books.judge_crossed(crossed, invalid, _careful_price_changes(changes, recv_ns, ts))
     return True
-
-
-def _fast_price(text: str) -> Any:
-    """The ticks of a plain price in [0, 1] (compiled) or of a cached one (interpreted: there a
-    dict lookup is cheaper than a digit loop), else None."""
-    if _COMPILED:
-        value = plain_ticks(text)
-        return value if 0 <= value <= PRICE_ONE else None
-    return _PRICES.get(text)
-
-
-def _fast_top(text: str | None) -> bool:
-    """True when `_top` reads `text` without the strict parser (see `_fast_price`)."""
-    if _COMPILED:
-        return not text or 0 <= plain_ticks(text) <= PRICE_ONE
-    return text in _TOPS
 
 
 def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
