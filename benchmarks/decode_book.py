@@ -274,21 +274,25 @@ def run_parse_only(frames: list[Frame]) -> tuple[float, float]:
 
 
 def run_decode_and_book(frames: list[Frame]) -> tuple[float, float, BookManager, dict[str, int]]:
-    """Decode every frame and apply it to books; return (wall s, CPU s, manager, counts)."""
-    decode = _decoders()
+    """Decode every frame and apply it to books as the engine does (the decoders apply the
+    level updates of most frames as they read them); return (wall s, CPU s, manager, counts)."""
+    decoders = {KALSHI: KalshiDecoder(use_yes_price=False), POLYMARKET: PolymarketDecoder()}
+    decode = {venue: decoder.decode_levels for venue, decoder in decoders.items()}
     manager = BookManager()
     apply, apply_levels = manager.apply, manager.apply_levels
     invalid = 0
     wall, cpu = time.perf_counter(), time.process_time()
     for venue, payload, recv_ns in frames:
-        events = decode[venue](payload, recv_ns)
-        found = apply_levels(venue, recv_ns, events, [])
-        if found is None:
-            found = apply(events)
+        found: list | None = []
+        events = decode[venue](payload, recv_ns, manager, [], found)
+        if events is not None:
+            found = apply_levels(venue, recv_ns, events, [])
+            if found is None:
+                found = apply(events)
         if found:
             invalid += 1
     elapsed = time.perf_counter() - wall, time.process_time() - cpu
-    errors = sum(d.__self__.decode_errors for d in decode.values())  # type: ignore[attr-defined]
+    errors = sum(d.decode_errors for d in decoders.values())
     return elapsed[0], elapsed[1], manager, {"frames with invalidations": invalid, "decode errors": errors}
 
 

@@ -142,6 +142,9 @@ def _learn_count(wire: int | str) -> Any:
 def _levels(levels: _WireLevels, prices: dict[int | str, int], complement: bool) -> list[Level]:
     counts = _COUNTS
     try:
+        if _COMPILED:
+            # As for deltas, the digit loop beats the (large, cold) count cache.
+            return [(prices[p], _count(c)) for p, c in levels]
         # `or` also re-reads a cached 0, which is rare and parses to the same 0.
         return [(prices[p], counts.get(c) or _learn_count(c)) for p, c in levels]
     except KeyError:
