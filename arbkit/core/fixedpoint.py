@@ -61,6 +61,16 @@ def plain_millionths(text: str, start: i64 = 0) -> i64:
     `int` when interpreted). Compiled (mypyc), this beats a cache of sizes: sizes are so varied
     that the cache grows large and cold, and a fresh string must be hashed to be looked up.
     """
+    return _plain(text, start, _SIZE_PLACES)
+
+
+def plain_ticks(text: str) -> i64:
+    """Return the ticks in a plain "0.47" (at most four places), else -1; `parse_price` reads
+    the same value wherever this answers (see `plain_millionths`)."""
+    return _plain(text, 0, _PRICE_PLACES)
+
+
+def _plain(text: str, start: i64, places: i64) -> i64:
     n: i64 = len(text)
     if n <= start or n - start > _PLAIN_CHARS:
         return -1
@@ -75,10 +85,9 @@ def plain_millionths(text: str, start: i64 = 0) -> i64:
         else:
             return -1
     if point < 0:
-        places: i64 = _SIZE_PLACES
         whole = n - start
     else:
-        places = _SIZE_PLACES - (n - 1 - point)
+        places -= n - 1 - point
         whole = point - start
     # Twelve whole digits and six places stay under 10**18, inside 63 bits.
     if whole == 0 or whole > _PLAIN_WHOLE or places < 0:

@@ -19,6 +19,8 @@ from arbkit.core.fixedpoint import (
     decimal_to_size,
     parse_price,
     parse_size,
+    plain_millionths,
+    plain_ticks,
     price_to_decimal,
     size_to_decimal,
 )
@@ -150,3 +152,47 @@ def test_a_string_parses_to_its_exact_value_or_is_rejected_when_not_plain_or_too
     else:
         with pytest.raises(ValueError):
             parse_size(text)
+
+
+# The plain readers answer (or pass, with -1) for what decoders take on their hot paths.
+_plain_text = st.builds(
+    lambda whole, frac: whole + frac,
+    st.text(alphabet="0123456789", min_size=1, max_size=12),
+    st.one_of(st.just(""), st.text(alphabet="0123456789", max_size=7).map(lambda f: "." + f)),
+)
+_near_plain_text = st.one_of(
+    _plain_text,
+    st.text(alphabet="0123456789.+-e _\u0663\u00b2", max_size=22),
+    st.text(max_size=10),
+)
+
+
+def _parsed(parse, text: str) -> int | None:
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+@given(_near_plain_text)
+def test_plain_readers_agree_with_the_parsers_wherever_they_answer(text):
+    size = plain_millionths(text)
+    ticks = plain_ticks(text)
+
+    assert size == -1 or size == _parsed(parse_size, text)
+    assert ticks == -1 or ticks == _parsed(parse_price, text)
+
+
+@given(_plain_text)
+def test_plain_readers_answer_every_plain_decimal_they_can_hold(text):
+    places = len(text.partition(".")[2])
+
+    assert plain_millionths(text) == (parse_size(text) if places <= 6 else -1)
+    assert plain_ticks(text) == (parse_price(text) if places <= 4 else -1)
+
+
+def test_plain_millionths_reads_from_an_offset_and_refuses_what_is_not_plain():
+    assert plain_millionths("-25.5", 1) == 25_500_000
+    assert plain_millionths("1300.") == 1_300_000_000
+    for text in ("", ".5", "1.2.3", "+1", " 1", "1e3", "1234567890123", "1.0000001"):
+        assert plain_millionths(text) == -1, text

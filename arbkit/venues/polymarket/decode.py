@@ -47,6 +47,7 @@ from arbkit.core.fixedpoint import (
     parse_price,
     parse_size,
     plain_millionths,
+    plain_ticks,
 )
 from arbkit.venues.polymarket.wire import (
     BY_TAG,
@@ -210,9 +211,8 @@ def _apply_changes(
 ) -> bool:
     """Apply era-3 changes whose prices and tops are all cached straight to `books`; False,
     having applied nothing, when one is not (then decode them into events, which learns them)."""
-    # Cached prices and tops beat a digit loop: few distinct, so the caches stay small and hot.
+    # Cached prices beat a digit loop: few distinct, so their cache stays small and hot.
     prices = _PRICES
-    tops = _TOPS
     # Every change is read before any is applied: a miss, or a bad size (which raises, as
     # `_cached_price_changes` would), leaves the books as they were. Four values per change.
     values: list[Any] = [None] * (4 * len(changes))
@@ -224,7 +224,7 @@ def _apply_changes(
         # (asset_id, price, size, side, best_bid, best_ask), as in `_cached_price_changes`.
         fields = _FIELDS(c)
         price = prices.get(fields[1])
-        if price is None or fields[4] not in tops or fields[5] not in tops:
+        if price is None or not _known_top(fields[4]) or not _known_top(fields[5]):
             return False
         text = fields[2]
         if text != last_text:
@@ -249,6 +249,14 @@ def _apply_changes(
         # Rare: the venue's tops judge the cross, so build the events that state them.
         books.judge_crossed(crossed, invalid, _careful_price_changes(changes, recv_ns, ts))
     return True
+
+
+def _known_top(text: str | None) -> bool:
+    """True when `_top` reads `text` without the strict parser. Compiled, by a digit loop: the
+    tops cache also holds None, so its lookups cannot take CPython's str-keys-only fast path."""
+    if _COMPILED:
+        return not text or 0 <= plain_ticks(text) <= PRICE_ONE
+    return text in _TOPS
 
 
 def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
