@@ -442,21 +442,25 @@ class BookManager:
         book.last_update_ns = recv_ns
         crossed: Book | None = None
         size: Any
-        best: Any
         levels: dict[Any, Any]
+        # Native copies for the comparisons (generic ones cost several times more); the dicts
+        # keep the Python ints as they came.
+        tick: int = price
+        best: int
         if side == _BID:
             levels = book.bids
             size = levels.get(price, _NO_SIZE) + amount if delta else amount
-            if size > 0:
+            new_size: int = size
+            if new_size > 0:
                 levels[price] = size
-                best = book.best_bid
-                if best is None or price > best:
+                top = book.best_bid
+                if top is None or tick > top:
                     book.best_bid = price
                     # Only a new best price can cross the book.
-                    best = book.best_ask
-                    if best is not None and price >= best:
+                    other = book.best_ask
+                    if other is not None and tick >= other:
                         crossed = book
-            elif size == 0:
+            elif new_size == 0:
                 if price in levels:
                     del levels[price]
                     if price == book.best_bid:
@@ -466,20 +470,22 @@ class BookManager:
                 invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                 return None
             book._bid_depth = None
-            if price > book.bid_hi:
+            best = book.bid_hi
+            if tick > best:
                 book.bid_hi = price
         else:
             levels = book.asks
             size = levels.get(price, _NO_SIZE) + amount if delta else amount
-            if size > 0:
+            new_size = size
+            if new_size > 0:
                 levels[price] = size
-                best = book.best_ask
-                if best is None or price < best:
+                top = book.best_ask
+                if top is None or tick < top:
                     book.best_ask = price
-                    best = book.best_bid
-                    if best is not None and price <= best:
+                    other = book.best_bid
+                    if other is not None and tick <= other:
                         crossed = book
-            elif size == 0:
+            elif new_size == 0:
                 if price in levels:
                     del levels[price]
                     if price == book.best_ask:
@@ -489,7 +495,8 @@ class BookManager:
                 invalid.append(BookInvalid(venue, recv_ns, market, INVALID_NEGATIVE_SIZE))
                 return None
             book._ask_depth = None
-            if price < book.ask_lo:
+            best = book.ask_lo
+            if tick < best:
                 book.ask_lo = price
         book.updates += 1
         return crossed
