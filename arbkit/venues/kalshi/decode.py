@@ -46,6 +46,7 @@ from arbkit.core.fixedpoint import (
     parse_price,
     parse_size,
     plain_millionths,
+    plain_ticks,
 )
 from arbkit.venues.kalshi.wire import (
     FRAME_DECODER,
@@ -131,6 +132,17 @@ def _learn_price(cache: dict[int | str, int], wire: int | str, complement: bool)
     return ticks
 
 
+def _level_price(wire: int | str, prices: dict[int | str, int], complement: bool) -> Any:
+    """A ladder price in ticks (1 − p when `complement`), as `_levels` learns it: a plain
+    dollar string by the digit loop, anything else through `prices` or `_learn_price`."""
+    if isinstance(wire, str):
+        ticks = plain_ticks(wire)
+        if 0 <= ticks <= PRICE_ONE:
+            return PRICE_ONE - ticks if complement else ticks
+    price = prices.get(wire)
+    return _learn_price(prices, wire, complement) if price is None else price
+
+
 def _learn_count(wire: int | str) -> Any:
     size = _count(wire)
     if len(_COUNTS) >= _COUNT_CACHE_LIMIT:
@@ -143,8 +155,8 @@ def _levels(levels: _WireLevels, prices: dict[int | str, int], complement: bool)
     counts = _COUNTS
     try:
         if _COMPILED:
-            # As for deltas, the digit loop beats the (large, cold) count cache.
-            return [(prices[p], _count(c)) for p, c in levels]
+            # Digit loops, as for deltas: a ladder's fresh strings would each be hashed.
+            return [(_level_price(p, prices, complement), _count(c)) for p, c in levels]
         # `or` also re-reads a cached 0, which is rare and parses to the same 0.
         return [(prices[p], counts.get(c) or _learn_count(c)) for p, c in levels]
     except KeyError:

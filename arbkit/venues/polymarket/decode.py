@@ -148,19 +148,22 @@ def _tick(text: str) -> int:
 
 
 def _levels(levels: list[WireLevel]) -> list[Level]:
-    prices = _PRICES
     if _COMPILED:
-        try:
-            return [(prices[lv.price], _size(lv.size)) for lv in levels]
-        except KeyError:
-            pass
-    else:
-        sizes = _SIZES
-        try:
-            return [(prices[lv.price], sizes.get(lv.size) or _size(lv.size)) for lv in levels]
-        except KeyError:
-            pass
+        # Digit loops: a ladder's fresh strings would each be hashed to be looked up.
+        return [(_level_price(lv.price), _size(lv.size)) for lv in levels]
+    prices = _PRICES
+    sizes = _SIZES
+    try:
+        return [(prices[lv.price], sizes.get(lv.size) or _size(lv.size)) for lv in levels]
+    except KeyError:
+        pass
     return [(_price(lv.price), _size(lv.size)) for lv in levels]
+
+
+def _level_price(text: str) -> Any:
+    """`_price`, by the digit loop for a plain price in [0, 1]."""
+    value = plain_ticks(text)
+    return value if 0 <= value <= PRICE_ONE else _price(text)
 
 
 def _cached_price_changes(
