@@ -84,6 +84,8 @@ _COMPILED: Final = not __file__.endswith(".py")
 # Compiled, a Final module name is a C static rather than a lookup in the module's dict.
 _VENUE: Final = KALSHI
 _LEVEL_DELTA: Final = LevelDelta
+_BID: Final[Any] = BID
+_ASK: Final[Any] = ASK
 _DELTA_FRAME: Final = DeltaFrame
 _FIELDS: Final = msgspec.structs.astuple
 
@@ -296,7 +298,8 @@ class KalshiDecoder:
         try:
             if type(frame) is _DELTA_FRAME:
                 # The hot path, inlined: a delta on a known sid whose seq follows on, for a
-                # market already on that sid, at a price seen before on that side. Anything
+                # market already on that sid, at a plain price (compiled) or one seen before on
+                # that side (interpreted). Anything
                 # else takes `_delta`, which also learns the price, sid and market.
                 # The frame (sid, seq, sending_ts_ms, id, msg) and its msg (market_ticker,
                 # price_dollars, delta_fp, side, ts_ms, price, delta) are read as tuples of
@@ -307,16 +310,35 @@ class KalshiDecoder:
                     return self._delta(frame, recv_ns)
                 msg = _FIELDS(envelope[4])
                 side = msg[3]
-                if side == "yes":
-                    prices = self._yes_deltas
-                elif side == "no":
-                    prices = self._no_deltas
+                wire_price = msg[1]
+                book_side: Any
+                price: Any
+                if _COMPILED and type(wire_price) is str:
+                    # The digit loop: the fresh price string would be hashed to be looked up.
+                    ticks = plain_ticks(wire_price)
+                    if ticks < 0 or ticks > PRICE_ONE:
+                        return self._delta(frame, recv_ns)
+                    if side == "yes":
+                        book_side = _BID
+                        price = ticks
+                    elif side == "no":
+                        book_side = _ASK
+                        price = PRICE_ONE - ticks if self._complement_no else ticks
+                    else:
+                        return self._delta(frame, recv_ns)
                 else:
-                    return self._delta(frame, recv_ns)
-                try:
-                    book_side, price = prices[msg[1]]
-                    sub = self._subscriptions[sid]
-                except KeyError:
+                    if side == "yes":
+                        prices = self._yes_deltas
+                    elif side == "no":
+                        prices = self._no_deltas
+                    else:
+                        return self._delta(frame, recv_ns)
+                    found = prices.get(wire_price)
+                    if found is None:
+                        return self._delta(frame, recv_ns)
+                    book_side, price = found
+                sub = self._subscriptions.get(sid)
+                if sub is None:
                     return self._delta(frame, recv_ns)
                 seq = envelope[1]
                 market = msg[0]
