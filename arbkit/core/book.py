@@ -128,19 +128,22 @@ class Book:
         reason, whatever it was invalid for before.
         """
         reason: str | None = None
+        plain = False
+        # Each side's best price, -1 while unknown (None once known empty).
+        best_bid: int | None = -1
+        best_ask: int | None = -1
         if bids.__class__ is list and asks.__class__ is list:
-            # Decoders hand over lists of distinct prices with positive sizes: build the dicts
-            # in C, and take the level-by-level reading below only when that is not so.
+            # Decoders hand over lists of distinct, non-negative prices with positive sizes:
+            # build the dicts in C, read the best prices in one native pass over each list, and
+            # take the level-by-level reading below only when that is not so.
             new_bids = dict(bids)
             new_asks = dict(asks)
-            plain = (
-                len(new_bids) == len(bids)  # type: ignore[arg-type]
-                and len(new_asks) == len(asks)  # type: ignore[arg-type]
-                and (not new_bids or min(new_bids.values()) > 0)
-                and (not new_asks or min(new_asks.values()) > 0)
-            )
-        else:
-            plain = False
+            bid_list: list[Level] = bids  # type: ignore[assignment]
+            ask_list: list[Level] = asks  # type: ignore[assignment]
+            if len(new_bids) == len(bid_list) and len(new_asks) == len(ask_list):
+                best_bid = _plain_best(bid_list, True) if bid_list else None
+                best_ask = _plain_best(ask_list, False) if ask_list else None
+                plain = best_bid != -1 and best_ask != -1
         if not plain:
             new_bids, new_asks = {}, {}
             for levels, source in ((new_bids, bids), (new_asks, asks)):
@@ -158,8 +161,9 @@ class Book:
         self.snapshots += 1
         self.updates += 1
         self._bid_depth = self._ask_depth = self.bid_built = self.ask_built = None
-        best_bid = max(new_bids) if new_bids else None
-        best_ask = min(new_asks) if new_asks else None
+        if not plain:
+            best_bid = max(new_bids) if new_bids else None
+            best_ask = min(new_asks) if new_asks else None
         if reason is None and best_bid is not None and best_ask is not None and best_bid >= best_ask:
             reason = INVALID_CROSSED
         if reason is not None:
@@ -275,6 +279,18 @@ class Book:
     def staleness_ns(self, now_ns: int) -> int | None:
         """Return the time since the last update, or None if the book never had one."""
         return None if self.last_update_ns is None else now_ns - self.last_update_ns
+
+
+def _plain_best(levels: list[Level], highest: bool) -> int:
+    """The best price of a non-empty ladder of non-negative prices and positive sizes (as decoders
+    make them): its highest when `highest`, else its lowest; -1 when the ladder is not such."""
+    best = -1
+    for price, size in levels:
+        if size <= 0 or price < 0:
+            return -1
+        if best < 0 or (price > best if highest else price < best):
+            best = price
+    return best
 
 
 class BookManager:

@@ -23,7 +23,7 @@ from arbkit.runner.replay import ROW_COLUMNS
 from arbkit.sandbox.workloads import generate_workload
 from arbkit.store.reader import iter_frame_lists
 from arbkit.venues import make_decoder
-from tests.venues.test_real_traffic import frames_of, ws_captures
+from test_real_traffic import frames_of, ws_captures  # beside this file (pytest puts it on sys.path)
 
 Frame = tuple[Any, str, bytes, int]  # (connection, venue, payload, recv_ns)
 T = 1_790_000_000_000_000_000
