@@ -50,6 +50,7 @@ from arbkit.core.events import (
 NO_SNAPSHOT = "no_snapshot"
 
 # Final: compiled, these are C statics rather than a module-dict lookup at every use.
+_COMPILED: Final = not __file__.endswith(".py")
 _BID: Final = BID
 _LEVEL_DELTA: Final = LevelDelta
 _LEVEL_SET: Final = LevelSet
@@ -141,9 +142,18 @@ class Book:
             bid_list: list[Level] = bids  # type: ignore[assignment]
             ask_list: list[Level] = asks  # type: ignore[assignment]
             if len(new_bids) == len(bid_list) and len(new_asks) == len(ask_list):
-                best_bid = _plain_best(bid_list, True) if bid_list else None
-                best_ask = _plain_best(ask_list, False) if ask_list else None
-                plain = best_bid != -1 and best_ask != -1
+                if _COMPILED:
+                    best_bid = _plain_best(bid_list, True) if bid_list else None
+                    best_ask = _plain_best(ask_list, False) if ask_list else None
+                    plain = best_bid != -1 and best_ask != -1
+                else:
+                    # Interpreted, the builtins' C loops beat a Python one.
+                    plain = (not new_bids or min(new_bids.values()) > 0) and (
+                        not new_asks or min(new_asks.values()) > 0
+                    )
+                    if plain:
+                        best_bid = max(new_bids) if new_bids else None
+                        best_ask = min(new_asks) if new_asks else None
         if not plain:
             new_bids, new_asks = {}, {}
             for levels, source in ((new_bids, bids), (new_asks, asks)):

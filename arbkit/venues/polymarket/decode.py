@@ -216,6 +216,7 @@ def _apply_changes(
     having applied nothing, when one is not (then decode them into events, which learns them)."""
     # Cached prices beat a digit loop: few distinct, so their cache stays small and hot.
     prices = _PRICES
+    tops = _TOPS
     # Every change is read before any is applied: a miss, or a bad size (which raises, as
     # `_cached_price_changes` would), leaves the books as they were. Four values per change.
     values: list[Any] = [None] * (4 * len(changes))
@@ -227,7 +228,12 @@ def _apply_changes(
         # (asset_id, price, size, side, best_bid, best_ask), as in `_cached_price_changes`.
         fields = _FIELDS(c)
         price = prices.get(fields[1])
-        if price is None or not _known_top(fields[4]) or not _known_top(fields[5]):
+        if price is None:
+            return False
+        if _COMPILED:
+            if not _plain_top(fields[4]) or not _plain_top(fields[5]):
+                return False
+        elif fields[4] not in tops or fields[5] not in tops:
             return False
         text = fields[2]
         if text != last_text:
@@ -254,12 +260,11 @@ def _apply_changes(
     return True
 
 
-def _known_top(text: str | None) -> bool:
-    """True when `_top` reads `text` without the strict parser. Compiled, by a digit loop: the
-    tops cache also holds None, so its lookups cannot take CPython's str-keys-only fast path."""
-    if _COMPILED:
-        return not text or 0 <= plain_ticks(text) <= PRICE_ONE
-    return text in _TOPS
+def _plain_top(text: str | None) -> bool:
+    """True when `_top` reads `text` without the strict parser: by the digit loop, since the
+    tops cache also holds None, so its lookups cannot take CPython's str-keys-only fast path
+    (interpreted, the cache lookup is the cheaper)."""
+    return not text or 0 <= plain_ticks(text) <= PRICE_ONE
 
 
 def _book_events(message: BookMsg, recv_ns: Any) -> list[Event]:
