@@ -86,10 +86,15 @@ class Sizing(NamedTuple):
 
 NO_TRADE = Sizing(0, 0, 0)
 
+# A NamedTuple's own __new__ is Python code (a frame per call, even compiled): results are built
+# as tuples of their class directly.
+_new_tuple: Final[Any] = tuple.__new__
+
 
 def _sizing(size: int, profit_fine: int) -> Sizing:
     profit = profit_fine // FINE_PER_MICRO
-    return Sizing(size, profit, profit * SIZE_SCALE // size)
+    sizing: Sizing = _new_tuple(Sizing, (size, profit, profit * SIZE_SCALE // size))
+    return sizing
 
 
 def profit_fine_at(
@@ -129,8 +134,9 @@ def _kalshi_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, in
         read += 1
         take = avail if avail < left else left
         # The fee rounded up to the cent: ceil(raw / den) cents. Small factors first: compiled,
-        # a product stays in a machine word only while both its factors are small.
-        cost += price * take + (take * (num * price * (PRICE_ONE - price)) // -den) * -_CENT_FINE
+        # a product stays in a machine word only while both its factors are small and not
+        # negative (else it is worked out on Python ints).
+        cost += price * take + (take * (num * price * (PRICE_ONE - price)) + den - 1) // den * _CENT_FINE
         left -= take
         if not left:
             return cost, read
@@ -143,7 +149,7 @@ def _poly_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]
         return 0, 0
     num = fees.p_num
     den = fees.p_den
-    den2 = 2 * den
+    den2 = den + den  # not 2 * den: compiled, a large factor leaves machine words
     cost = 0
     left = size
     read = 0
@@ -198,8 +204,9 @@ def _best(
     if not kalshi_asks or not poly_asks:
         return NO_TRADE, 1, 1
     k_num, k_den = fees.k_num, fees.k_den
+    k_den1 = k_den - 1  # ceil(a / k_den) = (a + k_den1) // k_den
     p_num, p_den = fees.p_num, fees.p_den
-    p_den2 = 2 * p_den
+    p_den2 = p_den + p_den
     # Width of the band the rounded fees can move profit away from its linear trend.
     slack = (_CENT_FINE if k_num else 0) + (_POLY_UNIT_FINE if p_num else 0)
     # Unrounded fee slopes per millionth, in fine units times `scale`: k_weight*kq, p_weight*pq.
@@ -252,7 +259,7 @@ def _best(
                 # Net slope per millionth, times `scale` to stay integral.
                 slope = gross * scale - k_weight * kq - p_weight * pq
                 if slope:
-                    reach = slack_scaled // (abs(slope) * step)
+                    reach = slack_scaled // ((slope if slope > 0 else -slope) * step)
                     if reach >= MAX_SCAN:
                         reach = MAX_SCAN - 1
                 else:
@@ -270,7 +277,7 @@ def _best(
                     s * PRICE_ONE
                     - k_base
                     - kp * ck
-                    + (ck * k_raw // -k_den) * _CENT_FINE
+                    - (ck * k_raw + k_den1) // k_den * _CENT_FINE
                     - p_base
                     - pp * cp
                     - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
@@ -281,14 +288,15 @@ def _best(
         if capped:
             break
         if k_end == seg_end:
-            k_base += kp * ks + fees.kalshi(ks, kp) * FINE_PER_MICRO
+            # The level's cost with its fee, as `_kalshi_cost` prices it.
+            k_base += kp * ks + (ks * (k_num * kp * (PRICE_ONE - kp)) + k_den1) // k_den * _CENT_FINE
             ki += 1
             if ki == n_kalshi:
                 break
             kp, ks = kalshi_asks[ki]
             k_start = k_end
         if p_end == seg_end:
-            p_base += pp * ps + fees.polymarket(ps, pp) * FINE_PER_MICRO
+            p_base += pp * ps + (ps * (2 * p_num * pp * (PRICE_ONE - pp)) + p_den) // p_den2 * _POLY_UNIT_FINE
             pi += 1
             if pi == n_poly:
                 break
@@ -370,6 +378,13 @@ class DetectorEvent(NamedTuple):
     now_ns: int
     ingest_seq: int
     sizing: Sizing | None
+
+
+def _event(
+    kind: str, window: OpportunityWindow, now_ns: int, ingest_seq: int, sizing: Sizing | None
+) -> DetectorEvent:
+    event: DetectorEvent = _new_tuple(DetectorEvent, (kind, window, now_ns, ingest_seq, sizing))
+    return event
 
 
 def opportunity_id(pair: str, direction: str, open_ingest_seq: int, open_ns: int) -> str:
@@ -601,41 +616,48 @@ class Detector:
         if books is not self._manager:
             self._bind(books)
         events: list[DetectorEvent] = []
-        quiet = self._quiet
-        for i in indices:
-            legs = quiet[i]
-            if legs is None:
-                self._pair_changed(i, now_ns, ingest_seq, events)
-                continue
-            # The hot path (most frames): no window to close, so a direction matters only if
-            # it can open, and its best asks summing to $1 or more rule that out.
-            kalshi, no, yes = legs
-            k_price = kalshi.best_ask
-            p_price = no.best_ask
-            if (
-                k_price is not None
-                and p_price is not None
-                and k_price + p_price < PRICE_ONE
-                and not self._fees_rule_out(
-                    i, k_price, kalshi.asks[k_price], p_price, no.asks[p_price], now_ns
-                )
-            ):
-                dirs = self._dirs
-                self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
-            k_price = kalshi.best_bid
-            p_price = yes.best_ask
-            # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
-            if (
-                k_price is not None
-                and p_price is not None
-                and p_price < k_price
-                and not self._fees_rule_out(
-                    i, PRICE_ONE - k_price, kalshi.bids[k_price], p_price, yes.asks[p_price], now_ns
-                )
-            ):
-                dirs = self._dirs
-                self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
+        # Compiled, a tuple (what the engine passes on most frames) is iterated natively.
+        if isinstance(indices, tuple):
+            for i in indices:
+                self._changed(i, now_ns, ingest_seq, events)
+        else:
+            for i in indices:
+                self._changed(i, now_ns, ingest_seq, events)
         return events
+
+    def _changed(self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]) -> None:
+        legs = self._quiet[i]
+        if legs is None:
+            self._pair_changed(i, now_ns, ingest_seq, events)
+            return
+        # The hot path (most frames): no window to close, so a direction matters only if
+        # it can open, and its best asks summing to $1 or more rule that out.
+        kalshi, no, yes = legs
+        k_price = kalshi.best_ask
+        p_price = no.best_ask
+        if (
+            k_price is not None
+            and p_price is not None
+            and k_price + p_price < PRICE_ONE
+            and not self._fees_rule_out(
+                i, k_price, kalshi.asks[k_price], p_price, no.asks[p_price], now_ns
+            )
+        ):
+            dirs = self._dirs
+            self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
+        k_price = kalshi.best_bid
+        p_price = yes.best_ask
+        # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
+        if (
+            k_price is not None
+            and p_price is not None
+            and p_price < k_price
+            and not self._fees_rule_out(
+                i, PRICE_ONE - k_price, kalshi.bids[k_price], p_price, yes.asks[p_price], now_ns
+            )
+        ):
+            dirs = self._dirs
+            self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
 
     def _fees_rule_out(
         self, i: int, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
@@ -801,7 +823,7 @@ class Detector:
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
         window.duration_ns = now_ns - window.open_ns
-        return DetectorEvent(CLOSED, window, now_ns, ingest_seq, None)
+        return _event(CLOSED, window, now_ns, ingest_seq, None)
 
     def _size(
         self, state: _Direction, k_asks: list[Level], p_asks: list[Level], fees: FeeParams, step: int
@@ -946,7 +968,7 @@ class Detector:
                     window.peak_size = sizing.size
                     window.peak_profit = sizing.profit
                     window.peak_edge = sizing.edge
-                    events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+                    events.append(_event(PEAK, window, now_ns, ingest_seq, sizing))
             # The best trade is known for these ladders and held against the peak (it is the
             # peak, or it was sized against it): it cannot be a new peak.
             self._settle_sized(state, kalshi, poly, p_asks_side)
@@ -978,7 +1000,7 @@ class Detector:
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
         self._settle_sized(state, kalshi, poly, p_asks_side)
-        events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+        events.append(_event(OPENED, window, now_ns, ingest_seq, sizing))
 
     def _settle_sized(self, state: _Direction, kalshi: Book, poly: Book, p_asks_side: bool) -> None:
         """`_settle` an open window whose best trade is known for these ladders."""
