@@ -406,6 +406,7 @@ class _Direction:
         "pair",
         "d",
         "slot",
+        "window",
         "kalshi",
         "poly",
         "fees",
@@ -435,7 +436,9 @@ class _Direction:
         self.pair = pair
         self.d = d
         self.slot = 2 * pair + d
-        # The books the open window reads (None while closed).
+        # The open window (also in `Detector._open`, which keeps the order windows opened in) and
+        # the books it reads; None while closed.
+        self.window: OpportunityWindow | None = None
         self.kalshi: Book | None = None
         self.poly: Book | None = None
         # The fees of every answer below; the ladders of an answer are None until it is known.
@@ -705,16 +708,17 @@ class Detector:
             self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
             self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
             return
-        opened = self._open
+        buy_yes = dirs[2 * i]
+        buy_no = dirs[2 * i + 1]
         settled = self._settled
         if settled[i] is None and kalshi is not None and no_side is no and no is not None and yes is not None:
             legs = settled[i] = (kalshi, no, yes)
-            if 2 * i not in opened and 2 * i + 1 not in opened:
+            if buy_yes.window is None and buy_no.window is None:
                 self._quiet[i] = legs
         # A direction without a window matters only if it can open: as on the hot path, top
         # of book rules that out first (`_evaluate` rejects any direction that fails this).
-        if 2 * i in opened:
-            self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
+        if buy_yes.window is not None:
+            self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
         elif kalshi is not None and no_side is not None:
             k_ask = kalshi.best_ask
             if no_side is no:
@@ -730,9 +734,9 @@ class Detector:
                 and k_ask + p_ask < PRICE_ONE
                 and not self._fees_rule_out(i, k_ask, kalshi.asks[k_ask], p_ask, p_size, now_ns)
             ):
-                self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
-        if 2 * i + 1 in opened:
-            self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+                self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
+        if buy_no.window is not None:
+            self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
         elif kalshi is not None and yes is not None:
             k_bid = kalshi.best_bid
             y_ask = yes.best_ask
@@ -744,7 +748,7 @@ class Detector:
                     i, PRICE_ONE - k_bid, kalshi.bids[k_bid], y_ask, yes.asks[y_ask], now_ns
                 )
             ):
-                self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+                self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
         """Close windows whose books went stale; call on every frame processed, after
@@ -811,13 +815,13 @@ class Detector:
         ingest_seq: int,
         reason: str,
     ) -> DetectorEvent:
-        opened = self._open
-        del opened[state.slot]
+        del self._open[state.slot]
+        state.window = None
         state.kalshi = state.poly = None
         # The outcome noted for the window no longer holds without it.
         state.k_src = state.p_src = None
-        i = state.pair
-        if 2 * i not in opened and 2 * i + 1 not in opened:
+        if self._dirs[state.slot ^ 1].window is None:
+            i = state.pair
             self._quiet[i] = self._settled[i]
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
@@ -846,7 +850,7 @@ class Detector:
         ingest_seq: int,
         events: list[DetectorEvent],
     ) -> None:
-        window = self._open.get(state.slot)
+        window = state.window
         if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
@@ -994,7 +998,7 @@ class Detector:
             peak_profit=sizing.profit,
             peak_edge=sizing.edge,
         )
-        self._open[state.slot] = window
+        self._open[state.slot] = state.window = window
         state.kalshi = kalshi
         state.poly = poly
         self._quiet[i] = None
