@@ -324,11 +324,19 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
     return _bound(kalshi_asks, poly_asks, fees)[0]
 
 
-def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) -> tuple[int, int, int]:
-    """`profit_bound_fine`, and how many levels of each ladder it read (as `_best` counts
-    them); it also depends on the Polymarket ladder's length."""
+def _bound(
+    kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams
+) -> tuple[int, int, int, bool, bool]:
+    """`profit_bound_fine`, how many levels of each ladder it read (as `_best` counts them),
+    and for each ladder whether it read only the price of the last of those levels; it also
+    depends on the Polymarket ladder's length.
+
+    A level read for its price alone is where the walk stopped, its asks summing to $1 or more
+    (or, margins falling, without a margin) with the other ladder's: its size does not matter,
+    and without it the next level, at a higher price, would stop the walk there all the same.
+    """
     if not kalshi_asks or not poly_asks:
-        return 0, 1, 1
+        return 0, 1, 1, True, True
     # Margins per millionth in fine units, times `scale` (as in `_best`) to stay integral.
     scale = fees.scale
     k_weight = fees.k_weight
@@ -340,6 +348,8 @@ def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) ->
     n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
     kp, k_left = kalshi_asks[0]
     pp, p_left = poly_asks[0]
+    # Whether the walk has read only the price of each ladder's current level so far.
+    k_priced = p_priced = True
     while True:
         gross = PRICE_ONE - kp - pp
         if gross <= 0:
@@ -352,18 +362,21 @@ def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) ->
             break
         k_left -= length
         p_left -= length
+        k_priced = p_priced = False
         if not k_left:
             ki += 1
             if ki == n_kalshi:
                 break
             kp, k_left = kalshi_asks[ki]
+            k_priced = True
         if not p_left:
             pi += 1
             if pi == n_poly:
                 break
             pp, p_left = poly_asks[pi]
+            p_priced = True
     slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
-    return -(-total // scale) + slack, ki + 1, pi + 1
+    return -(-total // scale) + slack, ki + 1, pi + 1, k_priced, p_priced
 
 
 class DetectorEvent(NamedTuple):
@@ -424,6 +437,8 @@ class _Direction:
         "bound_p",
         "bound_k_read",
         "bound_p_read",
+        "bound_k_priced",
+        "bound_p_priced",
         "bound",
         "k_src",
         "p_src",
@@ -459,6 +474,9 @@ class _Direction:
         self.bound_p: list[Level] | None = None
         self.bound_k_read = 0
         self.bound_p_read = 0
+        # Whether the bound read only the price of the last level it read (see `_bound`).
+        self.bound_k_priced = False
+        self.bound_p_priced = False
         self.bound = 0
         # The last evaluation's outcome (no event) holds while the books' sides it read are
         # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
@@ -933,7 +951,7 @@ class Detector:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             else:
-                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1)
+                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1, False, False)
             return
         known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
             p_asks, state.best_p, state.best_p_read
@@ -948,21 +966,29 @@ class Detector:
             if not known:
                 # Only a new peak needs the best trade; a bound at or under the peak rules it out.
                 if k_asks is not state.bound_k or p_asks is not state.bound_p:
-                    bound, k_read, p_read = _bound(k_asks, p_asks, fees)
+                    bound, k_read, p_read, k_priced, p_priced = _bound(k_asks, p_asks, fees)
                     state.bound = bound // FINE_PER_MICRO
                     state.bound_k_read = k_read
                     state.bound_p_read = p_read
+                    state.bound_k_priced = k_priced
+                    state.bound_p_priced = p_priced
                     state.bound_k = k_asks
                     state.bound_p = p_asks
                 if state.bound <= window.peak_profit:
+                    # The profit at min_size read the sizes of all its levels; the bound, maybe
+                    # only the price of its last.
+                    k_keep = state.bound_k_read
+                    k_priced = state.bound_k_priced
+                    if state.at_k_read >= k_keep:
+                        k_keep = state.at_k_read
+                        k_priced = False
+                    p_keep = state.bound_p_read
+                    p_priced = state.bound_p_priced
+                    if state.at_p_read >= p_keep:
+                        p_keep = state.at_p_read
+                        p_priced = False
                     self._settle(
-                        state,
-                        kalshi,
-                        poly,
-                        p_asks_side,
-                        max(state.at_k_read, state.bound_k_read),
-                        max(state.at_p_read, state.bound_p_read),
-                        len(p_asks),
+                        state, kalshi, poly, p_asks_side, k_keep, p_keep, len(p_asks), k_priced, p_priced
                     )
                     return
                 sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
@@ -1016,6 +1042,8 @@ class Detector:
             max(state.at_k_read, state.best_k_read),
             max(state.at_p_read, state.best_p_read),
             -1,
+            False,
+            False,
         )
 
     def _settle(
@@ -1027,25 +1055,28 @@ class Detector:
         k_keep: int,
         p_keep: int,
         p_len: int,
+        k_priced: bool,
+        p_priced: bool,
     ) -> None:
         """Note that the evaluation just made, which built both ladders, reached an outcome
         without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
         (and, when `p_len` >= 0, the Polymarket ladder having at most that many levels, as the
         profit bound's slack grows with it): until a level that good changes, evaluating again
-        would reach it again (read counts as in `_best`)."""
+        would reach it again (read counts as in `_best`). When `k_priced` (`p_priced`), only the
+        price of the last of those levels decided it: a change at that price leaves it too."""
         if state.d == 0:
             src = kalshi.ask_built
-            state.k_front = _ask_front(src, k_keep)
+            state.k_front = _ask_front(src, k_keep, k_priced)
         else:
             src = kalshi.bid_built
-            state.k_front = _bid_front(src, k_keep)
+            state.k_front = _bid_front(src, k_keep, k_priced)
         state.k_src = src
         if p_asks_side:
             src = poly.ask_built
-            state.p_front = _ask_front(src, p_keep)
+            state.p_front = _ask_front(src, p_keep, p_priced)
         else:
             src = poly.bid_built
-            state.p_front = _bid_front(src, p_keep)
+            state.p_front = _bid_front(src, p_keep, p_priced)
         state.p_src = src
         state.p_len = p_len
 
@@ -1057,25 +1088,27 @@ def _remember(costs: dict[int, int], price: int, cost: int) -> None:
     costs[price] = cost
 
 
-def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int) -> int:
+def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int, shift: int) -> int:
     """The price past which a change leaves the first `keep` levels of `levels` (a book side's
     depth list, best first) as they are: `any_change` (past every price) when `keep` is 0,
-    `no_change` (only the side's no-change mark is past it) when they are the whole side."""
+    `no_change` (only the side's no-change mark is past it) when they are the whole side, else
+    the last of them plus `shift` (one tick better than it when only its price matters, so that
+    a change at that price is past it too)."""
     if not keep:
         return any_change
     if levels is None or keep > len(levels):
         return no_change
-    return levels[keep - 1][0]
+    return levels[keep - 1][0] + shift
 
 
-def _ask_front(levels: list[Level] | None, keep: int) -> int:
+def _ask_front(levels: list[Level] | None, keep: int, priced: bool) -> int:
     """`_front` for asks: changes at higher prices are past it."""
-    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1)
+    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1, -1 if priced else 0)
 
 
-def _bid_front(levels: list[Level] | None, keep: int) -> int:
+def _bid_front(levels: list[Level] | None, keep: int, priced: bool) -> int:
     """`_front` for bids: changes at lower prices are past it."""
-    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1)
+    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1, 1 if priced else 0)
 
 
 __all__ = [
