@@ -445,6 +445,11 @@ class _Direction:
         "k_front",
         "p_front",
         "p_len",
+        "top_fees",
+        "top_k",
+        "top_k_cost",
+        "top_p",
+        "top_p_cost",
     )
 
     def __init__(self, pair: int, d: int) -> None:
@@ -488,6 +493,13 @@ class _Direction:
         self.k_front: Any = 0
         self.p_front: Any = 0
         self.p_len = -1
+        # The fees and top-of-book prices of the costs at min_size `Detector._fees_rule_out` last
+        # read for this direction (-1: none), and those costs.
+        self.top_fees: FeeParams | None = None
+        self.top_k = -1
+        self.top_k_cost = 0
+        self.top_p = -1
+        self.top_p_cost = 0
 
 
 def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
@@ -654,41 +666,40 @@ class Detector:
         # The hot path (most frames): no window to close, so a direction matters only if
         # it can open, and its best asks summing to $1 or more rule that out.
         kalshi, no, yes = legs
-        k_price = kalshi.best_ask
-        p_price = no.best_ask
-        if (
-            k_price is not None
-            and p_price is not None
-            and k_price + p_price < PRICE_ONE
-            and not self._fees_rule_out(
-                i, k_price, kalshi.asks[k_price], p_price, no.asks[p_price], now_ns
-            )
-        ):
-            dirs = self._dirs
-            self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
-        k_price = kalshi.best_bid
-        p_price = yes.best_ask
-        # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
-        if (
-            k_price is not None
-            and p_price is not None
-            and p_price < k_price
-            and not self._fees_rule_out(
-                i, PRICE_ONE - k_price, kalshi.bids[k_price], p_price, yes.asks[p_price], now_ns
-            )
-        ):
-            dirs = self._dirs
-            self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
+        # Top prices stay the books' own int objects (Any) for the size lookups: compiled, an
+        # int would be boxed anew for each.
+        k_top: Any = kalshi.best_ask
+        p_top: Any = no.best_ask
+        if k_top is not None and p_top is not None:
+            k_price: int = k_top
+            p_price: int = p_top
+            if k_price + p_price < PRICE_ONE:
+                state = self._dirs[2 * i]
+                if not self._fees_rule_out(state, k_price, kalshi.asks[k_top], p_price, no.asks[p_top], now_ns):
+                    self._evaluate(state, self._views[i], kalshi, no, now_ns, ingest_seq, events)
+        k_top = kalshi.best_bid
+        p_top = yes.best_ask
+        if k_top is not None and p_top is not None:
+            k_bid: int = k_top
+            y_ask: int = p_top
+            # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
+            if y_ask < k_bid:
+                state = self._dirs[2 * i + 1]
+                if not self._fees_rule_out(
+                    state, PRICE_ONE - k_bid, kalshi.bids[k_top], y_ask, yes.asks[p_top], now_ns
+                ):
+                    self._evaluate(state, self._views[i], kalshi, yes, now_ns, ingest_seq, events)
 
     def _fees_rule_out(
-        self, i: int, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
+        self, state: _Direction, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
     ) -> bool:
-        """True when a direction whose best asks are (`k_price`, `p_price`) cannot open: both top
-        levels hold `min_size`, so its profit at that size, fees included, is read off them
+        """True when direction `state`, its best asks at (`k_price`, `p_price`), cannot open: both
+        top levels hold `min_size`, so its profit at that size, fees included, is read off them
         exactly (as `_profit_at` would walk it) and falls short of `min_edge`."""
         size = self.min_size
         if k_size < size or p_size < size:
             return False
+        i = state.pair
         fees = self._fixed_fees[i]
         if fees is None:
             fees = self.pairs[i].fees.for_time(now_ns)
@@ -696,15 +707,33 @@ class Detector:
             self._top_fees[i] = fees
             self._k_top[i] = {}
             self._p_top[i] = {}
-        # Top of book moves over few prices, so each one's cost is worked out once.
-        kalshi = self._k_top[i].get(k_price)
-        if kalshi is None:
-            kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
-            _remember(self._k_top[i], k_price, kalshi)
-        poly = self._p_top[i].get(p_price)
-        if poly is None:
-            poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
-            _remember(self._p_top[i], p_price, poly)
+        if fees is not state.top_fees:
+            state.top_fees = fees
+            state.top_k = state.top_p = -1
+        # Top of book moves over few prices, so each one's cost is worked out once; the last
+        # ones the direction read are also kept on it, as most frames move neither.
+        if k_price == state.top_k:
+            kalshi = state.top_k_cost
+        else:
+            known = self._k_top[i].get(k_price)
+            if known is None:
+                kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+                _remember(self._k_top[i], k_price, kalshi)
+            else:
+                kalshi = known
+            state.top_k = k_price
+            state.top_k_cost = kalshi
+        if p_price == state.top_p:
+            poly = state.top_p_cost
+        else:
+            known = self._p_top[i].get(p_price)
+            if known is None:
+                poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+                _remember(self._p_top[i], p_price, poly)
+            else:
+                poly = known
+            state.top_p = p_price
+            state.top_p_cost = poly
         return kalshi + poly > self._top_limit
 
     def _pair_changed(
@@ -738,35 +767,29 @@ class Detector:
         if buy_yes.window is not None:
             self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
         elif kalshi is not None and no_side is not None:
-            k_ask = kalshi.best_ask
-            if no_side is no:
-                p_ask = no_side.best_ask
-                p_size = 0 if p_ask is None else no_side.asks[p_ask]
-            else:
-                bid = no_side.best_bid
-                p_ask = None if bid is None else PRICE_ONE - bid
-                p_size = 0 if bid is None else no_side.bids[bid]
-            if (
-                k_ask is not None
-                and p_ask is not None
-                and k_ask + p_ask < PRICE_ONE
-                and not self._fees_rule_out(i, k_ask, kalshi.asks[k_ask], p_ask, p_size, now_ns)
-            ):
-                self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
+            # Top prices as the books' own objects for the size lookups, as in `_changed`.
+            k_top: Any = kalshi.best_ask
+            # Polymarket NO asks are the NO book's, or the YES book's bids at 1 − p.
+            p_top: Any = no_side.best_ask if no_side is no else no_side.best_bid
+            if k_top is not None and p_top is not None:
+                k_ask: int = k_top
+                p_ask: int = p_top if no_side is no else PRICE_ONE - p_top
+                if k_ask + p_ask < PRICE_ONE:
+                    p_size = no_side.asks[p_top] if no_side is no else no_side.bids[p_top]
+                    if not self._fees_rule_out(buy_yes, k_ask, kalshi.asks[k_top], p_ask, p_size, now_ns):
+                        self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
         if buy_no.window is not None:
             self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
         elif kalshi is not None and yes is not None:
-            k_bid = kalshi.best_bid
-            y_ask = yes.best_ask
-            if (
-                k_bid is not None
-                and y_ask is not None
-                and y_ask < k_bid
-                and not self._fees_rule_out(
-                    i, PRICE_ONE - k_bid, kalshi.bids[k_bid], y_ask, yes.asks[y_ask], now_ns
-                )
-            ):
-                self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
+            k_top = kalshi.best_bid
+            p_top = yes.best_ask
+            if k_top is not None and p_top is not None:
+                k_bid: int = k_top
+                y_ask: int = p_top
+                if y_ask < k_bid and not self._fees_rule_out(
+                    buy_no, PRICE_ONE - k_bid, kalshi.bids[k_top], y_ask, yes.asks[p_top], now_ns
+                ):
+                    self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
         """Close windows whose books went stale; call on every frame processed, after
