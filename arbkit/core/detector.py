@@ -34,7 +34,8 @@ Sizing answers are reused while the ladder levels that decided them stay the sam
 so most frames walk no ladder. Beyond that, an evaluation that ends without an event notes how
 many levels of each ladder decided it (`_settle`); while each book side still holds the depth list
 that ladder came from and has changed only at worse prices than the last of those levels (the
-book's `ask_lo`/`bid_hi`), evaluating again would end the same way, so it stops there, before any
+book's `ask_lo`/`bid_hi`), or also at its price when only its price decided (where the profit
+bound's walk stopped), evaluating again would end the same way, so it stops there, before any
 ladder is sorted or compared.
 """
 
