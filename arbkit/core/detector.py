@@ -34,7 +34,8 @@ Sizing answers are reused while the ladder levels that decided them stay the sam
 so most frames walk no ladder. Beyond that, an evaluation that ends without an event notes how
 many levels of each ladder decided it (`_settle`); while each book side still holds the depth list
 that ladder came from and has changed only at worse prices than the last of those levels (the
-book's `ask_lo`/`bid_hi`), evaluating again would end the same way, so it stops there, before any
+book's `ask_lo`/`bid_hi`), or also at its price when only its price decided (where the profit
+bound's walk stopped), evaluating again would end the same way, so it stops there, before any
 ladder is sorted or compared.
 """
 
@@ -86,10 +87,15 @@ class Sizing(NamedTuple):
 
 NO_TRADE = Sizing(0, 0, 0)
 
+# A NamedTuple's own __new__ is Python code (a frame per call, even compiled): results are built
+# as tuples of their class directly.
+_new_tuple: Final[Any] = tuple.__new__
+
 
 def _sizing(size: int, profit_fine: int) -> Sizing:
     profit = profit_fine // FINE_PER_MICRO
-    return Sizing(size, profit, profit * SIZE_SCALE // size)
+    sizing: Sizing = _new_tuple(Sizing, (size, profit, profit * SIZE_SCALE // size))
+    return sizing
 
 
 def profit_fine_at(
@@ -129,8 +135,9 @@ def _kalshi_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, in
         read += 1
         take = avail if avail < left else left
         # The fee rounded up to the cent: ceil(raw / den) cents. Small factors first: compiled,
-        # a product stays in a machine word only while both its factors are small.
-        cost += price * take + (take * (num * price * (PRICE_ONE - price)) // -den) * -_CENT_FINE
+        # a product stays in a machine word only while both its factors are small and not
+        # negative (else it is worked out on Python ints).
+        cost += price * take + (take * (num * price * (PRICE_ONE - price)) + den - 1) // den * _CENT_FINE
         left -= take
         if not left:
             return cost, read
@@ -143,7 +150,7 @@ def _poly_cost(size: int, asks: list[Level], fees: FeeParams) -> tuple[int, int]
         return 0, 0
     num = fees.p_num
     den = fees.p_den
-    den2 = 2 * den
+    den2 = den + den  # not 2 * den: compiled, a large factor leaves machine words
     cost = 0
     left = size
     read = 0
@@ -198,8 +205,9 @@ def _best(
     if not kalshi_asks or not poly_asks:
         return NO_TRADE, 1, 1
     k_num, k_den = fees.k_num, fees.k_den
+    k_den1 = k_den - 1  # ceil(a / k_den) = (a + k_den1) // k_den
     p_num, p_den = fees.p_num, fees.p_den
-    p_den2 = 2 * p_den
+    p_den2 = p_den + p_den
     # Width of the band the rounded fees can move profit away from its linear trend.
     slack = (_CENT_FINE if k_num else 0) + (_POLY_UNIT_FINE if p_num else 0)
     # Unrounded fee slopes per millionth, in fine units times `scale`: k_weight*kq, p_weight*pq.
@@ -252,7 +260,7 @@ def _best(
                 # Net slope per millionth, times `scale` to stay integral.
                 slope = gross * scale - k_weight * kq - p_weight * pq
                 if slope:
-                    reach = slack_scaled // (abs(slope) * step)
+                    reach = slack_scaled // ((slope if slope > 0 else -slope) * step)
                     if reach >= MAX_SCAN:
                         reach = MAX_SCAN - 1
                 else:
@@ -270,7 +278,7 @@ def _best(
                     s * PRICE_ONE
                     - k_base
                     - kp * ck
-                    + (ck * k_raw // -k_den) * _CENT_FINE
+                    - (ck * k_raw + k_den1) // k_den * _CENT_FINE
                     - p_base
                     - pp * cp
                     - (cp * p_raw2 + p_den) // p_den2 * _POLY_UNIT_FINE
@@ -281,14 +289,15 @@ def _best(
         if capped:
             break
         if k_end == seg_end:
-            k_base += kp * ks + fees.kalshi(ks, kp) * FINE_PER_MICRO
+            # The level's cost with its fee, as `_kalshi_cost` prices it.
+            k_base += kp * ks + (ks * (k_num * kp * (PRICE_ONE - kp)) + k_den1) // k_den * _CENT_FINE
             ki += 1
             if ki == n_kalshi:
                 break
             kp, ks = kalshi_asks[ki]
             k_start = k_end
         if p_end == seg_end:
-            p_base += pp * ps + fees.polymarket(ps, pp) * FINE_PER_MICRO
+            p_base += pp * ps + (ps * (2 * p_num * pp * (PRICE_ONE - pp)) + p_den) // p_den2 * _POLY_UNIT_FINE
             pi += 1
             if pi == n_poly:
                 break
@@ -316,11 +325,19 @@ def profit_bound_fine(kalshi_asks: list[Level], poly_asks: list[Level], fees: Fe
     return _bound(kalshi_asks, poly_asks, fees)[0]
 
 
-def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) -> tuple[int, int, int]:
-    """`profit_bound_fine`, and how many levels of each ladder it read (as `_best` counts
-    them); it also depends on the Polymarket ladder's length."""
+def _bound(
+    kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams
+) -> tuple[int, int, int, bool, bool]:
+    """`profit_bound_fine`, how many levels of each ladder it read (as `_best` counts them),
+    and for each ladder whether it read only the price of the last of those levels; it also
+    depends on the Polymarket ladder's length.
+
+    A level read for its price alone is where the walk stopped, its asks summing to $1 or more
+    (or, margins falling, without a margin) with the other ladder's: its size does not matter,
+    and without it the next level, at a higher price, would stop the walk there all the same.
+    """
     if not kalshi_asks or not poly_asks:
-        return 0, 1, 1
+        return 0, 1, 1, True, True
     # Margins per millionth in fine units, times `scale` (as in `_best`) to stay integral.
     scale = fees.scale
     k_weight = fees.k_weight
@@ -332,6 +349,8 @@ def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) ->
     n_kalshi, n_poly = len(kalshi_asks), len(poly_asks)
     kp, k_left = kalshi_asks[0]
     pp, p_left = poly_asks[0]
+    # Whether the walk has read only the price of each ladder's current level so far.
+    k_priced = p_priced = True
     while True:
         gross = PRICE_ONE - kp - pp
         if gross <= 0:
@@ -344,18 +363,21 @@ def _bound(kalshi_asks: list[Level], poly_asks: list[Level], fees: FeeParams) ->
             break
         k_left -= length
         p_left -= length
+        k_priced = p_priced = False
         if not k_left:
             ki += 1
             if ki == n_kalshi:
                 break
             kp, k_left = kalshi_asks[ki]
+            k_priced = True
         if not p_left:
             pi += 1
             if pi == n_poly:
                 break
             pp, p_left = poly_asks[pi]
+            p_priced = True
     slack = n_poly * _POLY_UNIT_FINE // 2 if fees.p_num else 0
-    return -(-total // scale) + slack, ki + 1, pi + 1
+    return -(-total // scale) + slack, ki + 1, pi + 1, k_priced, p_priced
 
 
 class DetectorEvent(NamedTuple):
@@ -370,6 +392,13 @@ class DetectorEvent(NamedTuple):
     now_ns: int
     ingest_seq: int
     sizing: Sizing | None
+
+
+def _event(
+    kind: str, window: OpportunityWindow, now_ns: int, ingest_seq: int, sizing: Sizing | None
+) -> DetectorEvent:
+    event: DetectorEvent = _new_tuple(DetectorEvent, (kind, window, now_ns, ingest_seq, sizing))
+    return event
 
 
 def opportunity_id(pair: str, direction: str, open_ingest_seq: int, open_ns: int) -> str:
@@ -391,6 +420,7 @@ class _Direction:
         "pair",
         "d",
         "slot",
+        "window",
         "kalshi",
         "poly",
         "fees",
@@ -408,19 +438,28 @@ class _Direction:
         "bound_p",
         "bound_k_read",
         "bound_p_read",
+        "bound_k_priced",
+        "bound_p_priced",
         "bound",
         "k_src",
         "p_src",
         "k_front",
         "p_front",
         "p_len",
+        "top_fees",
+        "top_k",
+        "top_k_cost",
+        "top_p",
+        "top_p_cost",
     )
 
     def __init__(self, pair: int, d: int) -> None:
         self.pair = pair
         self.d = d
         self.slot = 2 * pair + d
-        # The books the open window reads (None while closed).
+        # The open window (also in `Detector._open`, which keeps the order windows opened in) and
+        # the books it reads; None while closed.
+        self.window: OpportunityWindow | None = None
         self.kalshi: Book | None = None
         self.poly: Book | None = None
         # The fees of every answer below; the ladders of an answer are None until it is known.
@@ -441,6 +480,9 @@ class _Direction:
         self.bound_p: list[Level] | None = None
         self.bound_k_read = 0
         self.bound_p_read = 0
+        # Whether the bound read only the price of the last level it read (see `_bound`).
+        self.bound_k_priced = False
+        self.bound_p_priced = False
         self.bound = 0
         # The last evaluation's outcome (no event) holds while the books' sides it read are
         # still the depth lists `k_src`/`p_src` they built (None: no such outcome), changed only
@@ -452,6 +494,13 @@ class _Direction:
         self.k_front: Any = 0
         self.p_front: Any = 0
         self.p_len = -1
+        # The fees and top-of-book prices of the costs at min_size `Detector._fees_rule_out` last
+        # read for this direction (-1: none), and those costs.
+        self.top_fees: FeeParams | None = None
+        self.top_k = -1
+        self.top_k_cost = 0
+        self.top_p = -1
+        self.top_p_cost = 0
 
 
 def _agrees(ladder: list[Level], known: list[Level] | None, read: int) -> bool:
@@ -601,51 +650,57 @@ class Detector:
         if books is not self._manager:
             self._bind(books)
         events: list[DetectorEvent] = []
-        quiet = self._quiet
-        for i in indices:
-            legs = quiet[i]
-            if legs is None:
-                self._pair_changed(i, now_ns, ingest_seq, events)
-                continue
-            # The hot path (most frames): no window to close, so a direction matters only if
-            # it can open, and its best asks summing to $1 or more rule that out.
-            kalshi, no, yes = legs
-            k_price = kalshi.best_ask
-            p_price = no.best_ask
-            if (
-                k_price is not None
-                and p_price is not None
-                and k_price + p_price < PRICE_ONE
-                and not self._fees_rule_out(
-                    i, k_price, kalshi.asks[k_price], p_price, no.asks[p_price], now_ns
-                )
-            ):
-                dirs = self._dirs
-                self._evaluate(dirs[2 * i], self._views[i], kalshi, no, now_ns, ingest_seq, events)
-            k_price = kalshi.best_bid
-            p_price = yes.best_ask
-            # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
-            if (
-                k_price is not None
-                and p_price is not None
-                and p_price < k_price
-                and not self._fees_rule_out(
-                    i, PRICE_ONE - k_price, kalshi.bids[k_price], p_price, yes.asks[p_price], now_ns
-                )
-            ):
-                dirs = self._dirs
-                self._evaluate(dirs[2 * i + 1], self._views[i], kalshi, yes, now_ns, ingest_seq, events)
+        # Compiled, a tuple (what the engine passes on most frames) is iterated natively.
+        if isinstance(indices, tuple):
+            for i in indices:
+                self._changed(i, now_ns, ingest_seq, events)
+        else:
+            for i in indices:
+                self._changed(i, now_ns, ingest_seq, events)
         return events
 
+    def _changed(self, i: int, now_ns: int, ingest_seq: int, events: list[DetectorEvent]) -> None:
+        legs = self._quiet[i]
+        if legs is None:
+            self._pair_changed(i, now_ns, ingest_seq, events)
+            return
+        # The hot path (most frames): no window to close, so a direction matters only if
+        # it can open, and its best asks summing to $1 or more rule that out.
+        kalshi, no, yes = legs
+        # Top prices stay the books' own int objects (Any) for the size lookups: compiled, an
+        # int would be boxed anew for each.
+        k_top: Any = kalshi.best_ask
+        p_top: Any = no.best_ask
+        if k_top is not None and p_top is not None:
+            k_price: int = k_top
+            p_price: int = p_top
+            if k_price + p_price < PRICE_ONE:
+                state = self._dirs[2 * i]
+                if not self._fees_rule_out(state, k_price, kalshi.asks[k_top], p_price, no.asks[p_top], now_ns):
+                    self._evaluate(state, self._views[i], kalshi, no, now_ns, ingest_seq, events)
+        k_top = kalshi.best_bid
+        p_top = yes.best_ask
+        if k_top is not None and p_top is not None:
+            k_bid: int = k_top
+            y_ask: int = p_top
+            # Kalshi NO costs 1 − bid, so the asks sum to under $1 when YES asks under that bid.
+            if y_ask < k_bid:
+                state = self._dirs[2 * i + 1]
+                if not self._fees_rule_out(
+                    state, PRICE_ONE - k_bid, kalshi.bids[k_top], y_ask, yes.asks[p_top], now_ns
+                ):
+                    self._evaluate(state, self._views[i], kalshi, yes, now_ns, ingest_seq, events)
+
     def _fees_rule_out(
-        self, i: int, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
+        self, state: _Direction, k_price: int, k_size: int, p_price: int, p_size: int, now_ns: int
     ) -> bool:
-        """True when a direction whose best asks are (`k_price`, `p_price`) cannot open: both top
-        levels hold `min_size`, so its profit at that size, fees included, is read off them
+        """True when direction `state`, its best asks at (`k_price`, `p_price`), cannot open: both
+        top levels hold `min_size`, so its profit at that size, fees included, is read off them
         exactly (as `_profit_at` would walk it) and falls short of `min_edge`."""
         size = self.min_size
         if k_size < size or p_size < size:
             return False
+        i = state.pair
         fees = self._fixed_fees[i]
         if fees is None:
             fees = self.pairs[i].fees.for_time(now_ns)
@@ -653,15 +708,33 @@ class Detector:
             self._top_fees[i] = fees
             self._k_top[i] = {}
             self._p_top[i] = {}
-        # Top of book moves over few prices, so each one's cost is worked out once.
-        kalshi = self._k_top[i].get(k_price)
-        if kalshi is None:
-            kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
-            _remember(self._k_top[i], k_price, kalshi)
-        poly = self._p_top[i].get(p_price)
-        if poly is None:
-            poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
-            _remember(self._p_top[i], p_price, poly)
+        if fees is not state.top_fees:
+            state.top_fees = fees
+            state.top_k = state.top_p = -1
+        # Top of book moves over few prices, so each one's cost is worked out once; the last
+        # ones the direction read are also kept on it, as most frames move neither.
+        if k_price == state.top_k:
+            kalshi = state.top_k_cost
+        else:
+            known = self._k_top[i].get(k_price)
+            if known is None:
+                kalshi = k_price * size + fees.kalshi(size, k_price) * FINE_PER_MICRO
+                _remember(self._k_top[i], k_price, kalshi)
+            else:
+                kalshi = known
+            state.top_k = k_price
+            state.top_k_cost = kalshi
+        if p_price == state.top_p:
+            poly = state.top_p_cost
+        else:
+            known = self._p_top[i].get(p_price)
+            if known is None:
+                poly = p_price * size + fees.polymarket(size, p_price) * FINE_PER_MICRO
+                _remember(self._p_top[i], p_price, poly)
+            else:
+                poly = known
+            state.top_p = p_price
+            state.top_p_cost = poly
         return kalshi + poly > self._top_limit
 
     def _pair_changed(
@@ -683,46 +756,41 @@ class Detector:
             self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
             self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
             return
-        opened = self._open
+        buy_yes = dirs[2 * i]
+        buy_no = dirs[2 * i + 1]
         settled = self._settled
         if settled[i] is None and kalshi is not None and no_side is no and no is not None and yes is not None:
             legs = settled[i] = (kalshi, no, yes)
-            if 2 * i not in opened and 2 * i + 1 not in opened:
+            if buy_yes.window is None and buy_no.window is None:
                 self._quiet[i] = legs
         # A direction without a window matters only if it can open: as on the hot path, top
         # of book rules that out first (`_evaluate` rejects any direction that fails this).
-        if 2 * i in opened:
-            self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
+        if buy_yes.window is not None:
+            self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
         elif kalshi is not None and no_side is not None:
-            k_ask = kalshi.best_ask
-            if no_side is no:
-                p_ask = no_side.best_ask
-                p_size = 0 if p_ask is None else no_side.asks[p_ask]
-            else:
-                bid = no_side.best_bid
-                p_ask = None if bid is None else PRICE_ONE - bid
-                p_size = 0 if bid is None else no_side.bids[bid]
-            if (
-                k_ask is not None
-                and p_ask is not None
-                and k_ask + p_ask < PRICE_ONE
-                and not self._fees_rule_out(i, k_ask, kalshi.asks[k_ask], p_ask, p_size, now_ns)
-            ):
-                self._evaluate(dirs[2 * i], view, kalshi, no_side, now_ns, ingest_seq, events)
-        if 2 * i + 1 in opened:
-            self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+            # Top prices as the books' own objects for the size lookups, as in `_changed`.
+            k_top: Any = kalshi.best_ask
+            # Polymarket NO asks are the NO book's, or the YES book's bids at 1 − p.
+            p_top: Any = no_side.best_ask if no_side is no else no_side.best_bid
+            if k_top is not None and p_top is not None:
+                k_ask: int = k_top
+                p_ask: int = p_top if no_side is no else PRICE_ONE - p_top
+                if k_ask + p_ask < PRICE_ONE:
+                    p_size = no_side.asks[p_top] if no_side is no else no_side.bids[p_top]
+                    if not self._fees_rule_out(buy_yes, k_ask, kalshi.asks[k_top], p_ask, p_size, now_ns):
+                        self._evaluate(buy_yes, view, kalshi, no_side, now_ns, ingest_seq, events)
+        if buy_no.window is not None:
+            self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
         elif kalshi is not None and yes is not None:
-            k_bid = kalshi.best_bid
-            y_ask = yes.best_ask
-            if (
-                k_bid is not None
-                and y_ask is not None
-                and y_ask < k_bid
-                and not self._fees_rule_out(
-                    i, PRICE_ONE - k_bid, kalshi.bids[k_bid], y_ask, yes.asks[y_ask], now_ns
-                )
-            ):
-                self._evaluate(dirs[2 * i + 1], view, kalshi, yes, now_ns, ingest_seq, events)
+            k_top = kalshi.best_bid
+            p_top = yes.best_ask
+            if k_top is not None and p_top is not None:
+                k_bid: int = k_top
+                y_ask: int = p_top
+                if y_ask < k_bid and not self._fees_rule_out(
+                    buy_no, PRICE_ONE - k_bid, kalshi.bids[k_top], y_ask, yes.asks[p_top], now_ns
+                ):
+                    self._evaluate(buy_no, view, kalshi, yes, now_ns, ingest_seq, events)
 
     def on_tick(self, now_ns: int, ingest_seq: int, books: BookManager) -> list[DetectorEvent]:
         """Close windows whose books went stale; call on every frame processed, after
@@ -789,19 +857,19 @@ class Detector:
         ingest_seq: int,
         reason: str,
     ) -> DetectorEvent:
-        opened = self._open
-        del opened[state.slot]
+        del self._open[state.slot]
+        state.window = None
         state.kalshi = state.poly = None
         # The outcome noted for the window no longer holds without it.
         state.k_src = state.p_src = None
-        i = state.pair
-        if 2 * i not in opened and 2 * i + 1 not in opened:
+        if self._dirs[state.slot ^ 1].window is None:
+            i = state.pair
             self._quiet[i] = self._settled[i]
         window.close_ns = now_ns
         window.close_ingest_seq = ingest_seq
         window.close_reason = reason
         window.duration_ns = now_ns - window.open_ns
-        return DetectorEvent(CLOSED, window, now_ns, ingest_seq, None)
+        return _event(CLOSED, window, now_ns, ingest_seq, None)
 
     def _size(
         self, state: _Direction, k_asks: list[Level], p_asks: list[Level], fees: FeeParams, step: int
@@ -824,7 +892,7 @@ class Detector:
         ingest_seq: int,
         events: list[DetectorEvent],
     ) -> None:
-        window = self._open.get(state.slot)
+        window = state.window
         if kalshi is None or poly is None or not kalshi.valid or not poly.valid:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_BOOK_INVALID))
@@ -907,7 +975,7 @@ class Detector:
             if window is not None:
                 events.append(self._close(state, window, now_ns, ingest_seq, CLOSE_EDGE_GONE))
             else:
-                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1)
+                self._settle(state, kalshi, poly, p_asks_side, state.at_k_read, state.at_p_read, -1, False, False)
             return
         known = _agrees(k_asks, state.best_k, state.best_k_read) and _agrees(
             p_asks, state.best_p, state.best_p_read
@@ -922,21 +990,29 @@ class Detector:
             if not known:
                 # Only a new peak needs the best trade; a bound at or under the peak rules it out.
                 if k_asks is not state.bound_k or p_asks is not state.bound_p:
-                    bound, k_read, p_read = _bound(k_asks, p_asks, fees)
+                    bound, k_read, p_read, k_priced, p_priced = _bound(k_asks, p_asks, fees)
                     state.bound = bound // FINE_PER_MICRO
                     state.bound_k_read = k_read
                     state.bound_p_read = p_read
+                    state.bound_k_priced = k_priced
+                    state.bound_p_priced = p_priced
                     state.bound_k = k_asks
                     state.bound_p = p_asks
                 if state.bound <= window.peak_profit:
+                    # The profit at min_size read the sizes of all its levels; the bound, maybe
+                    # only the price of its last.
+                    k_keep = state.bound_k_read
+                    k_priced = state.bound_k_priced
+                    if state.at_k_read >= k_keep:
+                        k_keep = state.at_k_read
+                        k_priced = False
+                    p_keep = state.bound_p_read
+                    p_priced = state.bound_p_priced
+                    if state.at_p_read >= p_keep:
+                        p_keep = state.at_p_read
+                        p_priced = False
                     self._settle(
-                        state,
-                        kalshi,
-                        poly,
-                        p_asks_side,
-                        max(state.at_k_read, state.bound_k_read),
-                        max(state.at_p_read, state.bound_p_read),
-                        len(p_asks),
+                        state, kalshi, poly, p_asks_side, k_keep, p_keep, len(p_asks), k_priced, p_priced
                     )
                     return
                 sizing = self._size(state, k_asks, p_asks, fees, spec.size_step)
@@ -946,7 +1022,7 @@ class Detector:
                     window.peak_size = sizing.size
                     window.peak_profit = sizing.profit
                     window.peak_edge = sizing.edge
-                    events.append(DetectorEvent(PEAK, window, now_ns, ingest_seq, sizing))
+                    events.append(_event(PEAK, window, now_ns, ingest_seq, sizing))
             # The best trade is known for these ladders and held against the peak (it is the
             # peak, or it was sized against it): it cannot be a new peak.
             self._settle_sized(state, kalshi, poly, p_asks_side)
@@ -972,13 +1048,13 @@ class Detector:
             peak_profit=sizing.profit,
             peak_edge=sizing.edge,
         )
-        self._open[state.slot] = window
+        self._open[state.slot] = state.window = window
         state.kalshi = kalshi
         state.poly = poly
         self._quiet[i] = None
         self._watch(k_seen, p_seen)
         self._settle_sized(state, kalshi, poly, p_asks_side)
-        events.append(DetectorEvent(OPENED, window, now_ns, ingest_seq, sizing))
+        events.append(_event(OPENED, window, now_ns, ingest_seq, sizing))
 
     def _settle_sized(self, state: _Direction, kalshi: Book, poly: Book, p_asks_side: bool) -> None:
         """`_settle` an open window whose best trade is known for these ladders."""
@@ -990,6 +1066,8 @@ class Detector:
             max(state.at_k_read, state.best_k_read),
             max(state.at_p_read, state.best_p_read),
             -1,
+            False,
+            False,
         )
 
     def _settle(
@@ -1001,25 +1079,28 @@ class Detector:
         k_keep: int,
         p_keep: int,
         p_len: int,
+        k_priced: bool,
+        p_priced: bool,
     ) -> None:
         """Note that the evaluation just made, which built both ladders, reached an outcome
         without an event that only the first `k_keep` and `p_keep` levels of the ladders decided
         (and, when `p_len` >= 0, the Polymarket ladder having at most that many levels, as the
         profit bound's slack grows with it): until a level that good changes, evaluating again
-        would reach it again (read counts as in `_best`)."""
+        would reach it again (read counts as in `_best`). When `k_priced` (`p_priced`), only the
+        price of the last of those levels decided it: a change at that price leaves it too."""
         if state.d == 0:
             src = kalshi.ask_built
-            state.k_front = _ask_front(src, k_keep)
+            state.k_front = _ask_front(src, k_keep, k_priced)
         else:
             src = kalshi.bid_built
-            state.k_front = _bid_front(src, k_keep)
+            state.k_front = _bid_front(src, k_keep, k_priced)
         state.k_src = src
         if p_asks_side:
             src = poly.ask_built
-            state.p_front = _ask_front(src, p_keep)
+            state.p_front = _ask_front(src, p_keep, p_priced)
         else:
             src = poly.bid_built
-            state.p_front = _bid_front(src, p_keep)
+            state.p_front = _bid_front(src, p_keep, p_priced)
         state.p_src = src
         state.p_len = p_len
 
@@ -1031,25 +1112,27 @@ def _remember(costs: dict[int, int], price: int, cost: int) -> None:
     costs[price] = cost
 
 
-def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int) -> int:
+def _front(levels: list[Level] | None, keep: int, any_change: int, no_change: int, shift: int) -> int:
     """The price past which a change leaves the first `keep` levels of `levels` (a book side's
     depth list, best first) as they are: `any_change` (past every price) when `keep` is 0,
-    `no_change` (only the side's no-change mark is past it) when they are the whole side."""
+    `no_change` (only the side's no-change mark is past it) when they are the whole side, else
+    the last of them plus `shift` (one tick better than it when only its price matters, so that
+    a change at that price is past it too)."""
     if not keep:
         return any_change
     if levels is None or keep > len(levels):
         return no_change
-    return levels[keep - 1][0]
+    return levels[keep - 1][0] + shift
 
 
-def _ask_front(levels: list[Level] | None, keep: int) -> int:
+def _ask_front(levels: list[Level] | None, keep: int, priced: bool) -> int:
     """`_front` for asks: changes at higher prices are past it."""
-    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1)
+    return _front(levels, keep, NO_BID_CHANGE, NO_ASK_CHANGE - 1, -1 if priced else 0)
 
 
-def _bid_front(levels: list[Level] | None, keep: int) -> int:
+def _bid_front(levels: list[Level] | None, keep: int, priced: bool) -> int:
     """`_front` for bids: changes at lower prices are past it."""
-    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1)
+    return _front(levels, keep, NO_ASK_CHANGE, NO_BID_CHANGE + 1, 1 if priced else 0)
 
 
 __all__ = [

@@ -499,10 +499,26 @@ def test_sizing_answers_depend_only_on_the_levels_they_report_reading(ladders, m
     assert detector_module._profit_at(min_size, changed_past(kalshi, k_at), changed_past(poly, p_at), fees)[0] == at
     assert best == best_trade(kalshi, poly, fees, min_size, step, max_size)
 
-    bound, k_read, p_read = detector_module._bound(kalshi, poly, fees)
+    bound, k_read, p_read, k_priced, p_priced = detector_module._bound(kalshi, poly, fees)
 
     assert detector_module._bound(changed_past(kalshi, k_read), changed_past(poly, p_read, same_length=True), fees)[0] == bound
     # With Polymarket levels gone past those it read, the bound cannot rise.
     shorter = poly[: max(p_read, len(poly) - data.draw(st.integers(0, 3)))]
     assert detector_module._bound(changed_past(kalshi, k_read), shorter, fees)[0] <= bound
     assert bound == profit_bound_fine(kalshi, poly, fees)
+
+    # A level it read only the price of may change size, leaving the bound as it is, or go,
+    # which cannot raise it (the detector only needs the bound not to rise).
+    gone = data.draw(st.booleans())
+
+    def priced_level_changed(ladder, read, priced):
+        if not priced or read > len(ladder):
+            return ladder
+        if gone:
+            return ladder[: read - 1] + ladder[read:]
+        return ladder[: read - 1] + [(ladder[read - 1][0], data.draw(st.integers(1, 12 * C)))] + ladder[read:]
+
+    moved = detector_module._bound(
+        priced_level_changed(kalshi, k_read, k_priced), priced_level_changed(poly, p_read, p_priced), fees
+    )[0]
+    assert moved <= bound if gone else moved == bound
