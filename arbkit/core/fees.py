@@ -112,14 +112,17 @@ class FeeParams:
 
     def kalshi(self, size: int, price: int) -> int:
         """Kalshi taker fee (micro-dollars) for one fill of `size` at `price`, rounded up to the cent."""
-        raw = self.k_num * size * price * (PRICE_ONE - price)
-        return -(-raw // self.k_den) * _CENT_MICROS
+        # The size last and a ceiling without negation: compiled, products of small non-negative
+        # factors stay in machine words (others take Python's arbitrary-precision path).
+        raw = size * (self.k_num * price * (PRICE_ONE - price))
+        den = self.k_den
+        return (raw + den - 1) // den * _CENT_MICROS
 
     def polymarket(self, size: int, price: int) -> int:
         """Polymarket taker fee (micro-dollars) for one fill, rounded half-up to $0.00001."""
-        raw = self.p_num * size * price * (PRICE_ONE - price)
+        raw = size * (self.p_num * price * (PRICE_ONE - price))
         den = self.p_den
-        return (2 * raw + den) // (2 * den) * _POLY_UNIT_MICROS
+        return (raw + raw + den) // (den + den) * _POLY_UNIT_MICROS
 
     def __repr__(self) -> str:
         return (
