@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +96,7 @@ def replay(
         raise UserError("--start must be before --end")
     session_ids, _ = count_frames(source)
     engine = Engine(config, latency=latency_model(config, source))
-    with RunOutputs(run_dir) as outputs, _frozen_heap():
+    with RunOutputs(run_dir) as outputs:
         batches = reader.iter_frame_lists(source, end_ns=end_ns, columns=ROW_COLUMNS)
         window: _Window | None = None
         if start_ns is None and end_ns is None:
@@ -143,18 +141,6 @@ def replay(
         ),
         warmup,
     )
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Leave what was alive before the replay (modules, config, the engine as built) out of the
-    garbage collector's full passes while it runs: none of it becomes garbage meanwhile, and
-    rescanning it is most of what those passes cost (about 1% of a replay)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _replay_all(
