@@ -6,6 +6,9 @@ converted by plain functions; the receive time is passed in. Books come out in Y
 bids are bids, NO bids become YES asks at 1 − p (or at p when the session subscribed with
 `use_yes_price`).
 
+On the engine's hot path (`decode_levels`) an in-sequence delta is applied to the books as it is
+read, building no event; anything else comes back as events, as from `decode`.
+
 This module is compiled with mypyc (the wire structs live in `wire.py`, which is not). Values
 that only pass through to an event are typed `Any`: compiled, an `int` would be unboxed on the
 way in and re-allocated on the way out.
@@ -74,7 +77,8 @@ _HUNDREDTH: Final = SIZE_SCALE // 100
 _CACHE_LIMIT: Final = 50_000
 # Counts are far more varied than prices (~100k distinct in a 1M-frame stream), and a count means
 # the same on every connection: one cache for all decoders, cleared when full so that a long
-# session keeps its hot strings cached rather than freezing on its first 100k.
+# session keeps its hot strings cached rather than freezing on its first 100k. Compiled, the
+# hot paths read counts with `plain_millionths` instead, so the cache serves only the rest.
 _COUNT_CACHE_LIMIT: Final = 100_000
 _COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160

@@ -7,6 +7,9 @@ unknown event type in a batch, a field of the wrong type) takes a slower generic
 decodes element by element, so one bad element costs only itself. Nothing here raises: failures
 become `DecodeError` events and are counted on the decoder.
 
+On the engine's hot path (`decode_levels`) an era-3 price_change is applied to the books as it
+is read, building no event; anything else comes back as events, as from `decode`.
+
 Wire prices become exact integers through bounded caches of already-validated strings. Sizes are
 far more varied (~90k distinct per 250k frames), so a plain size ("1300.5") is parsed directly
 when this module is compiled (mypyc) and through a cache when it is interpreted; anything
@@ -212,8 +215,9 @@ def _apply_changes(
     touched: list[Book],
     invalid: list[BookInvalid],
 ) -> bool:
-    """Apply era-3 changes whose prices and tops are all cached straight to `books`; False,
-    having applied nothing, when one is not (then decode them into events, which learns them)."""
+    """Apply era-3 changes straight to `books` when every price is cached and every top reads
+    without the strict parser (by its cache when interpreted); False, having applied nothing,
+    otherwise (then decode them into events, which learns them)."""
     # Cached prices beat a digit loop: few distinct, so their cache stays small and hot.
     prices = _PRICES
     tops = _TOPS
