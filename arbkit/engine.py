@@ -333,10 +333,6 @@ class Engine:
         conn_id: Any
         kind: str
         payload: bytes
-        # A received frame's books and invalidations, emptied for each frame rather than made
-        # anew (nothing keeps them past the frame).
-        touched: list[Book] = []
-        applied: list[BookInvalid] = []
         for session_id, seq, now, venue, conn_id, kind, payload in zip(
             session_ids, seqs, times, venues, ids, kinds, payloads
         ):
@@ -366,10 +362,8 @@ class Engine:
                 # frames as they read them; other level updates are applied from their events,
                 # and frames of more (snapshots, gaps, resolutions, ...) take the general path,
                 # `_received_any`.
-                if touched:
-                    touched.clear()
-                if applied:
-                    applied.clear()
+                touched: list[Book] = []
+                applied: list[BookInvalid] = []
                 events = conn.decode_levels(payload, now, books, touched, applied)
                 invalid: list[BookInvalid] | None = applied
                 if events is not None:

@@ -83,7 +83,6 @@ _COUNT_CACHE_LIMIT: Final = 100_000
 _COUNTS: Final[dict[int | str, Any]] = {}
 _REASON_LIMIT: Final = 160
 _TOO_DEEP: Final = "JSON nested too deeply"
-# Compiled, counts are parsed by a native digit loop; interpreted, through `_COUNTS`.
 _COMPILED: Final = not __file__.endswith(".py")
 # Compiled, a Final module name is a C static rather than a lookup in the module's dict.
 _VENUE: Final = KALSHI
@@ -138,13 +137,22 @@ def _learn_price(cache: dict[int | str, int], wire: int | str, complement: bool)
     return ticks
 
 
+def _plain_price(wire: str, complement: bool) -> int:
+    """The ticks of a plain dollar price in [0, 1] (1 − p when `complement`), as `_learn_price`
+    reads it, by the digit loop; -1 for anything else."""
+    ticks = plain_ticks(wire)
+    if ticks < 0 or ticks > PRICE_ONE:
+        return -1
+    return PRICE_ONE - ticks if complement else ticks
+
+
 def _level_price(wire: int | str, prices: dict[int | str, int], complement: bool) -> Any:
     """A ladder price in ticks (1 − p when `complement`), as `_levels` learns it: a plain
     dollar string by the digit loop, anything else through `prices` or `_learn_price`."""
     if isinstance(wire, str):
-        ticks = plain_ticks(wire)
-        if 0 <= ticks <= PRICE_ONE:
-            return PRICE_ONE - ticks if complement else ticks
+        ticks = _plain_price(wire, complement)
+        if ticks >= 0:
+            return ticks
     price = prices.get(wire)
     return _learn_price(prices, wire, complement) if price is None else price
 
@@ -319,17 +327,17 @@ class KalshiDecoder:
                 price: Any
                 if _COMPILED and type(wire_price) is str:
                     # The digit loop: the fresh price string would be hashed to be looked up.
-                    ticks = plain_ticks(wire_price)
-                    if ticks < 0 or ticks > PRICE_ONE:
-                        return self._delta(frame, recv_ns)
                     if side == "yes":
                         book_side = _BID
-                        price = ticks
+                        ticks = _plain_price(wire_price, False)
                     elif side == "no":
                         book_side = _ASK
-                        price = PRICE_ONE - ticks if self._complement_no else ticks
+                        ticks = _plain_price(wire_price, self._complement_no)
                     else:
                         return self._delta(frame, recv_ns)
+                    if ticks < 0:
+                        return self._delta(frame, recv_ns)
+                    price = ticks
                 else:
                     if side == "yes":
                         prices = self._yes_deltas
